@@ -1,0 +1,76 @@
+/* The host door: the only way services reach the host. Every path is
+ * confined beneath a sandbox root the CLI handed in, one component at a
+ * time; every descriptor is a ward_hostfd_t that only these functions can
+ * use, since services cannot make host system calls.
+ *
+ * All functions return >= 0 on success and -errno on failure. */
+#ifndef WARD_HOST_H
+#define WARD_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ward/abi/linux.h"
+
+typedef struct {
+	int fd;
+} ward_hostfd_t;
+
+#define WARD_HOSTFD_NONE ((ward_hostfd_t){ -1 })
+
+static inline int ward_hostfd_valid(ward_hostfd_t f)
+{
+	return f.fd >= 0;
+}
+
+/* Flags for ward_host_lookup. */
+#define WARD_HOST_PATH 0x1 /* an O_PATH handle: stat, lookup, readlink */
+#define WARD_HOST_READ 0x2 /* open for reading */
+#define WARD_HOST_DIRECTORY 0x4 /* fail with ENOTDIR unless a directory */
+
+/* Opens a directory of the host as a sandbox root (setup code only: the
+ * CLI calls this before the guest starts). */
+long ward_host_open_root(const char *host_path, ward_hostfd_t *out);
+/* Opens the single component name beneath the directory dir. name may not
+ * contain '/' nor be "." or ".."; symlinks are never followed (the VFS
+ * follows them itself, in the guest's view) and magic links and escapes are
+ * refused by the host kernel (openat2 RESOLVE_BENEATH). */
+long ward_host_lookup(ward_hostfd_t dir, const char *name, int flags, ward_hostfd_t *out);
+/* Reopens an O_PATH handle with other flags (WARD_HOST_READ). */
+long ward_host_reopen(ward_hostfd_t path, int flags, ward_hostfd_t *out);
+/* Duplicates a host handle (for fds shared by dup). */
+long ward_host_dup(ward_hostfd_t f, ward_hostfd_t *out);
+void ward_host_close(ward_hostfd_t f);
+
+/* statx of the handle itself, translated into the guest ABI. */
+long ward_host_statx(ward_hostfd_t f, struct linux_statx *out);
+long ward_host_statfs(ward_hostfd_t f, struct linux_statfs *out);
+/* Reads the target of the symlink that f (an O_PATH handle) names. */
+long ward_host_readlink(ward_hostfd_t f, char *buf, size_t len);
+long ward_host_pread(ward_hostfd_t f, void *buf, size_t len, uint64_t off);
+/* Reads at the host file's own offset (pipes and ttys the sandbox inherited). */
+long ward_host_read(ward_hostfd_t f, void *buf, size_t len);
+long ward_host_write(ward_hostfd_t f, const void *buf, size_t len);
+long ward_host_lseek(ward_hostfd_t f, int64_t off, int whence);
+/* Reads directory entries of f from the directory offset *pos: fills buf
+ * with linux_dirent64 records and advances *pos. Returns bytes filled. */
+long ward_host_getdents64(ward_hostfd_t f, uint64_t *pos, void *buf, size_t len);
+/* Terminal queries on an inherited descriptor: TCGETS and TIOCGWINSZ. */
+long ward_host_tcgets(ward_hostfd_t f, struct linux_termios *out);
+long ward_host_tiocgwinsz(ward_hostfd_t f, struct linux_winsize *out);
+
+/* The stdin, stdout and stderr the sandbox inherited. */
+ward_hostfd_t ward_host_stdio(int which);
+
+/* Time and randomness. */
+long ward_host_clock_gettime(int clockid, struct linux_timespec *out);
+long ward_host_clock_getres(int clockid, struct linux_timespec *out);
+long ward_host_getrandom(void *buf, size_t len);
+/* Sleeps on the calling sentry thread. -EINTR when interrupted. */
+long ward_host_nanosleep(const struct linux_timespec *req, struct linux_timespec *rem);
+/* The host's uname, for the fields the sentry passes through (machine). */
+long ward_host_uname(struct linux_utsname *out);
+/* Number of host CPUs the sentry may use. */
+int ward_host_ncpus(void);
+
+#endif

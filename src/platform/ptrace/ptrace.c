@@ -1,0 +1,389 @@
+/* The ptrace platform: each guest address space is a stub process traced
+ * with PTRACE_SYSEMU, so every guest system call stops in the sentry and
+ * none runs on the host.
+ *
+ * The stub starts as a fork of a sentry task thread, copies stub.S to a
+ * fixed page, installs a seccomp filter that allows a handful of memory
+ * calls from that page only, unmaps everything else and traps. The sentry
+ * then changes the stub's mappings by injecting those calls: it points the
+ * stub's registers at the stub's syscall instruction and lets it run to the
+ * int3 that follows.
+ *
+ * Tracing is per host thread: the sentry thread that created an address
+ * space is its tracer and the only thread that may map into it or run it. */
+#include "../../sentry/core/core.h"
+#include "stub.h"
+
+#include <elf.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+extern const char ward__ptrace_stub_code[];
+extern const char ward__ptrace_stub_code_end[];
+extern const char ward__ptrace_stub_syscall[];
+
+/* The signal ctx_interrupt sends to a running stub. Any signal would stop a
+ * tracee; this one is unused by the sentry and by stubs. */
+#define INTERRUPT_SIGNAL (SIGRTMAX)
+
+_Static_assert(sizeof(struct user_regs_struct) == sizeof(struct ward_regs), "regs layout");
+
+struct ward_platform_as {
+	pid_t pid; /* the stub process, traced by tracer */
+	pthread_t tracer;
+	uint64_t syscall_ip; /* address of the injection point in the stub */
+};
+
+struct ward_platform_ctx {
+	pthread_t owner;
+	_Atomic pid_t running; /* the stub thread being run, or 0 */
+	atomic_bool interrupt;
+};
+
+static uint64_t stub_syscall_ip(void)
+{
+	return WARD_PTRACE_STUB_BASE + (uint64_t)(ward__ptrace_stub_syscall - ward__ptrace_stub_code);
+}
+
+/* The stub's own host surface: memory calls and exit, from the stub page,
+ * native x86-64 only. Everything else kills the stub. Guest system calls
+ * never reach this filter (PTRACE_SYSEMU stops them before seccomp runs);
+ * it bounds what an injected call, or a bug in the sentry, could do. */
+static int install_stub_filter(void)
+{
+	const uint32_t lo = (uint32_t)WARD_PTRACE_STUB_BASE;
+	const uint32_t hi = (uint32_t)(WARD_PTRACE_STUB_BASE >> 32);
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, lo, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, lo + WARD_PTRACE_STUB_SIZE, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = WARD_ARRAY_SIZE(filter), .filter = filter };
+
+	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+/* Runs in the forked child. Only raw system calls from here on: the child
+ * of a multi-threaded process may not take libc's locks. */
+__attribute__((noreturn)) static void stub_child(pid_t parent, int memfd)
+{
+	sigset_t all;
+
+	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (syscall(SYS_getppid) != parent)
+		syscall(SYS_exit_group, 1);
+	/* Out of the terminal's foreground group: keyboard signals go to the
+	 * sentry, which decides what the guest sees. */
+	syscall(SYS_setpgid, 0, 0);
+	sigemptyset(&all);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(uint64_t));
+	/* Keep only the memory file, as fd 3. */
+	if (memfd != 3 && syscall(SYS_dup3, memfd, 3, 0) < 0)
+		syscall(SYS_exit_group, 2);
+	syscall(SYS_close_range, 0, 2, 0);
+	syscall(SYS_close_range, 4, ~0U, 0);
+	/* glibc registered an rseq area in this thread's TLS, which the stub is
+	 * about to unmap: the kernel would then fail to update it on some
+	 * return to user mode and kill the stub with SIGSEGV. The length must be
+	 * the registered one, sizeof(struct rseq), not __rseq_size. */
+	if (__rseq_size > 0)
+		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, sizeof(struct rseq), RSEQ_FLAG_UNREGISTER,
+			RSEQ_SIG);
+	if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0)
+		syscall(SYS_exit_group, 3);
+	syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
+
+	size_t code_len = (size_t)(ward__ptrace_stub_code_end - ward__ptrace_stub_code);
+	void *page = (void *)syscall(SYS_mmap, WARD_PTRACE_STUB_BASE, WARD_PTRACE_STUB_SIZE, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (page != (void *)WARD_PTRACE_STUB_BASE)
+		syscall(SYS_exit_group, 4);
+	/* SAFETY: the child's own fresh page at the stub address, and the stub
+	 * code in the child's copy of the sentry's text. */
+	memcpy(page, ward__ptrace_stub_code, code_len);
+	if (syscall(SYS_mprotect, WARD_PTRACE_STUB_BASE, WARD_PTRACE_STUB_SIZE, PROT_READ | PROT_EXEC) < 0)
+		syscall(SYS_exit_group, 5);
+	if (install_stub_filter() < 0)
+		syscall(SYS_exit_group, 6);
+	/* SAFETY: jumps to the stub's entry, which never returns. */
+	__asm__ volatile("jmp *%0" : : "r"((uint64_t)WARD_PTRACE_STUB_BASE));
+	__builtin_unreachable();
+}
+
+static long wait_stop(pid_t pid, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, __WALL);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r < 0 ? -errno : -ECHILD;
+	}
+}
+
+/* Runs one host system call inside the stopped stub. Returns its result,
+ * or -ECHILD if the stub is gone. */
+static long inject(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		   uint64_t a4, uint64_t a5)
+{
+	struct user_regs_struct regs;
+	int status;
+
+	if (!pthread_equal(as->tracer, pthread_self()))
+		return -EPERM;
+	if (ptrace(PTRACE_GETREGS, as->pid, 0, &regs) < 0)
+		return -ECHILD;
+	regs.rip = as->syscall_ip;
+	regs.rax = (uint64_t)nr;
+	regs.orig_rax = (uint64_t)-1;
+	regs.rdi = a0;
+	regs.rsi = a1;
+	regs.rdx = a2;
+	regs.r10 = a3;
+	regs.r8 = a4;
+	regs.r9 = a5;
+	if (ptrace(PTRACE_SETREGS, as->pid, 0, &regs) < 0 || ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
+		return -ECHILD;
+	for (;;) {
+		if (wait_stop(as->pid, &status) < 0 || !WIFSTOPPED(status))
+			return -ECHILD;
+		if (WSTOPSIG(status) == SIGTRAP)
+			break;
+		/* A signal that arrived meanwhile (an interrupt): drop it, the
+		 * next run notices the interrupt flag. */
+		if (ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
+			return -ECHILD;
+	}
+	if (ptrace(PTRACE_GETREGS, as->pid, 0, &regs) < 0)
+		return -ECHILD;
+	return (long)regs.rax;
+}
+
+static long ptrace_init(void)
+{
+	return 0;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+static long ptrace_as_create(struct ward_platform_as **out)
+{
+	int status;
+	pid_t parent = getpid();
+	struct ward_platform_as *as = calloc(1, sizeof(*as));
+	if (!as)
+		return -ENOMEM;
+
+	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0) {
+		free(as);
+		return -errno;
+	}
+	if (pid == 0)
+		stub_child(parent, ward__memfile_fd());
+
+	as->pid = pid;
+	as->tracer = pthread_self();
+	as->syscall_ip = stub_syscall_ip();
+	/* The child stops itself once traced; then it may run to the stub. */
+	if (wait_stop(pid, &status) < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP)
+		goto fail;
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0)
+		goto fail;
+	if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
+		goto fail;
+	if (wait_stop(pid, &status) < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+		goto fail;
+	*out = as;
+	return 0;
+fail:
+	ward_log(WARD_LOG_ERROR, "ptrace: the stub did not start (status %#x)", status);
+	reap(pid);
+	free(as);
+	return -ECHILD;
+}
+
+static void ptrace_as_destroy(struct ward_platform_as *as)
+{
+	if (!as)
+		return;
+	reap(as->pid);
+	free(as);
+}
+
+static int host_prot(int prot)
+{
+	return (prot & WARD_PROT_READ ? PROT_READ : 0) | (prot & WARD_PROT_WRITE ? PROT_WRITE : 0) |
+	       (prot & WARD_PROT_EXEC ? PROT_EXEC : 0);
+}
+
+static long ptrace_as_map(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t memfile_off)
+{
+	/* fd 3 of the stub is the memory file (stub_child). */
+	long r = inject(as, SYS_mmap, addr, len, (uint64_t)host_prot(prot), MAP_SHARED | MAP_FIXED, 3, memfile_off);
+	if (r < 0 && r > -4096)
+		return r;
+	return (uint64_t)r == addr ? 0 : -ENOMEM;
+}
+
+static long ptrace_as_unmap(struct ward_platform_as *as, uint64_t addr, uint64_t len)
+{
+	long r = inject(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+	return r < 0 ? r : 0;
+}
+
+static long ptrace_as_protect(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot)
+{
+	long r = inject(as, SYS_mprotect, addr, len, (uint64_t)host_prot(prot), 0, 0, 0);
+	/* mprotect of a range with holes fails with ENOMEM on the host; the
+	 * core only protects backed ranges, which it mapped itself. */
+	return r < 0 ? r : 0;
+}
+
+static long ptrace_ctx_create(struct ward_platform_ctx **out)
+{
+	struct ward_platform_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->owner = pthread_self();
+	*out = ctx;
+	return 0;
+}
+
+static void ptrace_ctx_destroy(struct ward_platform_ctx *ctx)
+{
+	free(ctx);
+}
+
+static void fill_fault(struct ward_stop *stop, pid_t pid, int sig)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+	stop->kind = WARD_STOP_FAULT;
+	stop->signo = sig;
+	stop->code = si.si_code;
+	stop->addr = (uint64_t)si.si_addr;
+}
+
+static long ptrace_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
+			   struct ward_fpstate *fp, struct ward_stop *stop)
+{
+	int status;
+
+	(void)fp;
+	if (!pthread_equal(as->tracer, pthread_self()))
+		return -EPERM;
+	memset(stop, 0, sizeof(*stop));
+	if (atomic_exchange(&ctx->interrupt, false)) {
+		stop->kind = WARD_STOP_INTERRUPT;
+		return 0;
+	}
+	/* SAFETY: ward_regs has the layout of user_regs_struct (asserted). */
+	if (ptrace(PTRACE_SETREGS, as->pid, 0, regs) < 0)
+		return -ECHILD;
+	atomic_store(&ctx->running, as->pid);
+	if (ptrace(PTRACE_SYSEMU, as->pid, 0, 0) < 0) {
+		atomic_store(&ctx->running, 0);
+		return -ECHILD;
+	}
+	for (;;) {
+		long r = wait_stop(as->pid, &status);
+		if (r < 0 || !WIFSTOPPED(status)) {
+			atomic_store(&ctx->running, 0);
+			return -ECHILD;
+		}
+		int sig = WSTOPSIG(status);
+		if (sig == (SIGTRAP | 0x80)) {
+			stop->kind = WARD_STOP_SYSCALL;
+			break;
+		}
+		if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) {
+			fill_fault(stop, as->pid, sig);
+			/* A kernel-made si_code (> 0) is a real fault; one sent with
+			 * kill() from outside is only an interruption. */
+			if (stop->code > 0)
+				break;
+		}
+		stop->kind = WARD_STOP_INTERRUPT;
+		break;
+	}
+	atomic_store(&ctx->running, 0);
+	if (ptrace(PTRACE_GETREGS, as->pid, 0, regs) < 0)
+		return -ECHILD;
+	return 0;
+}
+
+static void ptrace_ctx_interrupt(struct ward_platform_ctx *ctx)
+{
+	atomic_store(&ctx->interrupt, true);
+	pid_t pid = atomic_load(&ctx->running);
+	if (pid > 0)
+		syscall(SYS_tgkill, pid, pid, INTERRUPT_SIGNAL);
+}
+
+static void ptrace_fpstate_init(struct ward_fpstate *fp)
+{
+	memset(fp, 0, sizeof(*fp));
+	/* The legacy area's FCW and MXCSR as after FNINIT / reset. */
+	fp->bytes[0] = 0x7f;
+	fp->bytes[1] = 0x03;
+	fp->bytes[24] = 0x80;
+	fp->bytes[25] = 0x1f;
+}
+
+const struct ward_platform ward__ptrace_platform = {
+	.name = "ptrace",
+	.init = ptrace_init,
+	.user_limit = WARD_PTRACE_STUB_BASE,
+	.as_create = ptrace_as_create,
+	.as_destroy = ptrace_as_destroy,
+	.as_map = ptrace_as_map,
+	.as_unmap = ptrace_as_unmap,
+	.as_protect = ptrace_as_protect,
+	.ctx_create = ptrace_ctx_create,
+	.ctx_destroy = ptrace_ctx_destroy,
+	.ctx_run = ptrace_ctx_run,
+	.ctx_interrupt = ptrace_ctx_interrupt,
+	.fpstate_init = ptrace_fpstate_init,
+};

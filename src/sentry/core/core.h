@@ -1,0 +1,37 @@
+/* Private header of the trusted core (src/sentry/core, src/platform).
+ * Core files may make host system calls; each raw access to memory that is
+ * not the sentry's own carries a SAFETY comment. */
+#ifndef WARD_CORE_PRIVATE_H
+#define WARD_CORE_PRIVATE_H
+
+#define WARD_CORE 1
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "ward/cleanup.h"
+#include "ward/core.h"
+#include "ward/guest.h"
+#include "ward/host.h"
+#include "ward/memfile.h"
+#include "ward/platform.h"
+#include "ward/types.h"
+
+static inline void ward__closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define cleanup_close __attribute__((cleanup(ward__closep)))
+
+/* The sentry's mapping of the memory file, and its size: for the guest
+ * copy helpers, which check every range against the allocator first. */
+void *ward__memfile_base(void);
+int ward__memfile_fd(void);
+/* Checks that [off, off+len) lies inside allocated memory-file space. */
+int ward__memfile_range_ok(uint64_t off, uint64_t len);
+
+/* The platform implementations. */
+extern const struct ward_platform ward__ptrace_platform;
+
+#endif

@@ -1,0 +1,319 @@
+/* Guest address spaces as the core keeps them, and guest memory access.
+ *
+ * Each address space holds a sorted array of backed ranges. A copy walks the
+ * ranges covering the guest buffer and memcpys through the sentry's mapping
+ * of the memory file; any gap or missing permission is -EFAULT. */
+#include "core.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct backed_range {
+	uint64_t start;
+	uint64_t end;
+	uint64_t memfile_off;
+	int prot;
+};
+
+struct ward_as {
+	pthread_rwlock_t lock;
+	struct backed_range *ranges;
+	size_t n;
+	size_t cap;
+	struct ward_platform_as *pas;
+};
+
+long ward_as_create(struct ward_as **out)
+{
+	struct ward_as *as = calloc(1, sizeof(*as));
+	if (!as)
+		return -ENOMEM;
+	pthread_rwlock_init(&as->lock, NULL);
+	long r = ward_platform()->as_create(&as->pas);
+	if (r < 0) {
+		free(as);
+		return r;
+	}
+	*out = as;
+	return 0;
+}
+
+void ward_as_destroy(struct ward_as *as)
+{
+	if (!as)
+		return;
+	ward_platform()->as_destroy(as->pas);
+	pthread_rwlock_destroy(&as->lock);
+	free(as->ranges);
+	free(as);
+}
+
+struct ward_platform_as *ward_as_platform(struct ward_as *as)
+{
+	return as->pas;
+}
+
+uint64_t ward_as_user_limit(void)
+{
+	return ward_platform()->user_limit;
+}
+
+/* Index of the first range whose end is above addr. */
+static size_t first_above(const struct ward_as *as, uint64_t addr)
+{
+	size_t lo = 0, hi = as->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (as->ranges[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int reserve(struct ward_as *as, size_t extra)
+{
+	if (as->n + extra <= as->cap)
+		return 0;
+	size_t cap = as->cap ? as->cap * 2 : 16;
+	while (cap < as->n + extra)
+		cap *= 2;
+	struct backed_range *r = realloc(as->ranges, cap * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	as->ranges = r;
+	as->cap = cap;
+	return 0;
+}
+
+/* Splits the range containing addr so that addr starts a range. Needs one
+ * free slot. */
+static void split_at(struct ward_as *as, uint64_t addr)
+{
+	size_t i = first_above(as, addr);
+	if (i == as->n || as->ranges[i].start >= addr)
+		return;
+	struct backed_range r = as->ranges[i];
+	memmove(&as->ranges[i + 1], &as->ranges[i], (as->n - i) * sizeof(r));
+	as->n++;
+	as->ranges[i].end = addr;
+	as->ranges[i + 1].start = addr;
+	as->ranges[i + 1].memfile_off = r.memfile_off + (addr - r.start);
+}
+
+static int range_ok(uint64_t start, uint64_t len)
+{
+	return len != 0 && start % WARD_PAGE_SIZE == 0 && len % WARD_PAGE_SIZE == 0 &&
+	       start < ward_as_user_limit() && len <= ward_as_user_limit() - start;
+}
+
+/* Removes [start, end) from the array (caller holds the lock, has reserved
+ * two slots). */
+static void remove_locked(struct ward_as *as, uint64_t start, uint64_t end)
+{
+	split_at(as, start);
+	split_at(as, end);
+	size_t i = first_above(as, start);
+	size_t j = i;
+	while (j < as->n && as->ranges[j].start < end)
+		j++;
+	memmove(&as->ranges[i], &as->ranges[j], (as->n - j) * sizeof(*as->ranges));
+	as->n -= j - i;
+}
+
+long ward_as_map(struct ward_as *as, gaddr_t start, uint64_t len, int prot, uint64_t memfile_off)
+{
+	if (!range_ok(start.v, len) || memfile_off % WARD_PAGE_SIZE || !ward__memfile_range_ok(memfile_off, len))
+		return -EINVAL;
+	pthread_rwlock_wrlock(&as->lock);
+	if (reserve(as, 3) < 0) {
+		pthread_rwlock_unlock(&as->lock);
+		return -ENOMEM;
+	}
+	long r = ward_platform()->as_map(as->pas, start.v, len, prot, memfile_off);
+	if (r < 0) {
+		pthread_rwlock_unlock(&as->lock);
+		return r;
+	}
+	remove_locked(as, start.v, start.v + len);
+	size_t i = first_above(as, start.v);
+	memmove(&as->ranges[i + 1], &as->ranges[i], (as->n - i) * sizeof(*as->ranges));
+	as->ranges[i] = (struct backed_range){ start.v, start.v + len, memfile_off, prot };
+	as->n++;
+	pthread_rwlock_unlock(&as->lock);
+	return 0;
+}
+
+long ward_as_unmap(struct ward_as *as, gaddr_t start, uint64_t len)
+{
+	if (!range_ok(start.v, len))
+		return -EINVAL;
+	pthread_rwlock_wrlock(&as->lock);
+	if (reserve(as, 2) < 0) {
+		pthread_rwlock_unlock(&as->lock);
+		return -ENOMEM;
+	}
+	/* The guest must lose access before the sentry forgets the range, so
+	 * that freed memory-file pages are never reachable from the stub. */
+	long r = ward_platform()->as_unmap(as->pas, start.v, len);
+	if (r == 0)
+		remove_locked(as, start.v, start.v + len);
+	pthread_rwlock_unlock(&as->lock);
+	return r;
+}
+
+long ward_as_protect(struct ward_as *as, gaddr_t start, uint64_t len, int prot)
+{
+	if (!range_ok(start.v, len))
+		return -EINVAL;
+	pthread_rwlock_wrlock(&as->lock);
+	if (reserve(as, 2) < 0) {
+		pthread_rwlock_unlock(&as->lock);
+		return -ENOMEM;
+	}
+	long r = ward_platform()->as_protect(as->pas, start.v, len, prot);
+	if (r == 0) {
+		split_at(as, start.v);
+		split_at(as, start.v + len);
+		for (size_t i = first_above(as, start.v); i < as->n && as->ranges[i].start < start.v + len; i++)
+			as->ranges[i].prot = prot;
+	}
+	pthread_rwlock_unlock(&as->lock);
+	return r;
+}
+
+long ward_as_translate(struct ward_as *as, gaddr_t addr, uint64_t *memfile_off, int *prot)
+{
+	long r = -EFAULT;
+	pthread_rwlock_rdlock(&as->lock);
+	size_t i = first_above(as, addr.v);
+	if (i < as->n && as->ranges[i].start <= addr.v) {
+		*memfile_off = as->ranges[i].memfile_off + (addr.v - as->ranges[i].start);
+		if (prot)
+			*prot = as->ranges[i].prot;
+		r = 0;
+	}
+	pthread_rwlock_unlock(&as->lock);
+	return r;
+}
+
+enum copy_dir { COPY_IN, COPY_OUT, COPY_OUT_FORCE, ZERO_OUT };
+
+/* Moves up to len bytes between the sentry buffer and the guest range at
+ * addr, range by range. Returns the bytes moved before the first byte that
+ * is unbacked or lacks the permission. */
+static size_t copy_ranges(struct ward_as *as, enum copy_dir dir, uint64_t addr, void *buf, size_t len)
+{
+	uint8_t *base = ward__memfile_base();
+	size_t done = 0;
+	int need = dir == COPY_IN ? WARD_PROT_READ : dir == COPY_OUT_FORCE ? 0 : WARD_PROT_WRITE;
+
+	if (len == 0)
+		return 0;
+	if (addr + len < addr)
+		len = -addr; /* stop at the wrap; the rest is unbacked anyway */
+	pthread_rwlock_rdlock(&as->lock);
+	size_t i = first_above(as, addr);
+	while (done < len && i < as->n) {
+		const struct backed_range *r = &as->ranges[i];
+		uint64_t at = addr + done;
+		if (r->start > at || (r->prot & need) != need)
+			break;
+		size_t chunk = WARD_MIN(len - done, r->end - at);
+		uint64_t off = r->memfile_off + (at - r->start);
+		if (!ward__memfile_range_ok(off, chunk))
+			break;
+		/* SAFETY: off..off+chunk lies in the memory file (checked above)
+		 * and the sentry maps the whole file at base. The guest may change
+		 * these bytes concurrently; callers treat what they read as
+		 * untrusted. */
+		switch (dir) {
+		case COPY_IN:
+			memcpy((uint8_t *)buf + done, base + off, chunk);
+			break;
+		case COPY_OUT:
+		case COPY_OUT_FORCE:
+			memcpy(base + off, (const uint8_t *)buf + done, chunk);
+			break;
+		case ZERO_OUT:
+			memset(base + off, 0, chunk);
+			break;
+		}
+		done += chunk;
+		i++;
+	}
+	pthread_rwlock_unlock(&as->lock);
+	return done;
+}
+
+long ward_copy_in(struct ward_as *as, void *dst, gaddr_t src, size_t len)
+{
+	return copy_ranges(as, COPY_IN, src.v, dst, len) == len ? 0 : -EFAULT;
+}
+
+long ward_copy_out(struct ward_as *as, gaddr_t dst, const void *src, size_t len)
+{
+	return copy_ranges(as, COPY_OUT, dst.v, (void *)src, len) == len ? 0 : -EFAULT;
+}
+
+long ward_copy_out_force(struct ward_as *as, gaddr_t dst, const void *src, size_t len)
+{
+	return copy_ranges(as, COPY_OUT_FORCE, dst.v, (void *)src, len) == len ? 0 : -EFAULT;
+}
+
+long ward_copy_out_partial(struct ward_as *as, gaddr_t dst, const void *src, size_t len)
+{
+	size_t n = copy_ranges(as, COPY_OUT, dst.v, (void *)src, len);
+	if (n == 0 && len != 0)
+		return -EFAULT;
+	return (long)n;
+}
+
+long ward_zero_out(struct ward_as *as, gaddr_t dst, size_t len)
+{
+	return copy_ranges(as, ZERO_OUT, dst.v, NULL, len) == len ? 0 : -EFAULT;
+}
+
+long ward_copy_string_in(struct ward_as *as, char *buf, size_t bufsize, gaddr_t src)
+{
+	size_t done = 0;
+
+	if (bufsize == 0)
+		return -ENAMETOOLONG;
+	/* Read page by page: the string may end just before an unmapped page. */
+	while (done < bufsize) {
+		uint64_t at = src.v + done;
+		size_t chunk = WARD_MIN(bufsize - done, WARD_PAGE_SIZE - (at % WARD_PAGE_SIZE));
+		size_t n = copy_ranges(as, COPY_IN, at, buf + done, chunk);
+		void *nul = memchr(buf + done, 0, n);
+		if (nul)
+			return (long)((char *)nul - buf);
+		if (n < chunk)
+			return -EFAULT;
+		done += n;
+	}
+	buf[bufsize - 1] = 0;
+	return -ENAMETOOLONG;
+}
+
+long ward_iovec_import(struct ward_as *as, gaddr_t iov, long iovcnt, struct ward_iovec *vecs)
+{
+	uint64_t total = 0;
+
+	if (iovcnt < 0 || iovcnt > WARD_UIO_MAXIOV)
+		return -EINVAL;
+	for (long i = 0; i < iovcnt; i++) {
+		struct linux_iovec v;
+		if (WARD_COPY_IN_OBJ(as, &v, gaddr_add(iov, (uint64_t)i * sizeof(v))) < 0)
+			return -EFAULT;
+		if ((int64_t)v.iov_len < 0)
+			return -EINVAL;
+		if (v.iov_len > WARD_MAX_RW_COUNT - total)
+			v.iov_len = WARD_MAX_RW_COUNT - total;
+		total += v.iov_len;
+		vecs[i] = (struct ward_iovec){ gaddr(v.iov_base), v.iov_len };
+	}
+	return (long)total;
+}

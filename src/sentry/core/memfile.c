@@ -1,0 +1,219 @@
+/* The memory file: allocation of page ranges in one memfd, mapped whole into
+ * the sentry. */
+#include "core.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* A free extent of the file. The free list is kept sorted by offset and
+ * coalesced, so allocation is first-fit over a short list. */
+struct free_extent {
+	uint64_t off;
+	uint64_t len;
+};
+
+static struct {
+	int fd;
+	uint8_t *base;
+	uint64_t size;
+	uint64_t used;
+	struct free_extent *free;
+	size_t nfree;
+	size_t cap;
+	/* Allocated extents are not listed; range checks use a bitmap-free rule:
+	 * an offset is valid when it is below size and not on the free list. */
+	pthread_mutex_t lock;
+} mf = { .fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+
+long ward_memfile_init(uint64_t size)
+{
+	cleanup_close int fd = -1;
+
+	if (mf.base)
+		return 0;
+	size = WARD_PAGE_ALIGN_UP(size);
+	fd = memfd_create("ward-memory", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0)
+		return -errno;
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	mf.free = malloc(sizeof(*mf.free) * 64);
+	if (!mf.free) {
+		munmap(base, size);
+		return -ENOMEM;
+	}
+	mf.cap = 64;
+	/* Offset 0 is never handed out, so 0 can mean "no backing". */
+	mf.free[0] = (struct free_extent){ WARD_PAGE_SIZE, size - WARD_PAGE_SIZE };
+	mf.nfree = 1;
+	mf.base = base;
+	mf.size = size;
+	mf.fd = fd;
+	fd = -1;
+	return 0;
+}
+
+void *ward__memfile_base(void)
+{
+	return mf.base;
+}
+
+int ward__memfile_fd(void)
+{
+	return mf.fd;
+}
+
+static int insert_free(size_t at, uint64_t off, uint64_t len)
+{
+	if (mf.nfree == mf.cap) {
+		struct free_extent *n = realloc(mf.free, sizeof(*n) * mf.cap * 2);
+		if (!n)
+			return -ENOMEM;
+		mf.free = n;
+		mf.cap *= 2;
+	}
+	memmove(&mf.free[at + 1], &mf.free[at], (mf.nfree - at) * sizeof(*mf.free));
+	mf.free[at] = (struct free_extent){ off, len };
+	mf.nfree++;
+	return 0;
+}
+
+long ward_memfile_alloc(uint64_t len, uint64_t *off)
+{
+	if (len == 0 || len > mf.size)
+		return -ENOMEM;
+	len = WARD_PAGE_ALIGN_UP(len);
+	pthread_mutex_lock(&mf.lock);
+	for (size_t i = 0; i < mf.nfree; i++) {
+		if (mf.free[i].len < len)
+			continue;
+		*off = mf.free[i].off;
+		mf.free[i].off += len;
+		mf.free[i].len -= len;
+		if (mf.free[i].len == 0) {
+			memmove(&mf.free[i], &mf.free[i + 1], (mf.nfree - i - 1) * sizeof(*mf.free));
+			mf.nfree--;
+		}
+		mf.used += len;
+		pthread_mutex_unlock(&mf.lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&mf.lock);
+	return -ENOMEM;
+}
+
+void ward_memfile_free(uint64_t off, uint64_t len)
+{
+	len = WARD_PAGE_ALIGN_UP(len);
+	if (len == 0 || off % WARD_PAGE_SIZE || off < WARD_PAGE_SIZE || off > mf.size || len > mf.size - off)
+		return;
+	/* Give the pages back to the host first: a later allocation must read
+	 * zeros, and an idle guest must not hold memory it unmapped. */
+	fallocate(mf.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+	pthread_mutex_lock(&mf.lock);
+	size_t i = 0;
+	while (i < mf.nfree && mf.free[i].off < off)
+		i++;
+	/* Refuse a double free: the range overlaps a free neighbour. */
+	if ((i > 0 && mf.free[i - 1].off + mf.free[i - 1].len > off) ||
+	    (i < mf.nfree && off + len > mf.free[i].off)) {
+		pthread_mutex_unlock(&mf.lock);
+		ward_log(WARD_LOG_ERROR, "memfile: double free of [%#lx, +%#lx)", (unsigned long)off,
+			 (unsigned long)len);
+		return;
+	}
+	bool merge_prev = i > 0 && mf.free[i - 1].off + mf.free[i - 1].len == off;
+	bool merge_next = i < mf.nfree && off + len == mf.free[i].off;
+	if (merge_prev && merge_next) {
+		mf.free[i - 1].len += len + mf.free[i].len;
+		memmove(&mf.free[i], &mf.free[i + 1], (mf.nfree - i - 1) * sizeof(*mf.free));
+		mf.nfree--;
+	} else if (merge_prev) {
+		mf.free[i - 1].len += len;
+	} else if (merge_next) {
+		mf.free[i].off = off;
+		mf.free[i].len += len;
+	} else if (insert_free(i, off, len) < 0) {
+		/* Out of memory for the list: the range leaks inside the file,
+		 * but its pages were already returned to the host. */
+		pthread_mutex_unlock(&mf.lock);
+		return;
+	}
+	mf.used -= len;
+	pthread_mutex_unlock(&mf.lock);
+}
+
+int ward__memfile_range_ok(uint64_t off, uint64_t len)
+{
+	if (!mf.base || off < WARD_PAGE_SIZE || off > mf.size || len > mf.size - off)
+		return 0;
+	return 1;
+}
+
+uint64_t ward_memfile_used(void)
+{
+	return mf.used;
+}
+
+long ward_memfile_write(uint64_t off, const void *buf, size_t len)
+{
+	if (!ward__memfile_range_ok(off, len))
+		return -EFAULT;
+	/* SAFETY: [off, off+len) is inside the sentry's mapping of the file. */
+	memcpy(mf.base + off, buf, len);
+	return 0;
+}
+
+long ward_memfile_read(uint64_t off, void *buf, size_t len)
+{
+	if (!ward__memfile_range_ok(off, len))
+		return -EFAULT;
+	/* SAFETY: as above. */
+	memcpy(buf, mf.base + off, len);
+	return 0;
+}
+
+long ward_memfile_zero(uint64_t off, size_t len)
+{
+	if (!ward__memfile_range_ok(off, len))
+		return -EFAULT;
+	/* SAFETY: as above. */
+	memset(mf.base + off, 0, len);
+	return 0;
+}
+
+long ward_memfile_copy(uint64_t dst, uint64_t src, size_t len)
+{
+	if (!ward__memfile_range_ok(dst, len) || !ward__memfile_range_ok(src, len))
+		return -EFAULT;
+	/* SAFETY: both ranges are inside the mapping; they may overlap. */
+	memmove(mf.base + dst, mf.base + src, len);
+	return 0;
+}
+
+long ward_memfile_fill_from_host(uint64_t off, ward_hostfd_t file, uint64_t file_off, size_t len)
+{
+	size_t done = 0;
+
+	if (!ward__memfile_range_ok(off, len))
+		return -EFAULT;
+	while (done < len) {
+		/* SAFETY: the destination is inside the mapping (checked above). */
+		ssize_t n = pread(file.fd, mf.base + off + done, len - done, (off_t)(file_off + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (long)done : -errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (long)done;
+}
