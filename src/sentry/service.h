@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -53,7 +54,7 @@
 #pragma GCC poison readlinkat getdents getdents64 opendir fdopendir readdir closedir prctl seccomp setns
 #pragma GCC poison unshare memfd_create process_vm_readv process_vm_writev nanosleep clock_nanosleep usleep
 #pragma GCC poison sleep clock_gettime gettimeofday getpid gettid getppid getuid geteuid getgid getegid
-#pragma GCC poison uname getrandom pthread_create dlopen dlsym
+#pragma GCC poison uname getrandom pthread_create dlopen dlsym getrlimit setrlimit prlimit
 /* Streams and the sentry's own environment are host state too. */
 #pragma GCC poison fopen fdopen freopen fclose fread fwrite fputs fputc puts putchar printf fprintf
 #pragma GCC poison vprintf vfprintf dprintf vdprintf perror fflush getchar fgets scanf fscanf system

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Quick start, part two: the whole test suite. Builds ward with warnings as
+# errors, runs the unit tests and the boundary check (make check), the unit
+# tests again under AddressSanitizer and UBSan, the syscall conformance
+# tests natively and under ward, and the real-program comparisons. Ends with
+# one line: "N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+passed=0
+failed=0
+skipped=0
+
+count_automake() { # dir: add the PASS/FAIL counts of a make check run
+	local log=$1/test-suite.log
+	if [ ! -f "$log" ]; then
+		failed=$((failed + 1))
+		return
+	fi
+	local p f x e s
+	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
+	x=$(sed -n 's/^# XPASS: *//p' "$log" | head -1)
+	e=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
+	s=$(sed -n 's/^# SKIP: *//p' "$log" | head -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0} + ${x:-0} + ${e:-0}))
+	skipped=$((skipped + ${s:-0}))
+}
+
+count_result_file() { # file written by a tests/*/run.sh harness
+	if [ ! -f "$1" ]; then
+		failed=$((failed + 1))
+		return
+	fi
+	local p f s
+	read -r p f s <"$1"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+echo "== build (warnings are errors)"
+if ! scripts/build.sh "$top/build"; then
+	echo "build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+echo "== make check: unit tests and the core/service boundary check"
+(cd build && make -j"$(nproc)" check >/dev/null 2>&1)
+grep -E '^(PASS|FAIL|XPASS|ERROR|SKIP):' build/test-suite.log 2>/dev/null || true
+grep -h -E '^(PASS|FAIL|XPASS|ERROR|SKIP):' build/tests/unit/*.log build/tools/*.log build/tests/boundary/*.log 2>/dev/null | sort -u || true
+count_automake build
+if grep -qE '^# (FAIL|ERROR|XPASS): *[1-9]' build/test-suite.log 2>/dev/null; then
+	sed -n '/^FAIL\|^ERROR/,$p' build/test-suite.log | head -80
+fi
+
+echo "== unit tests under AddressSanitizer + UBSan"
+if scripts/build.sh "$top/build-asan" --enable-sanitizers; then
+	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 make -j"$(nproc)" check TESTS='$(check_PROGRAMS)' >/dev/null 2>&1)
+	count_automake build-asan
+	grep -E '^# (PASS|FAIL|ERROR)' build-asan/test-suite.log 2>/dev/null | sed 's/^/asan /'
+else
+	failed=$((failed + 1))
+fi
+
+export WARD="$top/build/ward"
+echo "== syscall conformance tests (native and under ward)"
+RESULT_FILE="$top/build/syscalls.result" BUILD_DIR="$top/build/syscalls" tests/syscalls/run.sh
+count_result_file "$top/build/syscalls.result"
+
+echo "== real programs (native vs under ward)"
+RESULT_FILE="$top/build/programs.result" BUILD_DIR="$top/build/programs" tests/programs/run.sh
+count_result_file "$top/build/programs.result"
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,222 @@
+/* ward do: run one program in a new sandbox and exit with its status. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "fs/vfs.h"
+#include "sentry/kernel/task.h"
+#include "ward/core.h"
+#include "ward/memfile.h"
+#include "ward/platform.h"
+
+/* Guest memory the memory file can hold, in all; it is sparse, so this is
+ * address space, not memory. */
+#define MEMFILE_SIZE (64ULL << 30)
+
+extern char **environ;
+
+struct do_options {
+	const char *platform;
+	const char *root;
+	const char *cwd;
+	const char *strace_log;
+	bool strace;
+	char **env;
+	size_t nenv;
+	char **argv;
+};
+
+struct run_state {
+	struct task_spec spec;
+	int exit_code;
+	char err[512];
+};
+
+static void do_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ward do [OPTIONS] -- PROGRAM [ARGS...]\n"
+		"\n"
+		"Runs PROGRAM in a new sandbox and exits with its exit status (128+N when\n"
+		"it is killed by signal N; 127 when PROGRAM is not found, 126 when it cannot\n"
+		"be executed).\n"
+		"\n"
+		"Options:\n"
+		"  --platform=NAME     how guest code runs: ptrace (default)\n"
+		"  --root=DIR          the sandbox's root file system, read-only (default /)\n"
+		"  --cwd=DIR           the working directory inside the sandbox (default /)\n"
+		"  --env=K=V           set an environment variable (repeatable); the guest\n"
+		"                      otherwise gets ward's own environment\n"
+		"  --strace            print every guest system call to stderr\n"
+		"  --strace-log=FILE   print them to FILE instead\n"
+		"  -h, --help          this text\n");
+}
+
+/* Adds or replaces K=V in env. */
+static int env_set(char ***env, size_t *n, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return -1;
+	size_t klen = (size_t)(eq - kv);
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp((*env)[i], kv, klen) == 0 && (*env)[i][klen] == '=') {
+			(*env)[i] = (char *)kv;
+			return 0;
+		}
+	}
+	char **e = realloc(*env, (*n + 2) * sizeof(char *));
+	if (!e)
+		return -1;
+	e[(*n)++] = (char *)kv;
+	e[*n] = NULL;
+	*env = e;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct do_options *o)
+{
+	static const struct option opts[] = {
+		{ "platform", required_argument, NULL, 'p' }, { "root", required_argument, NULL, 'r' },
+		{ "cwd", required_argument, NULL, 'c' },      { "env", required_argument, NULL, 'e' },
+		{ "strace", no_argument, NULL, 's' },         { "strace-log", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+	};
+	o->platform = "ptrace";
+	o->root = "/";
+	o->cwd = "/";
+	for (char **e = environ; *e; e++)
+		if (env_set(&o->env, &o->nenv, *e) < 0)
+			return -1;
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		int c = getopt_long(argc, argv, "+h", opts, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'p':
+			o->platform = optarg;
+			break;
+		case 'r':
+			o->root = optarg;
+			break;
+		case 'c':
+			o->cwd = optarg;
+			break;
+		case 'e':
+			if (env_set(&o->env, &o->nenv, optarg) < 0) {
+				fprintf(stderr, "ward: --env wants K=V, not '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 's':
+			o->strace = true;
+			break;
+		case 'l':
+			o->strace = true;
+			o->strace_log = optarg;
+			break;
+		case 'h':
+			do_usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "ward: do: unknown or incomplete option '%s' (try 'ward do --help')\n",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "ward: do: no PROGRAM given (usage: ward do [OPTIONS] -- PROGRAM [ARGS...])\n");
+		return -1;
+	}
+	if (o->cwd[0] != '/') {
+		fprintf(stderr, "ward: --cwd must be an absolute path inside the sandbox, not '%s'\n", o->cwd);
+		return -1;
+	}
+	o->argv = argv + optind;
+	return 0;
+}
+
+static void fill_rlimits(struct linux_rlimit *out)
+{
+	for (int i = 0; i < WARD_RLIM_NLIMITS; i++) {
+		struct rlimit rl;
+		if (getrlimit(i, &rl) == 0) {
+			out[i].rlim_cur = rl.rlim_cur;
+			out[i].rlim_max = rl.rlim_max;
+		} else {
+			out[i].rlim_cur = out[i].rlim_max = RLIM_INFINITY;
+		}
+	}
+}
+
+/* The task thread: create the first process, run it to its end. */
+static void *run_sandbox(void *arg)
+{
+	struct run_state *st = arg;
+	struct task *t = NULL;
+
+	long r = task_create_init(&st->spec, &t, st->err, sizeof(st->err));
+	if (r < 0) {
+		fprintf(stderr, "ward: %s\n", st->err);
+		st->exit_code = r == -ENOENT ? WARD_EXIT_NOT_FOUND : WARD_EXIT_CANNOT_EXEC;
+		return NULL;
+	}
+	int status = task_run(t);
+	task_destroy(t);
+	if (WIFSIGNALED(status))
+		st->exit_code = 128 + WTERMSIG(status);
+	else
+		st->exit_code = WEXITSTATUS(status);
+	return NULL;
+}
+
+int ward_cmd_do(int argc, char **argv)
+{
+	struct do_options o = { 0 };
+	struct run_state st = { 0 };
+	struct ward_thread *thread;
+	long r;
+
+	if (parse(argc, argv, &o) < 0)
+		return WARD_EXIT_USAGE;
+	if ((r = ward_platform_select(o.platform)) < 0) {
+		fprintf(stderr, "ward: unknown platform '%s' (this build has: ptrace)\n", o.platform);
+		return WARD_EXIT_USAGE;
+	}
+	if ((r = ward_memfile_init(MEMFILE_SIZE)) < 0) {
+		fprintf(stderr, "ward: cannot create the memory file: %s\n", strerror((int)-r));
+		return WARD_EXIT_SETUP;
+	}
+	if ((r = vfs_init(o.root)) < 0) {
+		fprintf(stderr, "ward: cannot use '%s' as the root: %s\n", o.root, strerror((int)-r));
+		return WARD_EXIT_SETUP;
+	}
+	if (o.strace && (r = ward_strace_open(o.strace_log)) < 0) {
+		fprintf(stderr, "ward: cannot open the strace log '%s': %s\n", o.strace_log, strerror((int)-r));
+		return WARD_EXIT_SETUP;
+	}
+	st.spec.path = o.argv[0];
+	st.spec.argv = o.argv;
+	st.spec.envp = o.env;
+	st.spec.cwd = o.cwd;
+	st.spec.creds = (struct creds){ getuid(), geteuid(), geteuid(), geteuid(),
+					getgid(), getegid(), getegid(), getegid() };
+	fill_rlimits(st.spec.rlimits);
+	/* Each task runs on a sentry thread of its own (the platform ties a
+	 * stub to the thread that created it). */
+	if ((r = ward_thread_start(&thread, run_sandbox, &st)) < 0) {
+		fprintf(stderr, "ward: cannot start the task thread: %s\n", strerror((int)-r));
+		return WARD_EXIT_SETUP;
+	}
+	ward_thread_join(thread);
+	free(o.env);
+	return st.exit_code;
+}

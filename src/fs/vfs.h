@@ -1,0 +1,87 @@
+/* The VFS, as far as the foundation needs it: open file descriptions with an
+ * operations table, the fd table, and path resolution over a read-only
+ * host root (hostfs) with the sentry's own /dev (devfs), /proc and /sys
+ * (empty until the VFS issue).
+ *
+ * Paths are resolved by the sentry, component by component, in the guest's
+ * view: symlinks are read and followed here (40 links at most, ELOOP), ".."
+ * stops at the root, and every host lookup goes through the core's
+ * ward_host_lookup, which confines it beneath the root. */
+#ifndef WARD_FS_VFS_H
+#define WARD_FS_VFS_H
+
+#include "ward/abi/linux.h"
+#include "ward/types.h"
+
+struct task;
+struct file;
+
+/* Operations of an open file description. Buffers are the sentry's own:
+ * the syscall layer moves bytes to and from the guest. A NULL op means the
+ * default: -EINVAL for read/write, -ESPIPE for seek, -ENOTDIR for getdents,
+ * -ENOTTY for ioctl, -ENODEV for mmap. */
+struct file_ops {
+	/* Reads up to len bytes at *pos and advances it. */
+	long (*read_buf)(struct file *f, void *buf, size_t len, uint64_t *pos);
+	long (*write_buf)(struct file *f, const void *buf, size_t len, uint64_t *pos);
+	/* Returns the new position, or -errno. */
+	long (*seek)(struct file *f, int64_t off, int whence);
+	long (*getattr)(struct file *f, struct linux_statx *out);
+	/* Fills buf with linux_dirent64 records from the directory position;
+	 * returns bytes filled, 0 at the end, -EINVAL if one record does not
+	 * fit. */
+	long (*getdents_buf)(struct file *f, void *buf, size_t len);
+	long (*ioctl_cmd)(struct task *t, struct file *f, unsigned int cmd, uint64_t arg);
+	/* Copies len bytes of the file at file_off into the memory file at
+	 * memfile_off, zero-filling past the end of the file (private maps). */
+	long (*mmap_fill)(struct file *f, uint64_t memfile_off, uint64_t file_off, size_t len);
+	long (*statfs)(struct file *f, struct linux_statfs *out);
+	void (*release)(struct file *f);
+};
+
+/* An open file description, shared by dup'd descriptors. */
+struct file {
+	const struct file_ops *ops;
+	int refcount;
+	uint32_t flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY... */
+	uint64_t pos;
+	char *path; /* the guest path it was opened by, for /proc and messages */
+	void *priv; /* the file system's own data */
+};
+
+struct file *file_get(struct file *f);
+void file_put(struct file *f);
+/* pread into a sentry buffer, for the loader: -EINVAL if the file cannot be
+ * read at an offset. */
+long file_pread(struct file *f, void *buf, size_t len, uint64_t off);
+long file_getattr(struct file *f, struct linux_statx *out);
+
+/* The per-task fd table. */
+struct fd_table;
+struct fd_table *fdtable_create(void);
+void fdtable_destroy(struct fd_table *t);
+/* Installs f (taking a new reference) at the lowest free fd >= minfd.
+ * fd_flags is FD_CLOEXEC or 0. Returns the fd, or -EMFILE past the limit. */
+long fd_install(struct task *t, struct file *f, int fd_flags, int minfd);
+/* Returns a new reference to the file at fd, or NULL (EBADF). */
+struct file *fd_get(struct task *t, int fd);
+long fd_close(struct task *t, int fd);
+/* Installs the host's stdin, stdout and stderr as fds 0, 1 and 2. */
+long fdtable_install_stdio(struct task *t);
+
+/* The per-task file-system context. */
+struct fs_context {
+	char cwd[4096]; /* canonical, absolute, no symlinks */
+	uint32_t umask;
+};
+
+/* Sets up the sandbox's root: a host directory, read-only. Setup code. */
+long vfs_init(const char *host_root);
+
+/* Opens path relative to dirfd (AT_FDCWD for the cwd) as openat(2) does. */
+long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode, struct file **out);
+/* Opens a file for execution: -ENOENT, -EACCES when not a regular file or
+ * not executable, -ENOTDIR... as execve(2) reports them. */
+long vfs_open_exec(struct task *t, const char *path, struct file **out);
+
+#endif

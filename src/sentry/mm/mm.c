@@ -1,0 +1,639 @@
+/* The memory manager: VMAs and the rules of the memory system calls.
+ *
+ * Every VMA that the guest can access is backed by one contiguous range of
+ * the memory file (backing = the offset for vma.start). Backing is
+ * allocated when a range first becomes accessible and freed when it is
+ * unmapped; the file is sparse, so a large mapping costs nothing until it
+ * is touched. PROT_NONE reservations that were never accessible have no
+ * backing at all, which is what lets a guest reserve terabytes. */
+#include "sentry/service.h"
+
+#include "fs/vfs.h"
+#include "sentry/mm/mm.h"
+
+#define MM_MIN_ADDR 0x10000UL /* vm.mmap_min_addr */
+#ifndef PROT_SEM
+#define PROT_SEM 0x8
+#endif
+#define MM_STACK_GUARD_GAP (256UL * WARD_PAGE_SIZE)
+
+enum vma_flags {
+	VMA_SHARED = 1,
+	VMA_GROWSDOWN = 2,
+	VMA_STACK = 4,
+	VMA_HEAP = 8,
+};
+
+struct vma {
+	uint64_t start;
+	uint64_t end;
+	int prot;
+	int flags;
+	uint64_t backing; /* memory-file offset of start; 0 = none yet */
+	struct file *file; /* for file maps: a reference, and the maps line */
+	uint64_t file_off;
+};
+
+struct mm {
+	struct ward_as *as;
+	struct vma *v;
+	size_t n;
+	size_t cap;
+	uint64_t brk_start;
+	uint64_t brk_cur;
+	uint64_t mmap_base;
+};
+
+long mm_create(struct mm **out)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		return -ENOMEM;
+	long r = ward_as_create(&mm->as);
+	if (r < 0) {
+		free(mm);
+		return r;
+	}
+	mm->mmap_base = ward_as_user_limit() - (1UL << 30);
+	*out = mm;
+	return 0;
+}
+
+static void vma_release(struct vma *v)
+{
+	if (v->backing)
+		ward_memfile_free(v->backing, v->end - v->start);
+	if (v->file)
+		file_put(v->file);
+	v->backing = 0;
+	v->file = NULL;
+}
+
+void mm_destroy(struct mm *mm)
+{
+	if (!mm)
+		return;
+	/* The stub goes first, so no guest can touch freed memory-file pages. */
+	ward_as_destroy(mm->as);
+	for (size_t i = 0; i < mm->n; i++)
+		vma_release(&mm->v[i]);
+	free(mm->v);
+	free(mm);
+}
+
+struct ward_as *mm_as(struct mm *mm)
+{
+	return mm->as;
+}
+
+void mm_set_brk_start(struct mm *mm, uint64_t start)
+{
+	mm->brk_start = mm->brk_cur = start;
+}
+
+void mm_set_mmap_base(struct mm *mm, uint64_t base)
+{
+	mm->mmap_base = WARD_PAGE_ALIGN_DOWN(base);
+}
+
+/* Index of the first VMA whose end is above addr. */
+static size_t vma_first_above(const struct mm *mm, uint64_t addr)
+{
+	size_t lo = 0, hi = mm->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mm->v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int vma_reserve(struct mm *mm, size_t extra)
+{
+	if (mm->n + extra <= mm->cap)
+		return 0;
+	size_t cap = mm->cap ? mm->cap * 2 : 32;
+	while (cap < mm->n + extra)
+		cap *= 2;
+	struct vma *v = realloc(mm->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	mm->v = v;
+	mm->cap = cap;
+	return 0;
+}
+
+/* Splits the VMA containing addr so that addr starts one. Needs a slot. */
+static void vma_split(struct mm *mm, uint64_t addr)
+{
+	size_t i = vma_first_above(mm, addr);
+	if (i == mm->n || mm->v[i].start >= addr)
+		return;
+	struct vma v = mm->v[i];
+	memmove(&mm->v[i + 1], &mm->v[i], (mm->n - i) * sizeof(v));
+	mm->n++;
+	mm->v[i].end = addr;
+	struct vma *hi = &mm->v[i + 1];
+	hi->start = addr;
+	if (v.backing)
+		hi->backing = v.backing + (addr - v.start);
+	if (v.file) {
+		hi->file = file_get(v.file);
+		hi->file_off = v.file_off + (addr - v.start);
+	}
+}
+
+static bool range_is_free(const struct mm *mm, uint64_t start, uint64_t end)
+{
+	size_t i = vma_first_above(mm, start);
+	return i == mm->n || mm->v[i].start >= end;
+}
+
+static bool range_is_mapped(const struct mm *mm, uint64_t start, uint64_t end)
+{
+	uint64_t at = start;
+	for (size_t i = vma_first_above(mm, start); i < mm->n && at < end; i++) {
+		if (mm->v[i].start > at)
+			return false;
+		at = mm->v[i].end;
+	}
+	return at >= end;
+}
+
+/* Removes [start, end): the guest loses access first, then the backing is
+ * freed. */
+static long remove_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	if (vma_reserve(mm, 2) < 0)
+		return -ENOMEM;
+	vma_split(mm, start);
+	vma_split(mm, end);
+	size_t i = vma_first_above(mm, start), j = i;
+	while (j < mm->n && mm->v[j].start < end) {
+		struct vma *v = &mm->v[j];
+		if (v->backing) {
+			long r = ward_as_unmap(mm->as, gaddr(v->start), v->end - v->start);
+			if (r < 0)
+				return r;
+		}
+		vma_release(v);
+		j++;
+	}
+	memmove(&mm->v[i], &mm->v[j], (mm->n - j) * sizeof(*mm->v));
+	mm->n -= j - i;
+	return 0;
+}
+
+/* Gives v backing (if it has none) and mirrors it into the core. */
+static long vma_back(struct mm *mm, struct vma *v)
+{
+	uint64_t len = v->end - v->start;
+	if (!v->backing) {
+		uint64_t off;
+		long r = ward_memfile_alloc(len, &off);
+		if (r < 0)
+			return r;
+		if (v->file) {
+			r = v->file->ops->mmap_fill ? v->file->ops->mmap_fill(v->file, off, v->file_off, len) : -ENODEV;
+			if (r < 0) {
+				ward_memfile_free(off, len);
+				return r;
+			}
+		}
+		v->backing = off;
+	}
+	return ward_as_map(mm->as, gaddr(v->start), len, v->prot, v->backing);
+}
+
+static long insert_vma(struct mm *mm, const struct vma *nv)
+{
+	if (vma_reserve(mm, 1) < 0)
+		return -ENOMEM;
+	size_t i = vma_first_above(mm, nv->start);
+	memmove(&mm->v[i + 1], &mm->v[i], (mm->n - i) * sizeof(*nv));
+	mm->v[i] = *nv;
+	mm->n++;
+	if (nv->prot == 0)
+		return 0;
+	long r = vma_back(mm, &mm->v[i]);
+	if (r < 0) {
+		vma_release(&mm->v[i]);
+		memmove(&mm->v[i], &mm->v[i + 1], (mm->n - i - 1) * sizeof(*nv));
+		mm->n--;
+	}
+	return r;
+}
+
+long mm_find_free(struct mm *mm, uint64_t len, uint64_t *out)
+{
+	/* Top-down from the mmap base, as Linux's default layout. */
+	uint64_t top = mm->mmap_base;
+	if (len == 0 || len > top)
+		return -ENOMEM;
+	for (size_t i = vma_first_above(mm, top); i-- > 0;) {
+		const struct vma *v = &mm->v[i];
+		if (v->end >= top) {
+			if (v->start < top)
+				top = v->start;
+			continue;
+		}
+		if (top - v->end >= len) {
+			*out = top - len;
+			return 0;
+		}
+		top = v->start;
+	}
+	if (top >= MM_MIN_ADDR + len) {
+		*out = top - len;
+		return 0;
+	}
+	return -ENOMEM;
+}
+
+static int prot_to_ward(int prot)
+{
+	/* x86 cannot express write-only or exec-only pages: PROT_WRITE and
+	 * PROT_EXEC imply PROT_READ, as on Linux. */
+	int p = 0;
+	if (prot & PROT_READ)
+		p |= WARD_PROT_READ;
+	if (prot & PROT_WRITE)
+		p |= WARD_PROT_WRITE | WARD_PROT_READ;
+	if (prot & PROT_EXEC)
+		p |= WARD_PROT_EXEC | WARD_PROT_READ;
+	return p;
+}
+
+#define MAP_KNOWN_FLAGS                                                                                \
+	(MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN |     \
+	 MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |       \
+	 MAP_STACK | MAP_HUGETLB | MAP_FIXED_NOREPLACE | MAP_SYNC | MAP_32BIT)
+
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *file, uint64_t off)
+{
+	uint64_t limit = ward_as_user_limit();
+	int type = flags & MAP_SHARED_VALIDATE;
+
+	if (len == 0)
+		return -EINVAL;
+	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE && (flags & ~MAP_KNOWN_FLAGS))
+		return -EOPNOTSUPP;
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM))
+		return -EINVAL;
+	if (flags & MAP_HUGETLB)
+		return -EINVAL; /* no huge pages: as a kernel without hugetlbfs pages */
+	if (off % WARD_PAGE_SIZE)
+		return -EINVAL;
+	uint64_t alen = WARD_PAGE_ALIGN_UP(len);
+	if (alen < len || alen > limit)
+		return -ENOMEM;
+	if (file && off + alen < off)
+		return -EOVERFLOW;
+
+	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+	if (fixed) {
+		if (addr % WARD_PAGE_SIZE)
+			return -EINVAL;
+		if (addr > limit - alen)
+			return -ENOMEM;
+		if (addr < MM_MIN_ADDR)
+			return -EPERM;
+		if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !range_is_free(mm, addr, addr + alen))
+			return -EEXIST;
+	} else {
+		addr = WARD_PAGE_ALIGN_DOWN(addr);
+		if (!addr || addr < MM_MIN_ADDR || addr > limit - alen || !range_is_free(mm, addr, addr + alen)) {
+			long r = mm_find_free(mm, alen, &addr);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	struct vma nv = {
+		.start = addr,
+		.end = addr + alen,
+		.prot = prot_to_ward(prot),
+		.flags = (type != MAP_PRIVATE ? VMA_SHARED : 0) | (flags & MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
+	};
+	if (file) {
+		nv.file = file_get(file);
+		nv.file_off = off;
+	}
+	if (fixed) {
+		long r = remove_range(mm, addr, addr + alen);
+		if (r < 0) {
+			if (nv.file)
+				file_put(nv.file);
+			return r;
+		}
+	}
+	long r = insert_vma(mm, &nv);
+	if (r < 0)
+		return r;
+	return (long)addr;
+}
+
+long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	uint64_t limit = ward_as_user_limit();
+	if (addr % WARD_PAGE_SIZE || len == 0)
+		return -EINVAL;
+	uint64_t alen = WARD_PAGE_ALIGN_UP(len);
+	if (alen < len || addr > limit || alen > limit - addr)
+		return -EINVAL;
+	return remove_range(mm, addr, addr + alen);
+}
+
+long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+	if (addr % WARD_PAGE_SIZE)
+		return -EINVAL;
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	if ((prot & (PROT_GROWSDOWN | PROT_GROWSUP)) == (PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	uint64_t alen = WARD_PAGE_ALIGN_UP(len);
+	if (alen < len || addr + alen < addr)
+		return -ENOMEM;
+	uint64_t end = addr + alen;
+	if (!range_is_mapped(mm, addr, end))
+		return -ENOMEM;
+	if (vma_reserve(mm, 2) < 0)
+		return -ENOMEM;
+	vma_split(mm, addr);
+	vma_split(mm, end);
+	int wprot = prot_to_ward(prot);
+	for (size_t i = vma_first_above(mm, addr); i < mm->n && mm->v[i].start < end; i++) {
+		struct vma *v = &mm->v[i];
+		/* A shared file map opened read-only cannot become writable. */
+		if ((v->flags & VMA_SHARED) && v->file && (wprot & WARD_PROT_WRITE) &&
+		    (v->file->flags & O_ACCMODE) == O_RDONLY)
+			return -EACCES;
+		v->prot = wprot;
+		long r;
+		if (!v->backing && wprot == 0)
+			r = 0;
+		else if (!v->backing)
+			r = vma_back(mm, v);
+		else
+			r = ward_as_protect(mm->as, gaddr(v->start), v->end - v->start, wprot);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+uint64_t mm_brk(struct mm *mm, uint64_t new_brk)
+{
+	if (new_brk < mm->brk_start)
+		return mm->brk_cur;
+	uint64_t old_top = WARD_PAGE_ALIGN_UP(mm->brk_cur);
+	uint64_t new_top = WARD_PAGE_ALIGN_UP(new_brk);
+	if (new_top < new_brk || new_top > ward_as_user_limit())
+		return mm->brk_cur;
+	if (new_top > old_top) {
+		if (!range_is_free(mm, old_top, new_top + MM_STACK_GUARD_GAP * 0))
+			return mm->brk_cur;
+		struct vma nv = {
+			.start = old_top,
+			.end = new_top,
+			.prot = WARD_PROT_READ | WARD_PROT_WRITE,
+			.flags = VMA_HEAP,
+		};
+		if (insert_vma(mm, &nv) < 0)
+			return mm->brk_cur;
+	} else if (new_top < old_top) {
+		if (remove_range(mm, new_top, old_top) < 0)
+			return mm->brk_cur;
+	}
+	mm->brk_cur = new_brk;
+	return mm->brk_cur;
+}
+
+/* Finds the VMA containing addr, or NULL. */
+static struct vma *vma_find(struct mm *mm, uint64_t addr)
+{
+	size_t i = vma_first_above(mm, addr);
+	if (i < mm->n && mm->v[i].start <= addr)
+		return &mm->v[i];
+	return NULL;
+}
+
+long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
+{
+	uint64_t limit = ward_as_user_limit();
+
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (flags & MREMAP_DONTUNMAP)
+		return -EINVAL; /* not supported yet: refused, not ignored */
+	if (old_addr % WARD_PAGE_SIZE)
+		return -EINVAL;
+	old_len = WARD_PAGE_ALIGN_UP(old_len);
+	uint64_t alen = WARD_PAGE_ALIGN_UP(new_len);
+	if (new_len == 0 || alen < new_len)
+		return -EINVAL;
+	if (old_len == 0)
+		return -EINVAL; /* duplicating a shared mapping: not supported */
+	struct vma *v = vma_find(mm, old_addr);
+	if (!v || old_addr + old_len > v->end || old_addr + old_len < old_addr)
+		return -EFAULT;
+	if (flags & MREMAP_FIXED) {
+		if (new_addr % WARD_PAGE_SIZE || new_addr > limit - alen)
+			return -EINVAL;
+		if (new_addr < old_addr + old_len && old_addr < new_addr + alen)
+			return -EINVAL;
+	}
+
+	if (!(flags & MREMAP_FIXED)) {
+		if (alen <= old_len) {
+			if (alen < old_len) {
+				long r = remove_range(mm, old_addr + alen, old_addr + old_len);
+				if (r < 0)
+					return r;
+			}
+			return (long)old_addr;
+		}
+		/* Grow in place when the VMA ends here and the space is free. */
+		if (old_addr + old_len == v->end && old_addr + alen <= limit &&
+		    range_is_free(mm, old_addr + old_len, old_addr + alen)) {
+			struct vma ext = *v;
+			ext.start = old_addr + old_len;
+			ext.end = old_addr + alen;
+			ext.backing = 0;
+			ext.flags &= ~VMA_HEAP;
+			if (v->file) {
+				ext.file = file_get(v->file);
+				ext.file_off = v->file_off + (ext.start - v->start);
+			}
+			long r = insert_vma(mm, &ext);
+			return r < 0 ? r : (long)old_addr;
+		}
+		if (!(flags & MREMAP_MAYMOVE))
+			return -ENOMEM;
+		long r = mm_find_free(mm, alen, &new_addr);
+		if (r < 0)
+			return r;
+	}
+
+	/* Move: a new VMA with a fresh backing holding the old contents. */
+	struct vma nv = *v;
+	nv.start = new_addr;
+	nv.end = new_addr + alen;
+	nv.backing = 0;
+	nv.flags &= ~VMA_HEAP;
+	if (v->file) {
+		nv.file = file_get(v->file);
+		nv.file_off = v->file_off + (old_addr - v->start);
+	}
+	uint64_t copy_len = WARD_MIN(old_len, alen);
+	uint64_t src = v->backing ? v->backing + (old_addr - v->start) : 0;
+	uint64_t nb = 0;
+	if (nv.prot || src) {
+		long r = ward_memfile_alloc(alen, &nb);
+		if (r < 0) {
+			if (nv.file)
+				file_put(nv.file);
+			return r;
+		}
+		if (src)
+			ward_memfile_copy(nb, src, copy_len);
+		if (nv.file && alen > old_len && nv.file->ops->mmap_fill)
+			nv.file->ops->mmap_fill(nv.file, nb + old_len, nv.file_off + old_len, alen - old_len);
+		nv.backing = nb;
+	}
+	long r = remove_range(mm, new_addr, new_addr + alen);
+	if (r == 0)
+		r = remove_range(mm, old_addr, old_addr + old_len);
+	if (r < 0 || vma_reserve(mm, 1) < 0) {
+		nv.backing = nb;
+		vma_release(&nv);
+		return r < 0 ? r : -ENOMEM;
+	}
+	size_t i = vma_first_above(mm, nv.start);
+	memmove(&mm->v[i + 1], &mm->v[i], (mm->n - i) * sizeof(nv));
+	mm->v[i] = nv;
+	mm->n++;
+	if (nv.backing) {
+		r = ward_as_map(mm->as, gaddr(nv.start), alen, nv.prot, nv.backing);
+		if (r < 0)
+			return r;
+	}
+	return (long)new_addr;
+}
+
+long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
+{
+	if (addr % WARD_PAGE_SIZE)
+		return -EINVAL;
+	switch (advice) {
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+	case MADV_DONTNEED:
+	case MADV_FREE:
+	case MADV_DONTFORK:
+	case MADV_DOFORK:
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE:
+	case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE:
+	case MADV_DONTDUMP:
+	case MADV_DODUMP:
+	case MADV_WIPEONFORK:
+	case MADV_KEEPONFORK:
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+		break;
+	default:
+		return -EINVAL;
+	}
+	uint64_t alen = WARD_PAGE_ALIGN_UP(len);
+	if (alen < len)
+		return -EINVAL;
+	if (alen == 0)
+		return 0;
+	uint64_t end = addr + alen;
+	if (end < addr || !range_is_mapped(mm, addr, end))
+		return -ENOMEM;
+	if (advice != MADV_DONTNEED && advice != MADV_FREE)
+		return 0;
+	/* Private pages are dropped: anonymous ones read back as zeros, file
+	 * ones as the file's contents again. Shared ones keep their data. */
+	for (size_t i = vma_first_above(mm, addr); i < mm->n && mm->v[i].start < end; i++) {
+		struct vma *v = &mm->v[i];
+		if (!v->backing || (v->flags & VMA_SHARED))
+			continue;
+		uint64_t s = WARD_MAX(addr, v->start), e = WARD_MIN(end, v->end);
+		uint64_t off = v->backing + (s - v->start);
+		if (v->file && v->file->ops->mmap_fill)
+			v->file->ops->mmap_fill(v->file, off, v->file_off + (s - v->start), e - s);
+		else
+			ward_memfile_zero(off, e - s);
+	}
+	return 0;
+}
+
+long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, int *si_code)
+{
+	struct vma *v = vma_find(mm, addr);
+	if (v) {
+		*si_code = SEGV_ACCERR;
+		return -EFAULT;
+	}
+	/* A fault just below a grows-down VMA extends it, as the stack does. */
+	size_t i = vma_first_above(mm, addr);
+	if (i < mm->n && (mm->v[i].flags & VMA_GROWSDOWN)) {
+		uint64_t start = WARD_PAGE_ALIGN_DOWN(addr);
+		uint64_t prev_end = i > 0 ? mm->v[i - 1].end : 0;
+		if (start >= prev_end + MM_STACK_GUARD_GAP && mm->v[i].start - start <= (256UL << 20)) {
+			struct vma nv = mm->v[i];
+			nv.start = start;
+			nv.end = mm->v[i].start;
+			nv.backing = 0;
+			if (insert_vma(mm, &nv) == 0)
+				return 0;
+		}
+	}
+	*si_code = SEGV_MAPERR;
+	return -EFAULT;
+}
+
+static const char *prot_letters(int prot, int flags, char out[5])
+{
+	out[0] = prot & WARD_PROT_READ ? 'r' : '-';
+	out[1] = prot & WARD_PROT_WRITE ? 'w' : '-';
+	out[2] = prot & WARD_PROT_EXEC ? 'x' : '-';
+	out[3] = flags & VMA_SHARED ? 's' : 'p';
+	out[4] = 0;
+	return out;
+}
+
+long mm_format_maps(struct mm *mm, char *buf, size_t len)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < mm->n; i++) {
+		const struct vma *v = &mm->v[i];
+		char p[5];
+		const char *name = v->file && v->file->path ? v->file->path
+				   : v->flags & VMA_HEAP ? "[heap]"
+				   : v->flags & VMA_GROWSDOWN ? "[stack]"
+							   : "";
+		int n = snprintf(buf + at, len - at, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " 00:00 0%s%s\n",
+				 v->start, v->end, prot_letters(v->prot, v->flags, p), v->file ? v->file_off : 0,
+				 *name ? "                          " : "", name);
+		if (n < 0 || (size_t)n >= len - at)
+			return -ENOSPC;
+		at += (size_t)n;
+	}
+	return (long)at;
+}

@@ -1,0 +1,42 @@
+/* The memory manager: a task's VMAs and the rules of mmap, munmap,
+ * mprotect, mremap, madvise and brk. It decides what is mapped where and
+ * asks the core to back and mirror it (include/ward/guest.h). */
+#ifndef WARD_MM_H
+#define WARD_MM_H
+
+#include "ward/types.h"
+
+struct mm;
+struct file;
+struct ward_as;
+
+/* Creates an empty address space (and its platform stub). */
+long mm_create(struct mm **out);
+void mm_destroy(struct mm *mm);
+struct ward_as *mm_as(struct mm *mm);
+
+/* mmap(2) with Linux's argument rules: addr is a hint unless MAP_FIXED or
+ * MAP_FIXED_NOREPLACE. file is NULL for anonymous maps (the caller has
+ * checked the descriptor's access mode). Returns the address or -errno. */
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *file, uint64_t off);
+long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
+long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* brk(2): returns the new break, or the old one when it cannot move. */
+uint64_t mm_brk(struct mm *mm, uint64_t new_brk);
+/* Sets the start of the heap (the end of the loaded image). */
+void mm_set_brk_start(struct mm *mm, uint64_t start);
+/* A free range of len bytes, searching down from the mmap base. */
+long mm_find_free(struct mm *mm, uint64_t len, uint64_t *out);
+/* Where mmap without a hint starts searching (below the stack). */
+void mm_set_mmap_base(struct mm *mm, uint64_t base);
+
+/* Handles a guest fault at addr; returns 0 if it was fixed (a stack that
+ * grows down), or -EFAULT with *si_code set (SEGV_MAPERR / SEGV_ACCERR). */
+long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, int *si_code);
+
+/* Formats the VMAs as /proc/self/maps does into buf. */
+long mm_format_maps(struct mm *mm, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,216 @@
+/* The rest of the foundation: uname, arch_prctl, thread bookkeeping,
+ * resource limits, randomness, scheduling and exit. */
+#include "sentry/service.h"
+
+#include "sentry/kernel/task.h"
+#include "sentry/syscalls/syscalls.h"
+
+/* What the sandbox reports as its kernel: a release as recent as the
+ * interface ward implements, so programs' version checks pass. */
+#define WARD_UTS_RELEASE "6.1.0-ward"
+#define WARD_UTS_VERSION "#1 SMP PREEMPT_DYNAMIC ward"
+#define WARD_UTS_NODENAME "ward"
+
+/* uname(2) */
+long sys_uname(struct task *t, const struct syscall_args *args)
+{
+	struct linux_utsname u;
+	memset(&u, 0, sizeof(u));
+	snprintf(u.sysname, sizeof(u.sysname), "Linux");
+	snprintf(u.nodename, sizeof(u.nodename), WARD_UTS_NODENAME);
+	snprintf(u.release, sizeof(u.release), WARD_UTS_RELEASE);
+	snprintf(u.version, sizeof(u.version), WARD_UTS_VERSION);
+	snprintf(u.machine, sizeof(u.machine), "x86_64");
+	snprintf(u.domainname, sizeof(u.domainname), "(none)");
+	return WARD_COPY_OUT_OBJ(task_as(t), arg_addr(args, 0), &u);
+}
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+#define ARCH_GET_CPUID 0x1011
+#define ARCH_SET_CPUID 0x1012
+
+/* arch_prctl(2) */
+long sys_arch_prctl(struct task *t, const struct syscall_args *args)
+{
+	uint64_t v = arg_u64(args, 1);
+	switch (arg_int(args, 0)) {
+	case ARCH_SET_FS:
+	case ARCH_SET_GS:
+		/* The base must be a user address (Linux: EPERM past TASK_SIZE). */
+		if (v >= 0x7ffffffff000ULL)
+			return -EPERM;
+		if (arg_int(args, 0) == ARCH_SET_FS)
+			t->regs.fs_base = v;
+		else
+			t->regs.gs_base = v;
+		return 0;
+	case ARCH_GET_FS:
+		return ward_copy_out(task_as(t), arg_addr(args, 1), &t->regs.fs_base, sizeof(uint64_t));
+	case ARCH_GET_GS:
+		return ward_copy_out(task_as(t), arg_addr(args, 1), &t->regs.gs_base, sizeof(uint64_t));
+	case ARCH_GET_CPUID:
+		return 1;
+	case ARCH_SET_CPUID:
+		/* CPUID faulting is not offered: as on hardware without it. */
+		return -ENODEV;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* set_tid_address(2) */
+long sys_set_tid_address(struct task *t, const struct syscall_args *args)
+{
+	t->clear_child_tid = arg_u64(args, 0);
+	return t->tid;
+}
+
+/* set_robust_list(2) */
+long sys_set_robust_list(struct task *t, const struct syscall_args *args)
+{
+	if (arg_u64(args, 1) != sizeof(struct linux_robust_list_head))
+		return -EINVAL;
+	t->robust_list = arg_u64(args, 0);
+	t->robust_list_len = arg_u64(args, 1);
+	return 0;
+}
+
+/* get_robust_list(2) */
+long sys_get_robust_list(struct task *t, const struct syscall_args *args)
+{
+	int pid = arg_int(args, 0);
+	if (pid != 0 && pid != t->tid)
+		return -ESRCH;
+	uint64_t len = sizeof(struct linux_robust_list_head);
+	if (ward_copy_out(task_as(t), arg_addr(args, 1), &t->robust_list, sizeof(uint64_t)) < 0 ||
+	    ward_copy_out(task_as(t), arg_addr(args, 2), &len, sizeof(len)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+#define NR_OPEN_MAX 1048576ULL /* fs.nr_open */
+#define RLIM_INF (~0ULL)
+
+static long do_prlimit(struct task *t, int resource, gaddr_t new_addr, gaddr_t old_addr)
+{
+	struct linux_rlimit nl;
+
+	if (resource < 0 || resource >= WARD_RLIM_NLIMITS)
+		return -EINVAL;
+	if (!gaddr_is_null(new_addr)) {
+		if (WARD_COPY_IN_OBJ(task_as(t), &nl, new_addr) < 0)
+			return -EFAULT;
+		if (nl.rlim_cur > nl.rlim_max)
+			return -EINVAL;
+		/* The sandbox cannot give what its host would refuse: raising a
+		 * hard limit needs CAP_SYS_RESOURCE, which ward does not pass on. */
+		if (nl.rlim_max > t->rlimits[resource].rlim_max)
+			return -EPERM;
+		if (resource == RLIMIT_NOFILE && nl.rlim_max > NR_OPEN_MAX)
+			return -EPERM;
+	}
+	if (!gaddr_is_null(old_addr) && WARD_COPY_OUT_OBJ(task_as(t), old_addr, &t->rlimits[resource]) < 0)
+		return -EFAULT;
+	if (!gaddr_is_null(new_addr))
+		t->rlimits[resource] = nl;
+	return 0;
+}
+
+/* prlimit64(2) */
+long sys_prlimit64(struct task *t, const struct syscall_args *args)
+{
+	int pid = arg_int(args, 0);
+	if (pid != 0 && pid != t->tgid)
+		return -ESRCH;
+	return do_prlimit(t, arg_int(args, 1), arg_addr(args, 2), arg_addr(args, 3));
+}
+
+/* getrlimit(2) */
+long sys_getrlimit(struct task *t, const struct syscall_args *args)
+{
+	return do_prlimit(t, arg_int(args, 0), gaddr(0), arg_addr(args, 1));
+}
+
+/* setrlimit(2) */
+long sys_setrlimit(struct task *t, const struct syscall_args *args)
+{
+	if (gaddr_is_null(arg_addr(args, 1)))
+		return -EFAULT;
+	return do_prlimit(t, arg_int(args, 0), arg_addr(args, 1), gaddr(0));
+}
+
+#define GRND_NONBLOCK_FLAG 0x1
+#define GRND_RANDOM_FLAG 0x2
+#define GRND_INSECURE_FLAG 0x4
+
+/* getrandom(2) */
+long sys_getrandom(struct task *t, const struct syscall_args *args)
+{
+	uint64_t len = WARD_MIN(arg_u64(args, 1), (uint64_t)WARD_MAX_RW_COUNT);
+	unsigned int flags = arg_uint(args, 2);
+	uint8_t chunk[256];
+	uint64_t done = 0;
+
+	if (flags & ~(GRND_NONBLOCK_FLAG | GRND_RANDOM_FLAG | GRND_INSECURE_FLAG))
+		return -EINVAL;
+	if ((flags & GRND_INSECURE_FLAG) && (flags & GRND_RANDOM_FLAG))
+		return -EINVAL;
+	while (done < len) {
+		size_t n = (size_t)WARD_MIN(len - done, sizeof(chunk));
+		long r = ward_host_getrandom(chunk, n);
+		if (r < 0)
+			return done ? (long)done : r;
+		if (ward_copy_out(task_as(t), gaddr_add(arg_addr(args, 0), done), chunk, (size_t)r) < 0)
+			return done ? (long)done : -EFAULT;
+		done += (uint64_t)r;
+	}
+	return (long)done;
+}
+
+/* sched_getaffinity(2): the CPUs the sentry may use. */
+long sys_sched_getaffinity(struct task *t, const struct syscall_args *args)
+{
+	int pid = arg_int(args, 0);
+	uint64_t len = arg_u64(args, 1);
+	int ncpus = ward_host_ncpus();
+	uint8_t mask[128];
+
+	if (pid != 0 && pid != t->tid)
+		return -ESRCH;
+	/* The kernel's cpumask size: whole longs covering the CPU ids. */
+	size_t size = (size_t)((ncpus + 63) / 64) * 8;
+	if (size > sizeof(mask))
+		size = sizeof(mask);
+	if (len * 8 < (uint64_t)ncpus || (len & 7))
+		return -EINVAL;
+	memset(mask, 0, sizeof(mask));
+	for (int i = 0; i < ncpus && i < (int)sizeof(mask) * 8; i++)
+		mask[i / 8] |= (uint8_t)(1u << (i % 8));
+	if (ward_copy_out(task_as(t), arg_addr(args, 2), mask, size) < 0)
+		return -EFAULT;
+	return (long)size;
+}
+
+/* sched_yield(2) */
+long sys_sched_yield(struct task *t, const struct syscall_args *args)
+{
+	return 0;
+}
+
+/* exit(2): with one thread per process (until the process issue), the
+ * thread's exit is the process's. */
+long sys_exit(struct task *t, const struct syscall_args *args)
+{
+	task_exit(t, (arg_int(args, 0) & 0xff) << 8);
+	return 0;
+}
+
+/* exit_group(2) */
+long sys_exit_group(struct task *t, const struct syscall_args *args)
+{
+	task_exit(t, (arg_int(args, 0) & 0xff) << 8);
+	return 0;
+}
