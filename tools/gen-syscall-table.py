@@ -78,7 +78,19 @@ IMPL = {
     "getrandom": ("sys_getrandom", "FULL", "pux", ""),
     "statx": ("sys_statx", "FULL", "Fsxxp", ""),
     "faccessat2": ("sys_faccessat2", "FULL", "Fsox", ""),
-    "rseq": (None, "NONE", "pudx", "ENOSYS: glibc falls back without it"),
+    "preadv": ("sys_preadv", "FULL", "dpdl", ""),
+    "pwritev": ("sys_pwritev", "FULL", "dpdl", ""),
+    "preadv2": ("sys_preadv2", "PARTIAL", "dpdlx", "any RWF_* flag gives EOPNOTSUPP"),
+    "pwritev2": ("sys_pwritev2", "PARTIAL", "dpdlx", "as preadv2"),
+    "rt_sigpending": ("sys_rt_sigpending", "PARTIAL", "pu", "nothing is ever pending until signal delivery comes"),
+    "sched_setaffinity": ("sys_sched_setaffinity", "PARTIAL", "dup", "checked and recorded; the sentry does not pin threads"),
+    "getgroups": ("sys_getgroups", "FULL", "dp", ""),
+    "getpgid": ("sys_getpgid", "PARTIAL", "d", "one process: its own group"),
+    "getpgrp": ("sys_getpgrp", "FULL", "", ""),
+    "getsid": ("sys_getsid", "PARTIAL", "d", "one process: its own session"),
+    "rseq": ("sys_rseq", "NONE", "pudx", "ENOSYS, on purpose and silently: glibc runs without it"),
+    "futex": ("sys_futex", "PARTIAL", "pdupxx", "one thread per process: WAIT and WAKE (with BITSET); the rest ENOSYS until the process issue"),
+    "prctl": ("sys_prctl", "PARTIAL", "dxxxx", "PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG, PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_GET_SECCOMP; others EINVAL"),
 }
 
 def main():

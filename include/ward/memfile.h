@@ -19,6 +19,9 @@ long ward_memfile_init(uint64_t size);
 /* Allocates len bytes (page-aligned), zero-filled; *off is set. -ENOMEM when
  * the file is full. */
 long ward_memfile_alloc(uint64_t len, uint64_t *off);
+/* Allocates exactly [off, off+len) if it is free (to grow a mapping in
+ * place); -ENOMEM otherwise. */
+long ward_memfile_alloc_at(uint64_t off, uint64_t len);
 /* Returns [off, off+len) to the allocator and its memory to the host. */
 void ward_memfile_free(uint64_t off, uint64_t len);
 /* Bounds-checked access to allocated ranges; -EFAULT outside them. */

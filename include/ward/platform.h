@@ -71,8 +71,10 @@ struct ward_platform {
 	/* Creates a context for the calling sentry thread. */
 	long (*ctx_create)(struct ward_platform_ctx **out);
 	void (*ctx_destroy)(struct ward_platform_ctx *ctx);
-	/* Runs guest code in as with regs and fp until it makes a syscall,
-	 * faults, or is interrupted; regs and fp then hold the guest's state.
+	/* Runs guest code in as with regs until it makes a syscall, faults, or
+	 * is interrupted; regs then hold the guest's state. fp may be NULL:
+	 * then the FPU state stays where the platform keeps it between runs;
+	 * otherwise it is loaded from fp before and saved to fp after.
 	 * Returns 0 and fills stop, or -errno when the platform failed (the task
 	 * cannot continue). Precondition: the calling thread created ctx. */
 	long (*ctx_run)(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,

@@ -127,6 +127,30 @@ START_TEST(copy_checks_protection)
 }
 END_TEST
 
+START_TEST(fpstate_round_trip)
+{
+	/* movq %rax, %xmm0; syscall */
+	static const uint8_t code[] = { 0x66, 0x48, 0x0f, 0x6e, 0xc0, 0x0f, 0x05 };
+	struct ward_regs regs = { 0 };
+	struct ward_stop stop;
+	static struct ward_fpstate fp;
+
+	map_code(code, sizeof(code));
+	ward_fpstate_init(&fp);
+	regs.rip = code_addr;
+	regs.rax = 0x1122334455667788ULL;
+	regs.cs = 0x33;
+	regs.ss = 0x2b;
+	regs.eflags = 0x202;
+	ck_assert_int_eq(ward_ctx_run(ctx, ward_as_platform(as), &regs, &fp, &stop), 0);
+	ck_assert_int_eq(stop.kind, WARD_STOP_SYSCALL);
+	/* xmm0 sits at offset 160 of the legacy XSAVE area. */
+	uint64_t xmm0;
+	memcpy(&xmm0, fp.bytes + 160, sizeof(xmm0));
+	ck_assert_uint_eq(xmm0, 0x1122334455667788ULL);
+}
+END_TEST
+
 static Suite *platform_suite(void)
 {
 	Suite *s = suite_create("platform");
@@ -137,6 +161,7 @@ static Suite *platform_suite(void)
 	tcase_add_test(tc, write_to_readonly_is_accerr);
 	tcase_add_test(tc, interrupt_before_run);
 	tcase_add_test(tc, copy_checks_protection);
+	tcase_add_test(tc, fpstate_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -306,12 +306,18 @@ static void fill_fault(struct ward_stop *stop, pid_t pid, int sig)
 	stop->addr = (uint64_t)si.si_addr;
 }
 
+/* Moves the XSAVE area between the stub thread and fp. */
+static int xstate_io(pid_t pid, int request, struct ward_fpstate *fp)
+{
+	struct iovec iov = { fp->bytes, sizeof(fp->bytes) };
+	return (int)ptrace(request, pid, (void *)NT_X86_XSTATE, &iov);
+}
+
 static long ptrace_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
 			   struct ward_fpstate *fp, struct ward_stop *stop)
 {
 	int status;
 
-	(void)fp;
 	if (!pthread_equal(as->tracer, pthread_self()))
 		return -EPERM;
 	memset(stop, 0, sizeof(*stop));
@@ -321,6 +327,10 @@ static long ptrace_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_a
 	}
 	/* SAFETY: ward_regs has the layout of user_regs_struct (asserted). */
 	if (ptrace(PTRACE_SETREGS, as->pid, 0, regs) < 0)
+		return -ECHILD;
+	/* The FPU state stays in the stub thread between runs; it moves only
+	 * when the caller asks (signal frames, execve), since it is large. */
+	if (fp && xstate_io(as->pid, PTRACE_SETREGSET, fp) < 0)
 		return -ECHILD;
 	atomic_store(&ctx->running, as->pid);
 	if (ptrace(PTRACE_SYSEMU, as->pid, 0, 0) < 0) {
@@ -350,6 +360,8 @@ static long ptrace_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_a
 	}
 	atomic_store(&ctx->running, 0);
 	if (ptrace(PTRACE_GETREGS, as->pid, 0, regs) < 0)
+		return -ECHILD;
+	if (fp && xstate_io(as->pid, PTRACE_GETREGSET, fp) < 0)
 		return -ECHILD;
 	return 0;
 }

@@ -310,6 +310,10 @@ long ward_iovec_import(struct ward_as *as, gaddr_t iov, long iovcnt, struct ward
 			return -EFAULT;
 		if ((int64_t)v.iov_len < 0)
 			return -EINVAL;
+		/* As Linux's access_ok: a range past the user address space is
+		 * EFAULT before anything moves. */
+		if (v.iov_len && (v.iov_base + v.iov_len < v.iov_base || v.iov_base + v.iov_len > ward_as_user_limit()))
+			return -EFAULT;
 		if (v.iov_len > WARD_MAX_RW_COUNT - total)
 			v.iov_len = WARD_MAX_RW_COUNT - total;
 		total += v.iov_len;

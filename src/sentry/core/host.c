@@ -37,12 +37,14 @@ static int name_ok(const char *name)
 static long open_beneath(int dirfd, const char *name, int flags, ward_hostfd_t *out)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(O_CLOEXEC | O_NOFOLLOW | O_NOCTTY),
+		.flags = (uint64_t)(O_CLOEXEC | O_NOFOLLOW),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 
+	/* openat2 refuses O_PATH with any flag but O_DIRECTORY, O_NOFOLLOW and
+	 * O_CLOEXEC. */
 	if (flags & WARD_HOST_READ)
-		how.flags |= O_RDONLY;
+		how.flags |= O_RDONLY | O_NOCTTY;
 	else
 		how.flags |= O_PATH;
 	if (flags & WARD_HOST_DIRECTORY)

@@ -108,6 +108,42 @@ long ward_memfile_alloc(uint64_t len, uint64_t *off)
 	return -ENOMEM;
 }
 
+long ward_memfile_alloc_at(uint64_t off, uint64_t len)
+{
+	len = WARD_PAGE_ALIGN_UP(len);
+	if (len == 0 || off % WARD_PAGE_SIZE || off > mf.size || len > mf.size - off)
+		return -ENOMEM;
+	pthread_mutex_lock(&mf.lock);
+	for (size_t i = 0; i < mf.nfree; i++) {
+		struct free_extent *e = &mf.free[i];
+		if (e->off > off || e->off + e->len < off + len)
+			continue;
+		/* Carve [off, off+len) out of this extent: keep what lies before
+		 * and after it. */
+		uint64_t before = off - e->off, after = e->off + e->len - (off + len);
+		if (before && after) {
+			if (insert_free(i + 1, off + len, after) < 0) {
+				pthread_mutex_unlock(&mf.lock);
+				return -ENOMEM;
+			}
+			mf.free[i].len = before;
+		} else if (before) {
+			e->len = before;
+		} else if (after) {
+			e->off = off + len;
+			e->len = after;
+		} else {
+			memmove(&mf.free[i], &mf.free[i + 1], (mf.nfree - i - 1) * sizeof(*mf.free));
+			mf.nfree--;
+		}
+		mf.used += len;
+		pthread_mutex_unlock(&mf.lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&mf.lock);
+	return -ENOMEM;
+}
+
 void ward_memfile_free(uint64_t off, uint64_t len)
 {
 	len = WARD_PAGE_ALIGN_UP(len);

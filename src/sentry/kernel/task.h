@@ -38,6 +38,10 @@ struct task {
 	uint64_t robust_list_len;
 	struct linux_rlimit rlimits[WARD_RLIM_NLIMITS];
 	char comm[16];
+	/* prctl state. */
+	int pdeathsig;
+	bool not_dumpable;
+	bool no_new_privs;
 	/* The guest path of the running executable (/proc/self/exe). */
 	char *exe_path;
 	/* Set by exit/exit_group or a fatal signal: the wait status. */

@@ -207,6 +207,46 @@ static long vma_back(struct mm *mm, struct vma *v)
 	return ward_as_map(mm->as, gaddr(v->start), len, v->prot, v->backing);
 }
 
+/* Whether b continues a with nothing to tell them apart. */
+static bool vma_mergeable(const struct vma *a, const struct vma *b)
+{
+	uint64_t len = a->end - a->start;
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags && a->file == b->file &&
+	       (!a->file || a->file_off + len == b->file_off) &&
+	       ((!a->backing && !b->backing) || (a->backing && b->backing && a->backing + len == b->backing));
+}
+
+/* Merges v[i] into its neighbours where they continue each other, as Linux
+ * does, so that a heap or a grown mapping stays one VMA. */
+static void vma_merge_around(struct mm *mm, size_t i)
+{
+	if (i + 1 < mm->n && vma_mergeable(&mm->v[i], &mm->v[i + 1])) {
+		mm->v[i].end = mm->v[i + 1].end;
+		if (mm->v[i + 1].file)
+			file_put(mm->v[i + 1].file);
+		memmove(&mm->v[i + 1], &mm->v[i + 2], (mm->n - i - 2) * sizeof(*mm->v));
+		mm->n--;
+	}
+	if (i > 0 && vma_mergeable(&mm->v[i - 1], &mm->v[i])) {
+		mm->v[i - 1].end = mm->v[i].end;
+		if (mm->v[i].file)
+			file_put(mm->v[i].file);
+		memmove(&mm->v[i], &mm->v[i + 1], (mm->n - i - 1) * sizeof(*mm->v));
+		mm->n--;
+	}
+}
+
+/* Backs a new VMA that continues prev right after prev's own backing when
+ * that part of the memory file is free, so the two can merge. */
+static void vma_back_after(const struct vma *prev, struct vma *nv)
+{
+	if (!prev || !prev->backing || prev->end != nv->start || nv->backing || nv->prot == 0)
+		return;
+	uint64_t off = prev->backing + (prev->end - prev->start);
+	if (ward_memfile_alloc_at(off, nv->end - nv->start) == 0)
+		nv->backing = off;
+}
+
 static long insert_vma(struct mm *mm, const struct vma *nv)
 {
 	if (vma_reserve(mm, 1) < 0)
@@ -215,15 +255,21 @@ static long insert_vma(struct mm *mm, const struct vma *nv)
 	memmove(&mm->v[i + 1], &mm->v[i], (mm->n - i) * sizeof(*nv));
 	mm->v[i] = *nv;
 	mm->n++;
-	if (nv->prot == 0)
+	if (nv->prot == 0) {
+		vma_merge_around(mm, i);
 		return 0;
+	}
+	if (i > 0 && !mm->v[i].file)
+		vma_back_after(&mm->v[i - 1], &mm->v[i]);
 	long r = vma_back(mm, &mm->v[i]);
 	if (r < 0) {
 		vma_release(&mm->v[i]);
 		memmove(&mm->v[i], &mm->v[i + 1], (mm->n - i - 1) * sizeof(*nv));
 		mm->n--;
+		return r;
 	}
-	return r;
+	vma_merge_around(mm, i);
+	return 0;
 }
 
 long mm_find_free(struct mm *mm, uint64_t len, uint64_t *out)

@@ -67,3 +67,40 @@ long sys_getresgid(struct task *t, const struct syscall_args *args)
 {
 	return put_three(t, args, t->creds.gid, t->creds.egid, t->creds.sgid);
 }
+
+/* getgroups(2): the sandbox's first process has no supplementary groups
+ * (setgroups comes with the process issue). */
+long sys_getgroups(struct task *t, const struct syscall_args *args)
+{
+	if (arg_int(args, 0) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* With one process, it leads its own process group and session. */
+static long own_group(struct task *t, int pid)
+{
+	if (pid < 0)
+		return -ESRCH;
+	if (pid != 0 && pid != t->tgid)
+		return -ESRCH;
+	return t->tgid;
+}
+
+/* getpgid(2) */
+long sys_getpgid(struct task *t, const struct syscall_args *args)
+{
+	return own_group(t, arg_int(args, 0));
+}
+
+/* getpgrp(2) */
+long sys_getpgrp(struct task *t, const struct syscall_args *args)
+{
+	return t->tgid;
+}
+
+/* getsid(2) */
+long sys_getsid(struct task *t, const struct syscall_args *args)
+{
+	return own_group(t, arg_int(args, 0));
+}

@@ -194,6 +194,26 @@ long sys_sched_getaffinity(struct task *t, const struct syscall_args *args)
 	return (long)size;
 }
 
+/* sched_setaffinity(2): the mask must name a CPU the sandbox has; it is
+ * then accepted (the sentry does not pin its threads). */
+long sys_sched_setaffinity(struct task *t, const struct syscall_args *args)
+{
+	int pid = arg_int(args, 0);
+	uint64_t len = WARD_MIN(arg_u64(args, 1), 128);
+	int ncpus = ward_host_ncpus();
+	uint8_t mask[128];
+
+	memset(mask, 0, sizeof(mask));
+	if (ward_copy_in(task_as(t), mask, arg_addr(args, 2), (size_t)len) < 0)
+		return -EFAULT;
+	if (pid != 0 && pid != t->tid)
+		return -ESRCH;
+	for (int i = 0; i < ncpus && i < (int)len * 8; i++)
+		if (mask[i / 8] & (1u << (i % 8)))
+			return 0;
+	return -EINVAL;
+}
+
 /* sched_yield(2) */
 long sys_sched_yield(struct task *t, const struct syscall_args *args)
 {
@@ -213,4 +233,69 @@ long sys_exit_group(struct task *t, const struct syscall_args *args)
 {
 	task_exit(t, (arg_int(args, 0) & 0xff) << 8);
 	return 0;
+}
+
+/* rseq(2): not offered. glibc treats ENOSYS as "no rseq" and goes on, so
+ * this is not reported as a missing call. */
+long sys_rseq(struct task *t, const struct syscall_args *args)
+{
+	return -ENOSYS;
+}
+
+#define PR_SET_PDEATHSIG_ 1
+#define PR_GET_PDEATHSIG_ 2
+#define PR_GET_DUMPABLE_ 3
+#define PR_SET_DUMPABLE_ 4
+#define PR_SET_NAME_ 15
+#define PR_GET_NAME_ 16
+#define PR_GET_SECCOMP_ 21
+#define PR_SET_NO_NEW_PRIVS_ 38
+#define PR_GET_NO_NEW_PRIVS_ 39
+
+/* prctl(2): the options the foundation's programs use; the rest are
+ * EINVAL, as on a kernel without them. */
+long sys_prctl(struct task *t, const struct syscall_args *args)
+{
+	uint64_t a2 = arg_u64(args, 1);
+	switch (arg_int(args, 0)) {
+	case PR_SET_PDEATHSIG_:
+		if (a2 > WARD_NSIG)
+			return -EINVAL;
+		t->pdeathsig = (int)a2;
+		return 0;
+	case PR_GET_PDEATHSIG_:
+		return ward_copy_out(task_as(t), arg_addr(args, 1), &t->pdeathsig, sizeof(int));
+	case PR_GET_DUMPABLE_:
+		return t->not_dumpable ? 0 : 1;
+	case PR_SET_DUMPABLE_:
+		if (a2 > 1)
+			return -EINVAL;
+		t->not_dumpable = a2 == 0;
+		return 0;
+	case PR_SET_NAME_: {
+		char name[16];
+		long n = ward_copy_string_in(task_as(t), name, sizeof(name), arg_addr(args, 1));
+		if (n == -EFAULT)
+			return -EFAULT;
+		/* Longer names are cut to 15 bytes, as Linux does. */
+		name[15] = 0;
+		memcpy(t->comm, name, sizeof(t->comm));
+		return 0;
+	}
+	case PR_GET_NAME_:
+		return ward_copy_out(task_as(t), arg_addr(args, 1), t->comm, sizeof(t->comm));
+	case PR_GET_SECCOMP_:
+		return 0;
+	case PR_SET_NO_NEW_PRIVS_:
+		if (a2 != 1 || arg_u64(args, 2) || arg_u64(args, 3) || arg_u64(args, 4))
+			return -EINVAL;
+		t->no_new_privs = true;
+		return 0;
+	case PR_GET_NO_NEW_PRIVS_:
+		if (a2 || arg_u64(args, 2) || arg_u64(args, 3) || arg_u64(args, 4))
+			return -EINVAL;
+		return t->no_new_privs ? 1 : 0;
+	default:
+		return -EINVAL;
+	}
 }

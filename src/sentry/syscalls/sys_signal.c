@@ -106,3 +106,13 @@ long sys_sigaltstack(struct task *t, const struct syscall_args *args)
 	}
 	return 0;
 }
+
+/* rt_sigpending(2): without delivery (the process issue) no signal is ever
+ * pending. Linux copies at most 8 bytes and accepts a shorter set. */
+long sys_rt_sigpending(struct task *t, const struct syscall_args *args)
+{
+	uint64_t size = arg_u64(args, 1), pending = 0;
+	if (size > SIGSET_SIZE)
+		return -EINVAL;
+	return ward_copy_out(task_as(t), arg_addr(args, 0), &pending, (size_t)size);
+}

@@ -112,8 +112,7 @@ long sys_clock_nanosleep(struct task *t, const struct syscall_args *args)
 	int id = arg_int(args, 0), flags = arg_int(args, 1);
 	struct linux_timespec req;
 
-	if (flags & ~TIMER_ABSTIME)
-		return -EINVAL;
+	/* Linux looks at TIMER_ABSTIME only and ignores other flag bits. */
 	switch (id) {
 	case CLOCK_REALTIME:
 	case CLOCK_MONOTONIC:

@@ -1,0 +1,128 @@
+/* The pure helpers of path resolution: canonical paths, lexical
+ * normalization, device numbers, directory records and seeks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs/vfs_internal.h"
+
+#include "unit.h"
+
+static const char *norm(const char *base, const char *path)
+{
+	static char out[4096];
+	ck_assert_int_eq(vfs_path_normalize(base, path, out, sizeof(out)), 0);
+	return out;
+}
+
+START_TEST(canon_push)
+{
+	char c[32] = "/";
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), "usr", 3), 0);
+	ck_assert_str_eq(c, "/usr");
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), "bin", 3), 0);
+	ck_assert_str_eq(c, "/usr/bin");
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), ".", 1), 0);
+	ck_assert_str_eq(c, "/usr/bin");
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), "..", 2), 0);
+	ck_assert_str_eq(c, "/usr");
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), "..", 2), 0);
+	ck_assert_str_eq(c, "/");
+	/* ".." stops at the root. */
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), "..", 2), 0);
+	ck_assert_str_eq(c, "/");
+	/* A name that is only a prefix of the buffer. */
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), "etcetera", 3), 0);
+	ck_assert_str_eq(c, "/etc");
+}
+END_TEST
+
+START_TEST(canon_overflow)
+{
+	char c[8] = "/ab";
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), "cde", 3), 0);
+	ck_assert_str_eq(c, "/ab/cde");
+	ck_assert_int_eq(vfs_canon_push(c, sizeof(c), "f", 1), -ENAMETOOLONG);
+	ck_assert_str_eq(c, "/ab/cde");
+}
+END_TEST
+
+START_TEST(normalize)
+{
+	ck_assert_str_eq(norm("/", "/"), "/");
+	ck_assert_str_eq(norm("/", "//usr/./include/../include//stdio.h"), "/usr/include/stdio.h");
+	ck_assert_str_eq(norm("/", "/.."), "/");
+	ck_assert_str_eq(norm("/usr", "include/../bin/."), "/usr/bin");
+	ck_assert_str_eq(norm("/usr/include", "../../../.."), "/");
+	ck_assert_str_eq(norm("/etc", "/usr/"), "/usr");
+	ck_assert_str_eq(norm("/etc", ""), "/etc");
+	ck_assert_str_eq(norm("/a", "..."), "/a/...");
+}
+END_TEST
+
+START_TEST(makedev)
+{
+	/* The glibc encoding, which is the kernel's new_encode_dev. */
+	ck_assert_uint_eq(vfs_makedev(1, 3), 0x103);
+	ck_assert_uint_eq(vfs_makedev(8, 1), 0x801);
+	ck_assert_uint_eq(vfs_makedev(0, 0x123456), 0x123400056ULL);
+	ck_assert_uint_eq(vfs_makedev(0x1234, 0), (0x1000ULL << 32) | 0x23400);
+}
+END_TEST
+
+START_TEST(dirent)
+{
+	char buf[64];
+	size_t used = 0;
+	ck_assert_int_eq(vfs_dirent_emit(buf, sizeof(buf), &used, 7, 1, 4, "."), 0);
+	/* 19 bytes of header, the name and its NUL, rounded up to 8. */
+	ck_assert_uint_eq(used, 24);
+	const struct linux_dirent64 *d = (const void *)buf;
+	ck_assert_uint_eq(d->d_ino, 7);
+	ck_assert_int_eq(d->d_off, 1);
+	ck_assert_uint_eq(d->d_reclen, 24);
+	ck_assert_uint_eq(d->d_type, 4);
+	ck_assert_str_eq(d->d_name, ".");
+	ck_assert_int_eq(vfs_dirent_emit(buf, sizeof(buf), &used, 8, 2, 2, "urandom"), 0);
+	ck_assert_uint_eq(used, 24 + 32);
+	/* The next one does not fit, and nothing is written. */
+	ck_assert_int_eq(vfs_dirent_emit(buf, sizeof(buf), &used, 9, 3, 2, "x"), -EINVAL);
+	ck_assert_uint_eq(used, 56);
+}
+END_TEST
+
+START_TEST(seek)
+{
+	struct file f = { 0 };
+	ck_assert_int_eq(vfs_generic_seek(&f, 10, SEEK_SET, 100), 10);
+	ck_assert_int_eq(vfs_generic_seek(&f, 5, SEEK_CUR, 100), 15);
+	ck_assert_int_eq(vfs_generic_seek(&f, -1, SEEK_END, 100), 99);
+	ck_assert_int_eq(vfs_generic_seek(&f, -200, SEEK_END, 100), -EINVAL);
+	ck_assert_uint_eq(f.pos, 99);
+	ck_assert_int_eq(vfs_generic_seek(&f, 0, SEEK_DATA, 100), 0);
+	ck_assert_int_eq(vfs_generic_seek(&f, 0, SEEK_HOLE, 100), 100);
+	ck_assert_int_eq(vfs_generic_seek(&f, 100, SEEK_DATA, 100), -ENXIO);
+	ck_assert_int_eq(vfs_generic_seek(&f, 0, 42, 100), -EINVAL);
+	f.pos = 1;
+	ck_assert_int_eq(vfs_generic_seek(&f, INT64_MAX, SEEK_CUR, 100), -EINVAL);
+}
+END_TEST
+
+static Suite *vfs_suite(void)
+{
+	Suite *s = suite_create("vfs");
+	TCase *tc = tcase_create("paths");
+	tcase_add_test(tc, canon_push);
+	tcase_add_test(tc, canon_overflow);
+	tcase_add_test(tc, normalize);
+	tcase_add_test(tc, makedev);
+	tcase_add_test(tc, dirent);
+	tcase_add_test(tc, seek);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+WARD_UNIT_MAIN(vfs_suite)
