@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libseccomp-dev libelf-dev libcap-dev liburing-dev libuv1-dev check libjansson-dev
-	clang-tidy busybox-static python3
+	clang-tidy clang-format busybox-static python3
 )
 
 missing=()

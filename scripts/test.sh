@@ -96,5 +96,15 @@ else
 	failed=$((failed + 1))
 fi
 
+echo "== clang-format (the house style, .clang-format)"
+if git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror >build/clang-format.log 2>&1; then
+	echo "PASS clang-format"
+	passed=$((passed + 1))
+else
+	echo "FAIL clang-format: run clang-format -i on these"
+	grep -o '^[^:]*\.[ch]' build/clang-format.log | sort -u | head -20
+	failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -14,11 +14,11 @@ static inline void ward__freep(void *p)
 
 /* Hands ownership out of a cleanup variable: returns the value and leaves
  * NULL behind, keeping the pointer's type. */
-#define steal_pointer(pp)                          \
-	({                                         \
+#define steal_pointer(pp)                             \
+	({                                            \
 		__typeof__(*(pp)) steal__tmp = *(pp); \
-		*(pp) = NULL;                      \
-		steal__tmp;                        \
+		*(pp) = NULL;                         \
+		steal__tmp;                           \
 	})
 
 #endif

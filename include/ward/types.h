@@ -33,7 +33,7 @@ static inline bool gaddr_is_null(gaddr_t a)
 #define WARD_PAGE_SIZE 4096UL
 #define WARD_PAGE_MASK (~(WARD_PAGE_SIZE - 1))
 #define WARD_PAGE_ALIGN_UP(x) (((x) + WARD_PAGE_SIZE - 1) & WARD_PAGE_MASK)
-#define WARD_PAGE_ALIGN_DOWN(x) ((x) & WARD_PAGE_MASK)
+#define WARD_PAGE_ALIGN_DOWN(x) ((x)&WARD_PAGE_MASK)
 
 /* Internal result codes. Kernel code returns long: >= 0 is success and
  * -errno is failure. These sit above the errno range (4095) and are turned

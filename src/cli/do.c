@@ -40,22 +40,21 @@ struct run_state {
 
 static void do_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ward do [OPTIONS] -- PROGRAM [ARGS...]\n"
-		"\n"
-		"Runs PROGRAM in a new sandbox and exits with its exit status (128+N when\n"
-		"it is killed by signal N; 127 when PROGRAM is not found, 126 when it cannot\n"
-		"be executed).\n"
-		"\n"
-		"Options:\n"
-		"  --platform=NAME     how guest code runs: ptrace (default)\n"
-		"  --root=DIR          the sandbox's root file system, read-only (default /)\n"
-		"  --cwd=DIR           the working directory inside the sandbox (default /)\n"
-		"  --env=K=V           set an environment variable (repeatable); the guest\n"
-		"                      otherwise gets ward's own environment\n"
-		"  --strace            print every guest system call to stderr\n"
-		"  --strace-log=FILE   print them to FILE instead\n"
-		"  -h, --help          this text\n");
+	fprintf(out, "Usage: ward do [OPTIONS] -- PROGRAM [ARGS...]\n"
+		     "\n"
+		     "Runs PROGRAM in a new sandbox and exits with its exit status (128+N when\n"
+		     "it is killed by signal N; 127 when PROGRAM is not found, 126 when it cannot\n"
+		     "be executed).\n"
+		     "\n"
+		     "Options:\n"
+		     "  --platform=NAME     how guest code runs: ptrace (default)\n"
+		     "  --root=DIR          the sandbox's root file system, read-only (default /)\n"
+		     "  --cwd=DIR           the working directory inside the sandbox (default /)\n"
+		     "  --env=K=V           set an environment variable (repeatable); the guest\n"
+		     "                      otherwise gets ward's own environment\n"
+		     "  --strace            print every guest system call to stderr\n"
+		     "  --strace-log=FILE   print them to FILE instead\n"
+		     "  -h, --help          this text\n");
 }
 
 /* Adds or replaces K=V in env. */
@@ -85,8 +84,8 @@ static int parse(int argc, char **argv, struct do_options *o)
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, 'p' }, { "root", required_argument, NULL, 'r' },
 		{ "cwd", required_argument, NULL, 'c' },      { "env", required_argument, NULL, 'e' },
-		{ "strace", no_argument, NULL, 's' },         { "strace-log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+		{ "strace", no_argument, NULL, 's' },	      { "strace-log", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },	      { NULL, 0, NULL, 0 },
 	};
 	o->platform = "ptrace";
 	o->root = "/";
@@ -207,8 +206,8 @@ int ward_cmd_do(int argc, char **argv)
 	st.spec.argv = o.argv;
 	st.spec.envp = o.env;
 	st.spec.cwd = o.cwd;
-	st.spec.creds = (struct creds){ getuid(), geteuid(), geteuid(), geteuid(),
-					getgid(), getegid(), getegid(), getegid() };
+	st.spec.creds =
+		(struct creds){ getuid(), geteuid(), geteuid(), geteuid(), getgid(), getegid(), getegid(), getegid() };
 	fill_rlimits(st.spec.rlimits);
 	/* Each task runs on a sentry thread of its own (the platform ties a
 	 * stub to the thread that created it). */

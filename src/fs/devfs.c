@@ -19,11 +19,8 @@ static const struct {
 	const char *name;
 	uint32_t minor; /* all are major 1 */
 } devfs_devs[DEVFS_NDEV] = {
-	[DEVFS_FULL] = { "full", 7 },
-	[DEVFS_NULL] = { "null", 3 },
-	[DEVFS_RANDOM] = { "random", 8 },
-	[DEVFS_URANDOM] = { "urandom", 9 },
-	[DEVFS_ZERO] = { "zero", 5 },
+	[DEVFS_FULL] = { "full", 7 },	    [DEVFS_NULL] = { "null", 3 }, [DEVFS_RANDOM] = { "random", 8 },
+	[DEVFS_URANDOM] = { "urandom", 9 }, [DEVFS_ZERO] = { "zero", 5 },
 };
 
 /* devtmpfs is its own file system: an anonymous device number. */

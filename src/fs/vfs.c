@@ -594,9 +594,9 @@ long vfs_init(const char *host_root)
 /* Opening. */
 
 /* The open(2) flags a file description keeps (F_GETFL shows them). */
-#define VFS_KEPT_FLAGS                                                                                   \
-	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | O_DIRECTORY | O_NOFOLLOW | \
-	 O_NOATIME | O_SYNC | O_PATH | VFS_O_LARGEFILE)
+#define VFS_KEPT_FLAGS                                                                                             \
+	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | \
+	 O_SYNC | O_PATH | VFS_O_LARGEFILE)
 
 static long open_node(struct walk *w, int flags, struct file **out)
 {

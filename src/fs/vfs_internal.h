@@ -115,8 +115,7 @@ long vfs_emptydir_open(int which, int flags, const char *path, struct file **out
 
 /* Appends one linux_dirent64 record to buf (of len bytes, *used filled so
  * far). Returns 0, or -EINVAL when it does not fit. */
-long vfs_dirent_emit(void *buf, size_t len, size_t *used, uint64_t ino, int64_t off, uint8_t type,
-		     const char *name);
+long vfs_dirent_emit(void *buf, size_t len, size_t *used, uint64_t ino, int64_t off, uint8_t type, const char *name);
 
 /* Fills a synthetic statfs for the sentry's own file systems. */
 void vfs_synthetic_statfs(int64_t magic, struct linux_statfs *out);

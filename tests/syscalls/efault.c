@@ -18,18 +18,17 @@
 #define RO NBAD
 static void *bad[NBAD + 1];
 static const char *const bad_name[NBAD + 1] = {
-	"(void *)1", "unmapped page", "PROT_NONE page", "kernel address", "non-canonical",
-	"read-only page",
+	"(void *)1", "unmapped page", "PROT_NONE page", "kernel address", "non-canonical", "read-only page",
 };
 
 /* Checks that one raw call fails with EFAULT for the bad address i. */
-#define EFAULT_FOR(i, call)                                                     \
-	do {                                                                    \
-		errno = 0;                                                      \
-		long _r = (call);                                               \
-		if (_r != -1 || errno != EFAULT)                                \
-			WARD_FAIL("%s with %s: returned %ld, errno %s", #call,  \
-				  bad_name[i], _r, strerrorname_np(errno) ? strerrorname_np(errno) : "0"); \
+#define EFAULT_FOR(i, call)                                                                     \
+	do {                                                                                    \
+		errno = 0;                                                                      \
+		long _r = (call);                                                               \
+		if (_r != -1 || errno != EFAULT)                                                \
+			WARD_FAIL("%s with %s: returned %ld, errno %s", #call, bad_name[i], _r, \
+				  strerrorname_np(errno) ? strerrorname_np(errno) : "0");       \
 	} while (0)
 
 int main(void)

@@ -9,8 +9,7 @@
 int main(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	char *p = CHECK_OK(mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	char *p = CHECK_OK(mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
 	if (p == MAP_FAILED)
 		return test_done();
 	memset(p, 0x5a, 3 * page);

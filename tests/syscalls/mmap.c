@@ -19,8 +19,7 @@ static char *reserve(size_t n)
 
 static void test_anon(void)
 {
-	char *p = CHECK_OK(mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	char *p = CHECK_OK(mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
 	if (p == MAP_FAILED)
 		return;
 	CHECK_EQ((uintptr_t)p % page, 0);
@@ -52,27 +51,23 @@ static void test_fixed(void)
 	char *r = reserve(4);
 
 	/* MAP_FIXED replaces whatever is there and lands exactly at addr. */
-	char *p = mmap(r + page, page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	char *p = mmap(r + page, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK_EQ(p, r + page);
 	p[0] = 42;
 	/* Mapping over it again gives a fresh zero page. */
-	p = mmap(r + page, page, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	p = mmap(r + page, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK_EQ(p, r + page);
 	CHECK_EQ(p[0], 0);
 
 	/* MAP_FIXED_NOREPLACE refuses an occupied range with EEXIST... */
-	CHECK_ERRNO(mmap(r, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0),
-		    EEXIST);
+	CHECK_ERRNO(mmap(r, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), EEXIST);
 	/* ...even when only part of the range is occupied. */
 	CHECK_OK(munmap(r + 2 * page, 2 * page));
-	CHECK_ERRNO(mmap(r + page, 2 * page, PROT_READ,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0),
+	CHECK_ERRNO(mmap(r + page, 2 * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0),
 		    EEXIST);
 	/* ...and lands exactly at addr in a free range. */
-	p = mmap(r + 2 * page, 2 * page, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	p = mmap(r + 2 * page, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+		 0);
 	CHECK_EQ(p, r + 2 * page);
 
 	/* A hint without MAP_FIXED is honoured when the range is free. */
@@ -89,8 +84,7 @@ static void test_fixed(void)
 
 static void test_growsdown(void)
 {
-	char *p = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+	char *p = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
 	CHECK(p != MAP_FAILED);
 	if (p == MAP_FAILED)
 		return;
@@ -110,8 +104,7 @@ static void test_errors(void)
 	/* Neither MAP_PRIVATE nor MAP_SHARED. */
 	CHECK_ERRNO(mmap(NULL, page, PROT_READ, MAP_ANONYMOUS, -1, 0), EINVAL);
 	/* MAP_FIXED at an address that is not page aligned. */
-	CHECK_ERRNO(mmap((void *)(0x10000000 + 1), page, PROT_READ,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+	CHECK_ERRNO(mmap((void *)(0x10000000 + 1), page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
 		    EINVAL);
 	/* A file offset that is not page aligned. */
 	fd = CHECK_OK(open("/etc/passwd", O_RDONLY));
@@ -123,8 +116,7 @@ static void test_errors(void)
 	/* A length that overflows once rounded to pages. */
 	CHECK_ERRNO(mmap(NULL, (size_t)-1, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), ENOMEM);
 	/* More than the address space can hold. */
-	CHECK_ERRNO(mmap(NULL, 1UL << 47, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
-		    ENOMEM);
+	CHECK_ERRNO(mmap(NULL, 1UL << 47, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), ENOMEM);
 	/* munmap: unaligned address, zero length. */
 	CHECK_ERRNO(munmap((void *)(0x10000000 + 1), page), EINVAL);
 	CHECK_ERRNO(munmap((void *)0x10000000, 0), EINVAL);

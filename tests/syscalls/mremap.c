@@ -29,8 +29,7 @@ int main(void)
 	if (r == MAP_FAILED)
 		return test_done();
 	CHECK_OK(munmap(r + 2 * page, 6 * page));
-	char *p = mmap(r, 2 * page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	char *p = mmap(r, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK_EQ(p, r);
 	fill(p, 2 * page);
 

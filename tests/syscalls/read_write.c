@@ -48,7 +48,7 @@ int main(void)
 	CHECK_EQ(readv(fd, iov, 0), 0);
 
 	/* Bad calls on a good descriptor. */
-	CHECK_ERRNO(write(fd, "x", 1), EBADF);                /* open read-only */
+	CHECK_ERRNO(write(fd, "x", 1), EBADF); /* open read-only */
 	CHECK_ERRNO(pwrite(fd, "x", 1, 0), EBADF);
 	/* (Raw calls: glibc's readv is declared to read iovcnt entries, and
 	 * the compiler rightly objects to these counts.) */

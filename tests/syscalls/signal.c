@@ -64,8 +64,7 @@ static void test_sigaction(void)
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	CHECK_OK(sigaction(SIGUSR2, &sa, NULL));
 	CHECK_OK(sigaction(SIGUSR2, NULL, &old));
-	CHECK((old.sa_flags & (SA_SIGINFO | SA_NODEFER | SA_ONSTACK)) ==
-	      (SA_SIGINFO | SA_NODEFER | SA_ONSTACK));
+	CHECK((old.sa_flags & (SA_SIGINFO | SA_NODEFER | SA_ONSTACK)) == (SA_SIGINFO | SA_NODEFER | SA_ONSTACK));
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = 0;
 	CHECK_OK(sigaction(SIGUSR2, &sa, NULL));

@@ -81,8 +81,8 @@ static void test_regular(void)
 	CHECK_EQ(x.stx_size, a.st_size);
 	/* The reserved mask bit, and two sync types at once. */
 	CHECK_ERRNO(statx(fd, "", AT_EMPTY_PATH, 0x80000000U, &x), EINVAL);
-	CHECK_ERRNO(statx(fd, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC,
-			  STATX_BASIC_STATS, &x), EINVAL);
+	CHECK_ERRNO(statx(fd, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &x),
+		    EINVAL);
 	/* Unknown flags, with a path: since 6.10 or so Linux takes a fast path
 	 * for AT_EMPTY_PATH with "" that does not look at unknown flags, so
 	 * that case is left alone. */

@@ -22,69 +22,67 @@
 
 static int ward_test_failures;
 
-#define WARD_FAIL(...)                                                  \
-	do {                                                            \
-		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);         \
-		fprintf(stderr, __VA_ARGS__);                           \
-		fputc('\n', stderr);                                    \
-		ward_test_failures++;                                   \
+#define WARD_FAIL(...)                                          \
+	do {                                                    \
+		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__); \
+		fprintf(stderr, __VA_ARGS__);                   \
+		fputc('\n', stderr);                            \
+		ward_test_failures++;                           \
 	} while (0)
 
 /* Asserts that cond is true. */
-#define CHECK(cond)                                                     \
-	do {                                                            \
-		if (!(cond))                                            \
-			WARD_FAIL("CHECK(%s) failed", #cond);           \
+#define CHECK(cond)                                           \
+	do {                                                  \
+		if (!(cond))                                  \
+			WARD_FAIL("CHECK(%s) failed", #cond); \
 	} while (0)
 
 /* Asserts a == b, both taken as integers (pointers and sizes included). */
-#define CHECK_EQ(a, b)                                                  \
-	do {                                                            \
-		long long _a = (long long)(a), _b = (long long)(b);     \
-		if (_a != _b)                                           \
-			WARD_FAIL("CHECK_EQ(%s, %s) failed: %lld (%#llx) != %lld (%#llx)", \
-				  #a, #b, _a, _a, _b, _b);              \
+#define CHECK_EQ(a, b)                                                                                              \
+	do {                                                                                                        \
+		long long _a = (long long)(a), _b = (long long)(b);                                                 \
+		if (_a != _b)                                                                                       \
+			WARD_FAIL("CHECK_EQ(%s, %s) failed: %lld (%#llx) != %lld (%#llx)", #a, #b, _a, _a, _b, _b); \
 	} while (0)
 
 /* Asserts two C strings are equal (and neither is NULL). */
-#define CHECK_STREQ(a, b)                                               \
-	do {                                                            \
-		const char *_a = (a), *_b = (b);                        \
-		if (!_a || !_b || strcmp(_a, _b) != 0)                  \
-			WARD_FAIL("CHECK_STREQ(%s, %s) failed: \"%s\" != \"%s\"", \
-				  #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); \
+#define CHECK_STREQ(a, b)                                                                                     \
+	do {                                                                                                  \
+		const char *_a = (a), *_b = (b);                                                              \
+		if (!_a || !_b || strcmp(_a, _b) != 0)                                                        \
+			WARD_FAIL("CHECK_STREQ(%s, %s) failed: \"%s\" != \"%s\"", #a, #b, _a ? _a : "(null)", \
+				  _b ? _b : "(null)");                                                        \
 	} while (0)
 
 /* Asserts expr fails with errno == err. expr may be an integer or a pointer
  * (MAP_FAILED is -1 too); raw syscall() is -1 on error as well. */
-#define CHECK_ERRNO(expr, err)                                          \
-	do {                                                            \
-		errno = 0;                                              \
-		long _r = (long)(expr);                                 \
-		int _e = errno;                                         \
-		if (_r != -1 || _e != (err))                            \
-			WARD_FAIL("CHECK_ERRNO(%s, %s) failed: returned %ld, errno %d (%s)", \
-				  #expr, #err, _r, _e, strerrorname_np(_e) ? strerrorname_np(_e) : "0"); \
+#define CHECK_ERRNO(expr, err)                                                                                    \
+	do {                                                                                                      \
+		errno = 0;                                                                                        \
+		long _r = (long)(expr);                                                                           \
+		int _e = errno;                                                                                   \
+		if (_r != -1 || _e != (err))                                                                      \
+			WARD_FAIL("CHECK_ERRNO(%s, %s) failed: returned %ld, errno %d (%s)", #expr, #err, _r, _e, \
+				  strerrorname_np(_e) ? strerrorname_np(_e) : "0");                               \
 	} while (0)
 
 /* Asserts expr does not return -1 and yields its value, so that
  * `int fd = CHECK_OK(open(...));` reads naturally. */
-#define CHECK_OK(expr)                                                  \
-	({                                                              \
-		errno = 0;                                              \
-		__auto_type _v = (expr);                                \
-		if ((long)_v == -1)                                     \
-			WARD_FAIL("CHECK_OK(%s) failed: %s (%s)", #expr, \
-				  strerrorname_np(errno) ? strerrorname_np(errno) : "0", \
-				  strerror(errno));                     \
-		_v;                                                     \
+#define CHECK_OK(expr)                                                                                     \
+	({                                                                                                 \
+		errno = 0;                                                                                 \
+		__auto_type _v = (expr);                                                                   \
+		if ((long)_v == -1)                                                                        \
+			WARD_FAIL("CHECK_OK(%s) failed: %s (%s)", #expr,                                   \
+				  strerrorname_np(errno) ? strerrorname_np(errno) : "0", strerror(errno)); \
+		_v;                                                                                        \
 	})
 
 /* Ends the program with 77: this test cannot run here. */
-#define SKIP(reason)                                                    \
-	do {                                                            \
+#define SKIP(reason)                                                                \
+	do {                                                                        \
 		fprintf(stderr, "%s:%d: SKIP: %s\n", __FILE__, __LINE__, (reason)); \
-		exit(77);                                               \
+		exit(77);                                                           \
 	} while (0)
 
 /* Returns the path of a symbolic link to an existing file that a Debian 12
@@ -92,7 +90,9 @@ static int ward_test_failures;
 static inline const char *test_symlink(char *target, size_t size)
 {
 	static const char *const candidates[] = {
-		"/lib64/ld-linux-x86-64.so.2", "/etc/localtime", "/bin/sh",
+		"/lib64/ld-linux-x86-64.so.2",
+		"/etc/localtime",
+		"/bin/sh",
 	};
 	char buf[4096];
 	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {

@@ -107,9 +107,8 @@ static uint64_t loads_end(const unsigned char *b)
 START_TEST(real_binary_passes)
 {
 	struct loader_elf_info info;
-	ck_assert_int_eq(loader_check_elf("/bin/true", bin_true, bin_true_len, bin_true_len, &info, errbuf,
-					  sizeof(errbuf)),
-			 0);
+	ck_assert_int_eq(
+		loader_check_elf("/bin/true", bin_true, bin_true_len, bin_true_len, &info, errbuf, sizeof(errbuf)), 0);
 	ck_assert(info.type == ET_DYN || info.type == ET_EXEC);
 	ck_assert_uint_ge(info.nload, 1);
 	ck_assert_uint_eq(info.phentsize, sizeof(Elf64_Phdr));
@@ -329,9 +328,8 @@ START_TEST(bad_interp_fails)
 	ck_assert_int_eq(loader_check_elf("/test", b, 4096, bin_true_len, &info, errbuf, sizeof(errbuf)), 0);
 	ck_assert(info.has_interp && info.interp_pending);
 	ck_assert_uint_eq(info.interp_off, bin_true_len - saved.p_filesz);
-	ck_assert_int_eq(loader_check_interp("/test", b + info.interp_off, info.interp_len, &info, errbuf,
-					     sizeof(errbuf)),
-			 0);
+	ck_assert_int_eq(
+		loader_check_interp("/test", b + info.interp_off, info.interp_len, &info, errbuf, sizeof(errbuf)), 0);
 	ck_assert_str_eq(info.interp, (const char *)bin_true + saved.p_offset);
 	loader_elf_info_release(&info);
 	ck_assert_int_eq(loader_check_interp("/test", "abc", 3, &info, errbuf, sizeof(errbuf)), -ENOEXEC);
@@ -448,7 +446,9 @@ START_TEST(shebang_parses)
 {
 	struct loader_shebang sb;
 #define PARSE(s) loader_parse_shebang((s), strlen(s), &sb)
-	ck_assert_int_eq(PARSE("\x7f" "ELF"), 0);
+	ck_assert_int_eq(PARSE("\x7f"
+			       "ELF"),
+			 0);
 	ck_assert_int_eq(PARSE(""), 0);
 	ck_assert_int_eq(PARSE("#"), 0);
 	ck_assert_int_eq(PARSE("# !/bin/sh\n"), 0);

@@ -57,10 +57,12 @@ END_TEST
 START_TEST(fixed_noreplace_and_split)
 {
 	uint64_t base = 0x200000;
-	ck_assert_int_eq(mm_mmap(mm, base, 4 * PG, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)base);
-	ck_assert_int_eq(mm_mmap(mm, base + PG, PG, PROT_READ,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, NULL, 0), -EEXIST);
+	ck_assert_int_eq(
+		mm_mmap(mm, base, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0),
+		(long)base);
+	ck_assert_int_eq(
+		mm_mmap(mm, base + PG, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, NULL, 0),
+		-EEXIST);
 	char c = 'x';
 	ck_assert_int_eq(ward_copy_out(mm_as(mm), gaddr(base + 3 * PG), &c, 1), 0);
 	ck_assert_int_eq(mm_munmap(mm, base + PG, PG), 0);
@@ -94,7 +96,8 @@ START_TEST(mremap_keeps_contents)
 	ck_assert_int_eq(ward_copy_out(mm_as(mm), gaddr((uint64_t)a + PG), "abc", 4), 0);
 	/* Block growth in place, so the mapping must move. */
 	ck_assert_int_eq(mm_mmap(mm, (uint64_t)a + 2 * PG, PG, PROT_READ,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, NULL, 0), a + 2 * (long)PG);
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, NULL, 0),
+			 a + 2 * (long)PG);
 	ck_assert_int_eq(mm_mremap(mm, (uint64_t)a, 2 * PG, 8 * PG, 0, 0), -ENOMEM);
 	long b = mm_mremap(mm, (uint64_t)a, 2 * PG, 8 * PG, MREMAP_MAYMOVE, 0);
 	ck_assert(b > 0 && b != a);
@@ -135,8 +138,9 @@ END_TEST
 START_TEST(maps_lists_vmas)
 {
 	char buf[4096];
-	ck_assert_int_eq(mm_mmap(mm, 0x300000, PG, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-				 NULL, 0), 0x300000);
+	ck_assert_int_eq(
+		mm_mmap(mm, 0x300000, PG, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0),
+		0x300000);
 	long n = mm_format_maps(mm, buf, sizeof(buf));
 	ck_assert(n > 0);
 	ck_assert_ptr_nonnull(strstr(buf, "00300000-00301000 r-xp 00000000 00:00 0"));

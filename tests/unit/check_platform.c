@@ -151,6 +151,19 @@ START_TEST(fpstate_round_trip)
 }
 END_TEST
 
+START_TEST(map_refuses_free_memory)
+{
+	uint64_t off;
+	ck_assert_int_eq(ward_memfile_alloc(2 * WARD_PAGE_SIZE, &off), 0);
+	ward_memfile_free(off + WARD_PAGE_SIZE, WARD_PAGE_SIZE);
+	/* Half of the range is free again: no guest may see it. */
+	ck_assert_int_eq(ward_as_map(as, gaddr(0x20000), 2 * WARD_PAGE_SIZE, WARD_PROT_READ, off), -EINVAL);
+	ck_assert_int_eq(ward_as_map(as, gaddr(0x20000), WARD_PAGE_SIZE, WARD_PROT_READ, off), 0);
+	ck_assert_int_eq(ward_as_map(as, gaddr(0x7fffffff0000), WARD_PAGE_SIZE, WARD_PROT_READ, off), -EINVAL);
+	ck_assert_int_eq(ward_as_map(as, gaddr(0x20001), WARD_PAGE_SIZE, WARD_PROT_READ, off), -EINVAL);
+}
+END_TEST
+
 static Suite *platform_suite(void)
 {
 	Suite *s = suite_create("platform");
@@ -162,6 +175,7 @@ static Suite *platform_suite(void)
 	tcase_add_test(tc, interrupt_before_run);
 	tcase_add_test(tc, copy_checks_protection);
 	tcase_add_test(tc, fpstate_round_trip);
+	tcase_add_test(tc, map_refuses_free_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -120,8 +120,8 @@ __attribute__((noreturn)) static void stub_child(pid_t parent, int memfd)
 	 * return to user mode and kill the stub with SIGSEGV. The length must be
 	 * the registered one, sizeof(struct rseq), not __rseq_size. */
 	if (__rseq_size > 0)
-		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, sizeof(struct rseq), RSEQ_FLAG_UNREGISTER,
-			RSEQ_SIG);
+		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, sizeof(struct rseq),
+			RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 	if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0)
 		syscall(SYS_exit_group, 3);
 	syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);

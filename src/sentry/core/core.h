@@ -28,8 +28,12 @@ static inline void ward__closep(int *fd)
  * copy helpers, which check every range against the allocator first. */
 void *ward__memfile_base(void);
 int ward__memfile_fd(void);
-/* Checks that [off, off+len) lies inside allocated memory-file space. */
+/* Checks that [off, off+len) lies inside the memory file (cheap: for
+ * every copy). */
 int ward__memfile_range_ok(uint64_t off, uint64_t len);
+/* Checks that [off, off+len) is allocated, none of it free (for mapping a
+ * range into a guest, so no guest can see pages another mapping freed). */
+int ward__memfile_range_allocated(uint64_t off, uint64_t len);
 
 /* The platform implementations. */
 extern const struct ward_platform ward__ptrace_platform;

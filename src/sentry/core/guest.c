@@ -105,8 +105,8 @@ static void split_at(struct ward_as *as, uint64_t addr)
 
 static int range_ok(uint64_t start, uint64_t len)
 {
-	return len != 0 && start % WARD_PAGE_SIZE == 0 && len % WARD_PAGE_SIZE == 0 &&
-	       start < ward_as_user_limit() && len <= ward_as_user_limit() - start;
+	return len != 0 && start % WARD_PAGE_SIZE == 0 && len % WARD_PAGE_SIZE == 0 && start < ward_as_user_limit() &&
+	       len <= ward_as_user_limit() - start;
 }
 
 /* Removes [start, end) from the array (caller holds the lock, has reserved
@@ -125,7 +125,7 @@ static void remove_locked(struct ward_as *as, uint64_t start, uint64_t end)
 
 long ward_as_map(struct ward_as *as, gaddr_t start, uint64_t len, int prot, uint64_t memfile_off)
 {
-	if (!range_ok(start.v, len) || memfile_off % WARD_PAGE_SIZE || !ward__memfile_range_ok(memfile_off, len))
+	if (!range_ok(start.v, len) || memfile_off % WARD_PAGE_SIZE || !ward__memfile_range_allocated(memfile_off, len))
 		return -EINVAL;
 	pthread_rwlock_wrlock(&as->lock);
 	if (reserve(as, 3) < 0) {

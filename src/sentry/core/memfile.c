@@ -23,8 +23,8 @@ static struct {
 	struct free_extent *free;
 	size_t nfree;
 	size_t cap;
-	/* Allocated extents are not listed; range checks use a bitmap-free rule:
-	 * an offset is valid when it is below size and not on the free list. */
+	/* Allocated extents are not listed: a range is allocated when it lies
+	 * inside the file and overlaps no free extent. */
 	pthread_mutex_t lock;
 } mf = { .fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -157,8 +157,7 @@ void ward_memfile_free(uint64_t off, uint64_t len)
 	while (i < mf.nfree && mf.free[i].off < off)
 		i++;
 	/* Refuse a double free: the range overlaps a free neighbour. */
-	if ((i > 0 && mf.free[i - 1].off + mf.free[i - 1].len > off) ||
-	    (i < mf.nfree && off + len > mf.free[i].off)) {
+	if ((i > 0 && mf.free[i - 1].off + mf.free[i - 1].len > off) || (i < mf.nfree && off + len > mf.free[i].off)) {
 		pthread_mutex_unlock(&mf.lock);
 		ward_log(WARD_LOG_ERROR, "memfile: double free of [%#lx, +%#lx)", (unsigned long)off,
 			 (unsigned long)len);
@@ -190,6 +189,25 @@ int ward__memfile_range_ok(uint64_t off, uint64_t len)
 	if (!mf.base || off < WARD_PAGE_SIZE || off > mf.size || len > mf.size - off)
 		return 0;
 	return 1;
+}
+
+int ward__memfile_range_allocated(uint64_t off, uint64_t len)
+{
+	if (!ward__memfile_range_ok(off, len))
+		return 0;
+	pthread_mutex_lock(&mf.lock);
+	size_t lo = 0, hi = mf.nfree;
+	/* The first free extent that ends above off. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mf.free[mid].off + mf.free[mid].len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int ok = lo == mf.nfree || mf.free[lo].off >= off + len;
+	pthread_mutex_unlock(&mf.lock);
+	return ok;
 }
 
 uint64_t ward_memfile_used(void)

@@ -90,7 +90,8 @@ long task_create_init(const struct task_spec *spec, struct task **out, char *err
 	if (!strchr(path, '/')) {
 		r = search_path(t, path, spec->envp, resolved, sizeof(resolved));
 		if (r < 0) {
-			snprintf(errbuf, errlen, "%s: %s", path, r == -ENOENT ? "command not found" : strerror((int)-r));
+			snprintf(errbuf, errlen, "%s: %s", path,
+				 r == -ENOENT ? "command not found" : strerror((int)-r));
 			goto fail;
 		}
 		path = resolved;

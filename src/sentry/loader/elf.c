@@ -669,8 +669,7 @@ static long write_stack(struct task *t, const struct stack_args *a, uint64_t *sp
 
 	/* The stack VMA: the arguments plus Linux's 128 KiB, growing down. */
 	uint64_t stack_start = PAGE_DOWN(sp) - STACK_EXPAND;
-	long r = mm_mmap(t->mm, stack_start, a->top - stack_start,
-			 PROT_READ | PROT_WRITE | (a->exec ? PROT_EXEC : 0),
+	long r = mm_mmap(t->mm, stack_start, a->top - stack_start, PROT_READ | PROT_WRITE | (a->exec ? PROT_EXEC : 0),
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, NULL, 0);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "cannot map the stack: %s", strerror((int)-r));
@@ -680,7 +679,7 @@ static long write_stack(struct task *t, const struct stack_args *a, uint64_t *sp
 	cleanup_free unsigned char *img = calloc(1, total);
 	if (!img)
 		return -ENOMEM;
-#define AT(addr) (img + ((addr) - sp))
+#define AT(addr) (img + ((addr)-sp))
 	uint64_t *words = (uint64_t *)img;
 	size_t w = 0;
 	uint64_t s = strings_start;

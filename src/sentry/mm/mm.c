@@ -312,10 +312,10 @@ static int prot_to_ward(int prot)
 	return p;
 }
 
-#define MAP_KNOWN_FLAGS                                                                                \
-	(MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN |     \
-	 MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |       \
-	 MAP_STACK | MAP_HUGETLB | MAP_FIXED_NOREPLACE | MAP_SYNC | MAP_32BIT)
+#define MAP_KNOWN_FLAGS                                                                                               \
+	(MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | \
+	 MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB |        \
+	 MAP_FIXED_NOREPLACE | MAP_SYNC | MAP_32BIT)
 
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *file, uint64_t off)
 {
@@ -670,10 +670,10 @@ long mm_format_maps(struct mm *mm, char *buf, size_t len)
 	for (size_t i = 0; i < mm->n; i++) {
 		const struct vma *v = &mm->v[i];
 		char p[5];
-		const char *name = v->file && v->file->path ? v->file->path
-				   : v->flags & VMA_HEAP ? "[heap]"
+		const char *name = v->file && v->file->path   ? v->file->path
+				   : v->flags & VMA_HEAP      ? "[heap]"
 				   : v->flags & VMA_GROWSDOWN ? "[stack]"
-							   : "";
+							      : "";
 		int n = snprintf(buf + at, len - at, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " 00:00 0%s%s\n",
 				 v->start, v->end, prot_letters(v->prot, v->flags, p), v->file ? v->file_off : 0,
 				 *name ? "                          " : "", name);

@@ -40,7 +40,8 @@ static void report_unimplemented(uint64_t nr, const char *name)
 	reported[slot / 8] |= (uint8_t)(1u << (slot % 8));
 	ward_mutex_unlock(&reported_lock);
 	if (first)
-		ward_log(WARD_LOG_WARN, "unsupported syscall %s (%" PRIu64 "): returning ENOSYS", name ? name : "?", nr);
+		ward_log(WARD_LOG_WARN, "unsupported syscall %s (%" PRIu64 "): returning ENOSYS", name ? name : "?",
+			 nr);
 }
 
 /* Internal restart codes become what the guest sees. Without signal
@@ -80,8 +81,10 @@ long syscall_dispatch(struct task *t, const struct syscall_args *args)
 		ward_strace_write(line, WARD_MIN(n, sizeof(line) - 1));
 		if (t->exited) {
 			int st = t->wait_status;
-			n = (st & 0x7f) ? (size_t)snprintf(line, sizeof(line), "+++ killed by signal %d +++\n", st & 0x7f)
-					: (size_t)snprintf(line, sizeof(line), "+++ exited with %d +++\n", (st >> 8) & 0xff);
+			n = (st & 0x7f)
+				    ? (size_t)snprintf(line, sizeof(line), "+++ killed by signal %d +++\n", st & 0x7f)
+				    : (size_t)snprintf(line, sizeof(line), "+++ exited with %d +++\n",
+						       (st >> 8) & 0xff);
 			ward_strace_write(line, n);
 		}
 	}

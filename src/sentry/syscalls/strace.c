@@ -16,62 +16,125 @@ struct flag_name {
 };
 
 static const struct flag_name errno_names[] = {
-	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" }, { EINTR, "EINTR" }, { EIO, "EIO" },
-	{ ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { ENOEXEC, "ENOEXEC" }, { EBADF, "EBADF" }, { ECHILD, "ECHILD" },
-	{ EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" },
-	{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { EXDEV, "EXDEV" }, { ENODEV, "ENODEV" },
-	{ ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { EINVAL, "EINVAL" }, { ENFILE, "ENFILE" },
-	{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" }, { EFBIG, "EFBIG" }, { ENOSPC, "ENOSPC" },
-	{ ESPIPE, "ESPIPE" }, { EROFS, "EROFS" }, { EMLINK, "EMLINK" }, { EPIPE, "EPIPE" }, { EDOM, "EDOM" },
-	{ ERANGE, "ERANGE" }, { EDEADLK, "EDEADLK" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" },
-	{ ENOTEMPTY, "ENOTEMPTY" }, { ELOOP, "ELOOP" }, { ENODATA, "ENODATA" }, { EOVERFLOW, "EOVERFLOW" },
-	{ EOPNOTSUPP, "EOPNOTSUPP" }, { EAFNOSUPPORT, "EAFNOSUPPORT" }, { EADDRINUSE, "EADDRINUSE" },
-	{ ECONNREFUSED, "ECONNREFUSED" }, { ETIMEDOUT, "ETIMEDOUT" }, { ENOTSOCK, "ENOTSOCK" },
+	{ EPERM, "EPERM" },
+	{ ENOENT, "ENOENT" },
+	{ ESRCH, "ESRCH" },
+	{ EINTR, "EINTR" },
+	{ EIO, "EIO" },
+	{ ENXIO, "ENXIO" },
+	{ E2BIG, "E2BIG" },
+	{ ENOEXEC, "ENOEXEC" },
+	{ EBADF, "EBADF" },
+	{ ECHILD, "ECHILD" },
+	{ EAGAIN, "EAGAIN" },
+	{ ENOMEM, "ENOMEM" },
+	{ EACCES, "EACCES" },
+	{ EFAULT, "EFAULT" },
+	{ EBUSY, "EBUSY" },
+	{ EEXIST, "EEXIST" },
+	{ EXDEV, "EXDEV" },
+	{ ENODEV, "ENODEV" },
+	{ ENOTDIR, "ENOTDIR" },
+	{ EISDIR, "EISDIR" },
+	{ EINVAL, "EINVAL" },
+	{ ENFILE, "ENFILE" },
+	{ EMFILE, "EMFILE" },
+	{ ENOTTY, "ENOTTY" },
+	{ EFBIG, "EFBIG" },
+	{ ENOSPC, "ENOSPC" },
+	{ ESPIPE, "ESPIPE" },
+	{ EROFS, "EROFS" },
+	{ EMLINK, "EMLINK" },
+	{ EPIPE, "EPIPE" },
+	{ EDOM, "EDOM" },
+	{ ERANGE, "ERANGE" },
+	{ EDEADLK, "EDEADLK" },
+	{ ENAMETOOLONG, "ENAMETOOLONG" },
+	{ ENOSYS, "ENOSYS" },
+	{ ENOTEMPTY, "ENOTEMPTY" },
+	{ ELOOP, "ELOOP" },
+	{ ENODATA, "ENODATA" },
+	{ EOVERFLOW, "EOVERFLOW" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" },
+	{ EAFNOSUPPORT, "EAFNOSUPPORT" },
+	{ EADDRINUSE, "EADDRINUSE" },
+	{ ECONNREFUSED, "ECONNREFUSED" },
+	{ ETIMEDOUT, "ETIMEDOUT" },
+	{ ENOTSOCK, "ENOTSOCK" },
 	{ ENOTSUP, "ENOTSUP" },
 };
 
 static const char *const errno_text[] = {
-	[EPERM] = "Operation not permitted", [ENOENT] = "No such file or directory", [EINTR] = "Interrupted system call",
-	[EBADF] = "Bad file descriptor", [EAGAIN] = "Resource temporarily unavailable",
-	[ENOMEM] = "Cannot allocate memory", [EACCES] = "Permission denied", [EFAULT] = "Bad address",
-	[EEXIST] = "File exists", [ENOTDIR] = "Not a directory", [EISDIR] = "Is a directory",
-	[EINVAL] = "Invalid argument", [EMFILE] = "Too many open files", [ENOTTY] = "Inappropriate ioctl for device",
-	[ESPIPE] = "Illegal seek", [EROFS] = "Read-only file system", [ERANGE] = "Numerical result out of range",
-	[ENAMETOOLONG] = "File name too long", [ENOSYS] = "Function not implemented",
-	[ELOOP] = "Too many levels of symbolic links", [ENOEXEC] = "Exec format error",
-	[ENODATA] = "No data available", [EOPNOTSUPP] = "Operation not supported",
+	[EPERM] = "Operation not permitted",
+	[ENOENT] = "No such file or directory",
+	[EINTR] = "Interrupted system call",
+	[EBADF] = "Bad file descriptor",
+	[EAGAIN] = "Resource temporarily unavailable",
+	[ENOMEM] = "Cannot allocate memory",
+	[EACCES] = "Permission denied",
+	[EFAULT] = "Bad address",
+	[EEXIST] = "File exists",
+	[ENOTDIR] = "Not a directory",
+	[EISDIR] = "Is a directory",
+	[EINVAL] = "Invalid argument",
+	[EMFILE] = "Too many open files",
+	[ENOTTY] = "Inappropriate ioctl for device",
+	[ESPIPE] = "Illegal seek",
+	[EROFS] = "Read-only file system",
+	[ERANGE] = "Numerical result out of range",
+	[ENAMETOOLONG] = "File name too long",
+	[ENOSYS] = "Function not implemented",
+	[ELOOP] = "Too many levels of symbolic links",
+	[ENOEXEC] = "Exec format error",
+	[ENODATA] = "No data available",
+	[EOPNOTSUPP] = "Operation not supported",
 };
 
 static const struct flag_name open_flags[] = {
-	{ O_WRONLY, "O_WRONLY" }, { O_RDWR, "O_RDWR" }, { O_CREAT, "O_CREAT" }, { O_EXCL, "O_EXCL" },
-	{ O_NOCTTY, "O_NOCTTY" }, { O_TRUNC, "O_TRUNC" }, { O_APPEND, "O_APPEND" }, { O_NONBLOCK, "O_NONBLOCK" },
-	{ O_DSYNC, "O_DSYNC" }, { O_DIRECT, "O_DIRECT" }, { O_LARGEFILE, "O_LARGEFILE" },
-	{ O_DIRECTORY, "O_DIRECTORY" }, { O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },
-	{ O_CLOEXEC, "O_CLOEXEC" }, { O_PATH, "O_PATH" }, { __O_TMPFILE, "O_TMPFILE" }, { 04000000, "O_SYNC" },
+	{ O_WRONLY, "O_WRONLY" },     { O_RDWR, "O_RDWR" },	      { O_CREAT, "O_CREAT" },
+	{ O_EXCL, "O_EXCL" },	      { O_NOCTTY, "O_NOCTTY" },	      { O_TRUNC, "O_TRUNC" },
+	{ O_APPEND, "O_APPEND" },     { O_NONBLOCK, "O_NONBLOCK" },   { O_DSYNC, "O_DSYNC" },
+	{ O_DIRECT, "O_DIRECT" },     { O_LARGEFILE, "O_LARGEFILE" }, { O_DIRECTORY, "O_DIRECTORY" },
+	{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },     { O_CLOEXEC, "O_CLOEXEC" },
+	{ O_PATH, "O_PATH" },	      { __O_TMPFILE, "O_TMPFILE" },   { 04000000, "O_SYNC" },
 };
 
 static const struct flag_name prot_flags[] = {
-	{ PROT_READ, "PROT_READ" }, { PROT_WRITE, "PROT_WRITE" }, { PROT_EXEC, "PROT_EXEC" },
+	{ PROT_READ, "PROT_READ" },	      { PROT_WRITE, "PROT_WRITE" },	{ PROT_EXEC, "PROT_EXEC" },
 	{ PROT_GROWSDOWN, "PROT_GROWSDOWN" }, { PROT_GROWSUP, "PROT_GROWSUP" },
 };
 
 static const struct flag_name mmap_flags[] = {
-	{ MAP_SHARED, "MAP_SHARED" }, { MAP_PRIVATE, "MAP_PRIVATE" }, { MAP_FIXED, "MAP_FIXED" },
-	{ MAP_ANONYMOUS, "MAP_ANONYMOUS" }, { MAP_32BIT, "MAP_32BIT" }, { MAP_GROWSDOWN, "MAP_GROWSDOWN" },
-	{ MAP_DENYWRITE, "MAP_DENYWRITE" }, { MAP_EXECUTABLE, "MAP_EXECUTABLE" }, { MAP_LOCKED, "MAP_LOCKED" },
-	{ MAP_NORESERVE, "MAP_NORESERVE" }, { MAP_POPULATE, "MAP_POPULATE" }, { MAP_NONBLOCK, "MAP_NONBLOCK" },
-	{ MAP_STACK, "MAP_STACK" }, { MAP_HUGETLB, "MAP_HUGETLB" }, { MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" },
+	{ MAP_SHARED, "MAP_SHARED" },
+	{ MAP_PRIVATE, "MAP_PRIVATE" },
+	{ MAP_FIXED, "MAP_FIXED" },
+	{ MAP_ANONYMOUS, "MAP_ANONYMOUS" },
+	{ MAP_32BIT, "MAP_32BIT" },
+	{ MAP_GROWSDOWN, "MAP_GROWSDOWN" },
+	{ MAP_DENYWRITE, "MAP_DENYWRITE" },
+	{ MAP_EXECUTABLE, "MAP_EXECUTABLE" },
+	{ MAP_LOCKED, "MAP_LOCKED" },
+	{ MAP_NORESERVE, "MAP_NORESERVE" },
+	{ MAP_POPULATE, "MAP_POPULATE" },
+	{ MAP_NONBLOCK, "MAP_NONBLOCK" },
+	{ MAP_STACK, "MAP_STACK" },
+	{ MAP_HUGETLB, "MAP_HUGETLB" },
+	{ MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" },
 };
 
 static const struct flag_name clock_names[] = {
-	{ CLOCK_REALTIME, "CLOCK_REALTIME" }, { CLOCK_MONOTONIC, "CLOCK_MONOTONIC" },
-	{ CLOCK_PROCESS_CPUTIME_ID, "CLOCK_PROCESS_CPUTIME_ID" }, { CLOCK_THREAD_CPUTIME_ID, "CLOCK_THREAD_CPUTIME_ID" },
-	{ CLOCK_MONOTONIC_RAW, "CLOCK_MONOTONIC_RAW" }, { CLOCK_REALTIME_COARSE, "CLOCK_REALTIME_COARSE" },
-	{ CLOCK_MONOTONIC_COARSE, "CLOCK_MONOTONIC_COARSE" }, { CLOCK_BOOTTIME, "CLOCK_BOOTTIME" },
+	{ CLOCK_REALTIME, "CLOCK_REALTIME" },
+	{ CLOCK_MONOTONIC, "CLOCK_MONOTONIC" },
+	{ CLOCK_PROCESS_CPUTIME_ID, "CLOCK_PROCESS_CPUTIME_ID" },
+	{ CLOCK_THREAD_CPUTIME_ID, "CLOCK_THREAD_CPUTIME_ID" },
+	{ CLOCK_MONOTONIC_RAW, "CLOCK_MONOTONIC_RAW" },
+	{ CLOCK_REALTIME_COARSE, "CLOCK_REALTIME_COARSE" },
+	{ CLOCK_MONOTONIC_COARSE, "CLOCK_MONOTONIC_COARSE" },
+	{ CLOCK_BOOTTIME, "CLOCK_BOOTTIME" },
 };
 
 static const struct flag_name whence_names[] = {
-	{ SEEK_SET, "SEEK_SET" }, { SEEK_CUR, "SEEK_CUR" }, { SEEK_END, "SEEK_END" },
+	{ SEEK_SET, "SEEK_SET" },   { SEEK_CUR, "SEEK_CUR" },	{ SEEK_END, "SEEK_END" },
 	{ SEEK_DATA, "SEEK_DATA" }, { SEEK_HOLE, "SEEK_HOLE" },
 };
 
@@ -218,7 +281,9 @@ static void emit_arg(struct out *o, struct task *t, char f, const struct syscall
 		break;
 	case 'o':
 		emit_flags(o, v & ~(uint64_t)O_ACCMODE, open_flags + 2, WARD_ARRAY_SIZE(open_flags) - 2,
-			   (v & O_ACCMODE) == O_RDONLY ? "O_RDONLY" : (v & O_ACCMODE) == O_WRONLY ? "O_WRONLY" : "O_RDWR");
+			   (v & O_ACCMODE) == O_RDONLY	 ? "O_RDONLY"
+			   : (v & O_ACCMODE) == O_WRONLY ? "O_WRONLY"
+							 : "O_RDWR");
 		break;
 	case 'm':
 		emit(o, "%#" PRIo64, v);
@@ -248,8 +313,8 @@ static void emit_arg(struct out *o, struct task *t, char f, const struct syscall
 	}
 }
 
-size_t strace_format_call(struct task *t, const struct syscall_entry *e, const struct syscall_args *args,
-			  long result, char *buf, size_t len)
+size_t strace_format_call(struct task *t, const struct syscall_entry *e, const struct syscall_args *args, long result,
+			  char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 	buf[0] = 0;

@@ -327,7 +327,8 @@ long sys_ioctl(struct task *t, const struct syscall_args *args)
 		 * file system. */
 		struct linux_statx stx;
 		if (file_getattr(f, &stx) >= 0 && S_ISREG(stx.stx_mode)) {
-			int left = stx.stx_size > f->pos ? (int)WARD_MIN(stx.stx_size - f->pos, (uint64_t)INT32_MAX) : 0;
+			int left =
+				stx.stx_size > f->pos ? (int)WARD_MIN(stx.stx_size - f->pos, (uint64_t)INT32_MAX) : 0;
 			r = WARD_COPY_OUT_OBJ(task_as(t), gaddr(arg), &left);
 			goto out;
 		}

@@ -21,7 +21,8 @@ static long rw_get(struct task *t, int fd, bool want_read, struct file **out)
 	if (!f)
 		return -EBADF;
 	int acc = (int)(f->flags & O_ACCMODE);
-	bool ok = !(f->flags & O_PATH) && (want_read ? (acc == O_RDONLY || acc == O_RDWR) : (acc == O_WRONLY || acc == O_RDWR));
+	bool ok = !(f->flags & O_PATH) &&
+		  (want_read ? (acc == O_RDONLY || acc == O_RDWR) : (acc == O_WRONLY || acc == O_RDWR));
 	if (!ok) {
 		file_put(f);
 		return -EBADF;

@@ -61,8 +61,8 @@ const struct syscall_entry *syscall_lookup(uint64_t nr);
 long syscall_dispatch(struct task *t, const struct syscall_args *args);
 
 /* strace formatting (strace.c). Formats "name(args" into buf. */
-size_t strace_format_call(struct task *t, const struct syscall_entry *e, const struct syscall_args *args,
-			  long result, char *buf, size_t len);
+size_t strace_format_call(struct task *t, const struct syscall_entry *e, const struct syscall_args *args, long result,
+			  char *buf, size_t len);
 /* Formats ") = result" with errno names, as strace does; hex for
  * addresses. */
 size_t strace_format_result(long result, bool hex, char *buf, size_t len);
