@@ -70,6 +70,8 @@ long ward_host_getrandom(void *buf, size_t len);
 long ward_host_nanosleep(const struct linux_timespec *req, struct linux_timespec *rem);
 /* The host's uname, for the fields the sentry passes through (machine). */
 long ward_host_uname(struct linux_utsname *out);
+/* The host's memory in bytes, total and free (for sysinfo and meminfo). */
+long ward_host_meminfo(uint64_t *total, uint64_t *free_bytes);
 /* Number of host CPUs the sentry may use. */
 int ward_host_ncpus(void);
 

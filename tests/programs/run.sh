@@ -43,6 +43,15 @@ run busybox-env       0   /bin/busybox env
 run busybox-true      0   /bin/busybox true
 run busybox-false     1   /bin/busybox false
 run glibc-ls          0   /bin/ls /usr
+run glibc-ls-long     0   /bin/ls -la /usr/share/doc/libc6
+run glibc-head        0   /usr/bin/head -c 100 /usr/include/stdio.h
+run glibc-sort        0   /usr/bin/sort /etc/passwd
+run glibc-wc          0   /usr/bin/wc /usr/include/stdlib.h
+run glibc-sha256sum   0   /usr/bin/sha256sum /bin/busybox
+run glibc-stat        0   /usr/bin/stat -c %n:%s:%F:%a /etc/os-release /usr /bin
+run glibc-readlink    0   /usr/bin/readlink -f /bin/sh
+run glibc-date        0   /bin/date -d @0 -u
+run glibc-missing     2   /bin/ls /nonexistent
 run glibc-cat         0   /bin/cat /etc/os-release
 run glibc-md5sum      0   /usr/bin/md5sum /etc/os-release
 run glibc-true        0   /bin/true

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <time.h>
@@ -244,4 +245,14 @@ int ward_host_ncpus(void)
 		return 1;
 	int n = CPU_COUNT(&set);
 	return n > 0 ? n : 1;
+}
+
+long ward_host_meminfo(uint64_t *total, uint64_t *free_bytes)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		return -errno;
+	*total = (uint64_t)si.totalram * si.mem_unit;
+	*free_bytes = (uint64_t)si.freeram * si.mem_unit;
+	return 0;
 }

@@ -214,6 +214,25 @@ long sys_sched_setaffinity(struct task *t, const struct syscall_args *args)
 	return -EINVAL;
 }
 
+/* sysinfo(2): the sandbox's view: its own uptime clock, one process, the
+ * host's memory (the memory file has no limit of its own yet). */
+long sys_sysinfo(struct task *t, const struct syscall_args *args)
+{
+	struct linux_sysinfo si;
+	struct linux_timespec up;
+	uint64_t total = 0, free_bytes = 0;
+
+	memset(&si, 0, sizeof(si));
+	if (ward_host_clock_gettime(CLOCK_BOOTTIME, &up) == 0)
+		si.uptime = up.tv_sec;
+	ward_host_meminfo(&total, &free_bytes);
+	si.totalram = total;
+	si.freeram = free_bytes;
+	si.procs = 1;
+	si.mem_unit = 1;
+	return WARD_COPY_OUT_OBJ(task_as(t), arg_addr(args, 0), &si);
+}
+
 /* sched_yield(2) */
 long sys_sched_yield(struct task *t, const struct syscall_args *args)
 {

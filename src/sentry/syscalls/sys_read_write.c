@@ -298,3 +298,20 @@ long sys_lseek(struct task *t, const struct syscall_args *args)
 	file_put(f);
 	return r;
 }
+
+/* fadvise64(2): advice is a hint, and this root has no page cache of its
+ * own to act on; the arguments are still checked as Linux checks them. */
+long sys_fadvise64(struct task *t, const struct syscall_args *args)
+{
+	int advice = arg_int(args, 3);
+	if (advice < POSIX_FADV_NORMAL || advice > POSIX_FADV_NOREUSE)
+		return -EINVAL;
+	if (arg_long(args, 2) < 0)
+		return -EINVAL;
+	struct file *f = fd_get(t, arg_int(args, 0));
+	if (!f)
+		return -EBADF;
+	long r = fd_file_is_stream(f) ? -ESPIPE : 0;
+	file_put(f);
+	return r;
+}
