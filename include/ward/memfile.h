@@ -29,6 +29,10 @@ long ward_memfile_write(uint64_t off, const void *buf, size_t len);
 long ward_memfile_read(uint64_t off, void *buf, size_t len);
 long ward_memfile_zero(uint64_t off, size_t len);
 long ward_memfile_copy(uint64_t dst, uint64_t src, size_t len);
+/* Copies [src, src+len) to [dst, dst+len), which must read as zeros (a
+ * fresh allocation), touching only the parts of src that hold data (for
+ * fork). */
+long ward_memfile_copy_sparse(uint64_t dst, uint64_t src, size_t len);
 /* Reads up to len bytes of a host file at file_off straight into the memory
  * file. Returns bytes read (short at end of file) or -errno. */
 long ward_memfile_fill_from_host(uint64_t off, ward_hostfd_t file, uint64_t file_off, size_t len);

@@ -30,6 +30,7 @@ _Static_assert(sizeof(struct ward_regs) == 27 * 8, "ward_regs");
 #define WARD_FPSTATE_SIZE 4096
 struct ward_fpstate {
 	uint8_t bytes[WARD_FPSTATE_SIZE];
+	uint32_t size; /* bytes of the area in use: the host's XSAVE size */
 } __attribute__((aligned(64)));
 
 /* Why a run returned. */
@@ -84,6 +85,11 @@ struct ward_platform {
 	void (*ctx_interrupt)(struct ward_platform_ctx *ctx);
 	/* Fills fp with a clean initial FPU state (as after execve). */
 	void (*fpstate_init)(struct ward_fpstate *fp);
+	/* Reads or replaces the FPU state a context keeps for its guest in as
+	 * between runs (for signal frames and execve). Same precondition as
+	 * ctx_run. */
+	long (*fpstate_get)(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp);
+	long (*fpstate_set)(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp);
 };
 
 /* Selects and initialises a platform by name ("ptrace"). -ENOENT if unknown. */
@@ -98,5 +104,7 @@ long ward_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, st
 		  struct ward_fpstate *fp, struct ward_stop *stop);
 void ward_ctx_interrupt(struct ward_platform_ctx *ctx);
 void ward_fpstate_init(struct ward_fpstate *fp);
+long ward_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp);
+long ward_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp);
 
 #endif

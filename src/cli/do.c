@@ -14,6 +14,7 @@
 #include "ward/core.h"
 #include "ward/memfile.h"
 #include "ward/platform.h"
+#include "ward/sched.h"
 
 /* Guest memory the memory file can hold, in all; it is sparse, so this is
  * address space, not memory. */
@@ -162,14 +163,18 @@ static void *run_sandbox(void *arg)
 	struct run_state *st = arg;
 	struct task *t = NULL;
 
+	/* The sentry kernel runs under its lock; task_run_init drops it only
+	 * while guest code runs. */
+	ward_kernel_lock();
 	long r = task_create_init(&st->spec, &t, st->err, sizeof(st->err));
 	if (r < 0) {
+		ward_kernel_unlock();
 		fprintf(stderr, "ward: %s\n", st->err);
 		st->exit_code = r == -ENOENT ? WARD_EXIT_NOT_FOUND : WARD_EXIT_CANNOT_EXEC;
 		return NULL;
 	}
-	int status = task_run(t);
-	task_destroy(t);
+	int status = task_run_init(t);
+	ward_kernel_unlock();
 	if (WIFSIGNALED(status))
 		st->exit_code = 128 + WTERMSIG(status);
 	else

@@ -296,7 +296,7 @@ static const struct file_ops stdio_ops = {
 
 bool fd_file_is_stream(const struct file *f)
 {
-	return f->ops == &stdio_ops;
+	return f->ops == &stdio_ops || f->ops->stream;
 }
 
 long fdtable_install_stdio(struct task *t)

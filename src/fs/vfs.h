@@ -37,6 +37,9 @@ struct file_ops {
 	long (*mmap_fill)(struct file *f, uint64_t memfile_off, uint64_t file_off, size_t len);
 	long (*statfs)(struct file *f, struct linux_statfs *out);
 	void (*release)(struct file *f);
+	/* A stream (pipe, socket, tty): no offset, and a read returns what is
+	 * there instead of waiting for the whole count. */
+	bool stream;
 };
 
 /* An open file description, shared by dup'd descriptors. */

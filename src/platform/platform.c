@@ -54,3 +54,13 @@ void ward_fpstate_init(struct ward_fpstate *fp)
 {
 	active->fpstate_init(fp);
 }
+
+long ward_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp)
+{
+	return active->fpstate_get(ctx, as, fp);
+}
+
+long ward_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp)
+{
+	return active->fpstate_set(ctx, as, fp);
+}

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -39,6 +40,7 @@
 #include "ward/host.h"
 #include "ward/memfile.h"
 #include "ward/platform.h"
+#include "ward/sched.h"
 #include "ward/types.h"
 
 /* Host system calls and their libc wrappers: only the core makes them. */
@@ -55,6 +57,7 @@
 #pragma GCC poison unshare memfd_create process_vm_readv process_vm_writev nanosleep clock_nanosleep usleep
 #pragma GCC poison sleep clock_gettime gettimeofday getpid gettid getppid getuid geteuid getgid getegid
 #pragma GCC poison uname getrandom pthread_create dlopen dlsym getrlimit setrlimit prlimit
+#pragma GCC poison sched_setaffinity sched_getaffinity sched_yield sched_setscheduler sched_getcpu
 /* Streams and the sentry's own environment are host state too. */
 #pragma GCC poison fopen fdopen freopen fclose fread fwrite fputs fputc puts putchar printf fprintf
 #pragma GCC poison vprintf vfprintf dprintf vdprintf perror fflush getchar fgets scanf fscanf system

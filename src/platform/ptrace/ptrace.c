@@ -198,6 +198,12 @@ static long inject(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a
 	return (long)regs.rax;
 }
 
+static int xstate_io(pid_t pid, int request, struct ward_fpstate *fp);
+
+/* The size of the host's user XSAVE area (PTRACE_GETREGSET tells it; a
+ * SETREGSET must pass exactly this much). */
+static uint32_t host_xstate_size;
+
 static long ptrace_init(void)
 {
 	return 0;
@@ -240,6 +246,11 @@ static long ptrace_as_create(struct ward_platform_as **out)
 		goto fail;
 	if (wait_stop(pid, &status) < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
 		goto fail;
+	if (!host_xstate_size) {
+		static struct ward_fpstate probe;
+		if (xstate_io(pid, PTRACE_GETREGSET, &probe) == 0)
+			host_xstate_size = probe.size;
+	}
 	*out = as;
 	return 0;
 fail:
@@ -351,7 +362,28 @@ static void pin_together(struct ward_platform_ctx *ctx, struct ward_platform_as 
 static int xstate_io(pid_t pid, int request, struct ward_fpstate *fp)
 {
 	struct iovec iov = { fp->bytes, sizeof(fp->bytes) };
-	return (int)ptrace(request, pid, (void *)NT_X86_XSTATE, &iov);
+	if (request == PTRACE_SETREGSET && fp->size >= 512 && fp->size <= sizeof(fp->bytes))
+		iov.iov_len = fp->size;
+	int r = (int)ptrace(request, pid, (void *)NT_X86_XSTATE, &iov);
+	if (r == 0 && request == PTRACE_GETREGSET)
+		fp->size = (uint32_t)iov.iov_len;
+	return r;
+}
+
+static long ptrace_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp)
+{
+	if (!pthread_equal(as->tracer, pthread_self()))
+		return -EPERM;
+	return xstate_io(as->pid, PTRACE_GETREGSET, fp) < 0 ? -errno : 0;
+}
+
+static long ptrace_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as,
+			       const struct ward_fpstate *fp)
+{
+	if (!pthread_equal(as->tracer, pthread_self()))
+		return -EPERM;
+	/* SAFETY: SETREGSET only reads the buffer. */
+	return xstate_io(as->pid, PTRACE_SETREGSET, (struct ward_fpstate *)fp) < 0 ? -errno : 0;
 }
 
 static long ptrace_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
@@ -424,6 +456,8 @@ static void ptrace_fpstate_init(struct ward_fpstate *fp)
 	fp->bytes[1] = 0x03;
 	fp->bytes[24] = 0x80;
 	fp->bytes[25] = 0x1f;
+	/* An all-zero XSAVE header: every other component in its init state. */
+	fp->size = host_xstate_size;
 }
 
 const struct ward_platform ward__ptrace_platform = {
@@ -440,4 +474,6 @@ const struct ward_platform ward__ptrace_platform = {
 	.ctx_run = ptrace_ctx_run,
 	.ctx_interrupt = ptrace_ctx_interrupt,
 	.fpstate_init = ptrace_fpstate_init,
+	.fpstate_get = ptrace_fpstate_get,
+	.fpstate_set = ptrace_fpstate_set,
 };

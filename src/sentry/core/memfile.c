@@ -251,6 +251,27 @@ long ward_memfile_copy(uint64_t dst, uint64_t src, size_t len)
 	return 0;
 }
 
+long ward_memfile_copy_sparse(uint64_t dst, uint64_t src, size_t len)
+{
+	if (!ward__memfile_range_ok(dst, len) || !ward__memfile_range_ok(src, len))
+		return -EFAULT;
+	/* Copy only the parts of src that hold data: a hole reads as zeros,
+	 * and dst is zero already (fresh allocations are), so copying a hole
+	 * would only make the host allocate pages of zeros. */
+	uint64_t at = src, end = src + len;
+	while (at < end) {
+		off_t data = lseek(mf.fd, (off_t)at, SEEK_DATA);
+		if (data < 0 || (uint64_t)data >= end)
+			break;
+		off_t hole = lseek(mf.fd, data, SEEK_HOLE);
+		uint64_t stop = hole < 0 || (uint64_t)hole > end ? end : (uint64_t)hole;
+		/* SAFETY: [data, stop) lies inside [src, end), checked above. */
+		memcpy(mf.base + dst + ((uint64_t)data - src), mf.base + data, stop - (uint64_t)data);
+		at = stop;
+	}
+	return 0;
+}
+
 long ward_memfile_fill_from_host(uint64_t off, ward_hostfd_t file, uint64_t file_off, size_t len)
 {
 	size_t done = 0;

@@ -1,16 +1,179 @@
-/* Tasks and the task loop: switch into the guest, handle what stopped it,
- * switch back. */
+/* Tasks, processes and the task loop: switch into the guest, handle what
+ * stopped it, deliver signals, switch back. */
 #include "sentry/service.h"
 
 #include "fs/vfs.h"
+#include "fs/vfs_internal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
+/* Every live task and every process not yet reaped, for lookups by id. The
+ * sandbox holds few enough that a list is the simple, adequate choice. */
+struct task_node {
+	struct task *task;
+	struct task_node *next;
+};
+
+static struct task_node *all_tasks;
+struct task *task_current(void)
+{
+	return ward_thread_current();
+}
+static struct process *init_process;
+static int32_t next_id = 1;
+
+/* Processes are found through their threads, and zombies (no threads)
+ * through their parents' child lists, so a walk from init covers all. */
+static struct process *find_process(struct process *p, int32_t pid)
+{
+	for (; p; p = p->sibling) {
+		if (p->pid == pid)
+			return p;
+		struct process *c = find_process(p->children, pid);
+		if (c)
+			return c;
+	}
+	return NULL;
+}
+
+struct process *process_init(void)
+{
+	return init_process;
+}
+
+static void for_each_in(struct process *p, void (*fn)(struct process *, void *), void *arg)
+{
+	while (p) {
+		struct process *next = p->sibling;
+		for_each_in(p->children, fn, arg);
+		fn(p, arg);
+		p = next;
+	}
+}
+
+void process_for_each(void (*fn)(struct process *p, void *arg), void *arg)
+{
+	for_each_in(init_process, fn, arg);
+}
+
+struct process *process_by_pid(int32_t pid)
+{
+	if (pid <= 0 || !init_process)
+		return NULL;
+	return find_process(init_process, pid);
+}
+
+struct task *task_by_tid(int32_t tid)
+{
+	for (struct task_node *n = all_tasks; n; n = n->next)
+		if (n->task->tid == tid)
+			return n->task;
+	return NULL;
+}
+
+int32_t task_alloc_id(void)
+{
+	/* pid_max is 4194304; ids are not reused before it wraps. */
+	for (;;) {
+		int32_t id = next_id++;
+		if (next_id > 4194304)
+			next_id = 2;
+		if (!task_by_tid(id) && !process_by_pid(id))
+			return id;
+	}
+}
+
+static long register_task(struct task *t)
+{
+	struct task_node *n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->task = t;
+	n->next = all_tasks;
+	all_tasks = n;
+	return 0;
+}
+
+static void unregister_task(struct task *t)
+{
+	for (struct task_node **pp = &all_tasks; *pp; pp = &(*pp)->next) {
+		if ((*pp)->task == t) {
+			struct task_node *n = *pp;
+			*pp = n->next;
+			free(n);
+			return;
+		}
+	}
+}
+
 struct ward_as *task_as(const struct task *t)
 {
 	return mm_as(t->mm);
+}
+
+/* Wait queues. */
+
+void waitq_add(struct waitq *q, struct waiter *w, struct task *t)
+{
+	w->task = t;
+	w->next = q->head;
+	q->head = w;
+}
+
+void waitq_remove(struct waitq *q, struct waiter *w)
+{
+	for (struct waiter **pp = &q->head; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+	}
+}
+
+void waitq_wake_all(struct waitq *q)
+{
+	for (struct waiter *w = q->head; w; w = w->next)
+		task_wake(w->task);
+}
+
+void task_wake(struct task *t)
+{
+	ward_cond_broadcast(&t->wake);
+}
+
+long task_sleep(struct task *t, int64_t deadline_ns)
+{
+	if (t->exiting || signal_pending(t))
+		return -EINTR;
+	long r = ward_cond_wait(&t->wake, deadline_ns);
+	if (t->exiting || signal_pending(t))
+		return -EINTR;
+	if (r == -ETIMEDOUT || (deadline_ns > 0 && ward_now_ns() >= deadline_ns))
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* Creation. */
+
+static struct task *task_alloc(void)
+{
+	struct task *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	ward_cond_init(&t->wake);
+	return t;
+}
+
+static void task_free(struct task *t)
+{
+	if (!t)
+		return;
+	sigpending_clear(&t->pending);
+	ward_cond_destroy(&t->wake);
+	free(t->exe_path);
+	free(t);
 }
 
 static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -52,6 +215,16 @@ static long search_path(struct task *t, const char *name, char *const envp[], ch
 	return result;
 }
 
+static void init_user_regs(struct task *t, uint64_t rip, uint64_t rsp)
+{
+	memset(&t->regs, 0, sizeof(t->regs));
+	t->regs.rip = rip;
+	t->regs.rsp = rsp;
+	t->regs.cs = 0x33;
+	t->regs.ss = 0x2b;
+	t->regs.eflags = 0x202;
+}
+
 long task_create_init(const struct task_spec *spec, struct task **out, char *errbuf, size_t errlen)
 {
 	char resolved[4096];
@@ -59,17 +232,25 @@ long task_create_init(const struct task_spec *spec, struct task **out, char *err
 	struct loader_result lr;
 	long r;
 
-	struct task *t = calloc(1, sizeof(*t));
-	if (!t)
+	struct task *t = task_alloc();
+	struct process *p = calloc(1, sizeof(*p));
+	if (!t || !p) {
+		free(p);
+		task_free(t);
 		return -ENOMEM;
-	/* The first process is PID 1 of the sandbox, as in a container. */
-	t->tid = t->tgid = 1;
-	t->ppid = 0;
+	}
+	p->pid = p->pgid = p->sid = task_alloc_id();
+	p->exit_signal = SIGCHLD;
+	p->threads = t;
+	p->nthreads = 1;
+	t->tid = t->tgid = p->pid;
+	t->proc = p;
+	init_process = p;
 	t->creds = spec->creds;
 	memcpy(t->rlimits, spec->rlimits, sizeof(t->rlimits));
 	t->fs = calloc(1, sizeof(*t->fs));
 	t->files = fdtable_create();
-	if (!t->fs || !t->files) {
+	if (!t->fs || !t->files || register_task(t) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -103,43 +284,153 @@ long task_create_init(const struct task_spec *spec, struct task **out, char *err
 			snprintf(errbuf, errlen, "%s: %s", path, strerror((int)-r));
 		goto fail;
 	}
-	memset(&t->regs, 0, sizeof(t->regs));
-	t->regs.rip = lr.entry;
-	t->regs.rsp = lr.stack_pointer;
-	t->regs.cs = 0x33;
-	t->regs.ss = 0x2b;
-	t->regs.eflags = 0x202;
+	init_user_regs(t, lr.entry, lr.stack_pointer);
 	*out = t;
 	return 0;
 fail:
-	task_destroy(t);
-	return r;
-}
-
-void task_destroy(struct task *t)
-{
-	if (!t)
-		return;
+	unregister_task(t);
 	ward_ctx_destroy(t->ctx);
 	mm_destroy(t->mm);
 	if (t->files)
 		fdtable_destroy(t->files);
 	free(t->fs);
-	free(t->exe_path);
-	free(t);
+	task_free(t);
+	init_process = NULL;
+	free(p);
+	return r;
 }
 
-void task_exit(struct task *t, int wait_status)
+/* Exit. */
+
+void process_exit(struct task *t, int wait_status)
 {
-	if (t->exited)
-		return;
-	t->exited = true;
-	t->wait_status = wait_status;
+	struct process *p = t->proc;
+	if (!p->exiting) {
+		p->exiting = true;
+		p->exit_status = wait_status;
+	}
+	/* Every thread leaves its loop: those in the guest are interrupted,
+	 * those asleep are woken. */
+	for (struct task *o = p->threads; o; o = o->next_in_proc) {
+		o->exiting = true;
+		if (o != t) {
+			ward_ctx_interrupt(o->ctx);
+			task_wake(o);
+		}
+	}
+	t->exiting = true;
 }
 
-/* A synchronous fault the guest cannot handle yet (signal delivery comes
- * with the process issue): the default action of the signal, which for
- * all of these is to terminate the process. */
+void task_exit_thread(struct task *t, int exit_code)
+{
+	/* One thread per process until CLONE_THREAD arrives: the thread's
+	 * exit is the process's. */
+	process_exit(t, (exit_code & 0xff) << 8);
+}
+
+/* The nearest subreaper above p, or init. */
+static struct process *new_parent_for_orphans(struct process *p)
+{
+	for (struct process *a = p->parent; a; a = a->parent)
+		if (a->subreaper && !a->exiting)
+			return a;
+	return init_process;
+}
+
+static void unlink_child(struct process *parent, struct process *c)
+{
+	for (struct process **pp = &parent->children; *pp; pp = &(*pp)->sibling) {
+		if (*pp == c) {
+			*pp = c->sibling;
+			c->sibling = NULL;
+			return;
+		}
+	}
+}
+
+void process_release(struct process *p)
+{
+	if (p->parent)
+		unlink_child(p->parent, p);
+	sigpending_clear(&p->pending);
+	free(p);
+}
+
+static void reparent_children(struct process *p)
+{
+	struct process *to = new_parent_for_orphans(p);
+	while (p->children) {
+		struct process *c = p->children;
+		p->children = c->sibling;
+		if (!to || to == p) {
+			c->parent = NULL;
+			c->sibling = NULL;
+			continue;
+		}
+		c->parent = to;
+		c->sibling = to->children;
+		to->children = c;
+		for (struct task *ct = c->threads; ct; ct = ct->next_in_proc) {
+			if (ct->pdeathsig) {
+				struct linux_siginfo si = { .si_signo = ct->pdeathsig,
+							    .si_code = 0x80 /* SI_KERNEL */ };
+				signal_send_task(ct, &si);
+			}
+		}
+		if (c->zombie)
+			signal_notify_parent(c, 1 /* CLD_EXITED */, c->exit_status);
+	}
+	waitq_wake_all(&to->child_events);
+}
+
+static int init_status;
+static bool init_done;
+
+/* The last act of a task thread: release what it owned; the last thread
+ * turns its process into a zombie and tells the parent. */
+static void task_finish(struct task *t)
+{
+	struct process *p = t->proc;
+	for (struct task **pp = &p->threads; *pp; pp = &(*pp)->next_in_proc) {
+		if (*pp == t) {
+			*pp = t->next_in_proc;
+			break;
+		}
+	}
+	p->nthreads--;
+	unregister_task(t);
+	mm_destroy(t->mm);
+	t->mm = NULL;
+	ward_ctx_destroy(t->ctx);
+	t->ctx = NULL;
+	if (t->files)
+		fdtable_destroy(t->files);
+	t->files = NULL;
+	free(t->fs);
+	t->fs = NULL;
+	if (p->nthreads > 0) {
+		task_free(t);
+		return;
+	}
+	p->zombie = true;
+	p->vfork_released = true;
+	waitq_wake_all(&p->vfork_done);
+	if (p->parent)
+		p->parent->children_run_ns += t->run_ns + p->children_run_ns;
+	reparent_children(p);
+	int st = p->exit_status;
+	int why = (st & 0x7f) ? ((st & 0x80) ? 3 /* CLD_DUMPED */ : 2 /* CLD_KILLED */) : 1 /* CLD_EXITED */;
+	if (p == init_process) {
+		init_status = st;
+		init_done = true;
+	} else {
+		signal_notify_parent(p, why, st);
+	}
+	task_free(t);
+}
+
+/* The task loop. */
+
 static void handle_fault(struct task *t, const struct ward_stop *stop)
 {
 	if (stop->signo == SIGSEGV && stop->code == SEGV_MAPERR) {
@@ -147,23 +438,37 @@ static void handle_fault(struct task *t, const struct ward_stop *stop)
 		if (mm_handle_fault(t->mm, stop->addr, false, &code) == 0)
 			return;
 	}
-	task_exit(t, stop->signo & 0x7f);
+	signal_force_fault(t, stop->signo, stop->code, stop->addr);
 }
 
-int task_run(struct task *t)
+/* Runs t until its process exits. The kernel lock is held on entry and on
+ * return; it is dropped while guest code runs. */
+static void run_loop(struct task *t)
 {
 	struct ward_stop stop;
 	struct syscall_args args;
 
-	while (!t->exited) {
+	ward_thread_set_current(t);
+	/* Signals that arrived before the first run. */
+	signal_deliver(t, false, 0);
+	while (!t->exiting) {
+		ward_kernel_unlock();
+		int64_t t0 = ward_now_ns();
 		long r = ward_ctx_run(t->ctx, ward_as_platform(task_as(t)), &t->regs, NULL, &stop);
+		t->run_ns += ward_now_ns() - t0;
+		ward_kernel_lock();
 		if (r < 0) {
 			ward_log(WARD_LOG_ERROR, "the platform lost the guest (%s)", strerror((int)-r));
-			task_exit(t, SIGKILL);
+			process_exit(t, SIGKILL);
 			break;
 		}
+		if (t->exiting)
+			break;
+		bool in_syscall = false;
+		long ret = 0;
 		switch (stop.kind) {
 		case WARD_STOP_SYSCALL:
+			in_syscall = true;
 			args.nr = t->regs.orig_rax;
 			args.a[0] = t->regs.rdi;
 			args.a[1] = t->regs.rsi;
@@ -171,8 +476,8 @@ int task_run(struct task *t)
 			args.a[3] = t->regs.r10;
 			args.a[4] = t->regs.r8;
 			args.a[5] = t->regs.r9;
-			long ret = syscall_dispatch(t, &args);
-			if (!t->exited)
+			ret = syscall_dispatch(t, &args);
+			if (!t->exiting)
 				t->regs.rax = (uint64_t)ret;
 			break;
 		case WARD_STOP_FAULT:
@@ -181,6 +486,57 @@ int task_run(struct task *t)
 		case WARD_STOP_INTERRUPT:
 			break;
 		}
+		if (!t->exiting)
+			signal_deliver(t, in_syscall, ret);
 	}
-	return t->wait_status;
+}
+
+int task_run_init(struct task *t)
+{
+	run_loop(t);
+	task_finish(t);
+	/* Init is gone: as in a PID namespace, everything else dies with it
+	 * (the CLI ends the sentry, and the stubs with it). */
+	return init_done ? init_status : SIGKILL;
+}
+
+static void *task_thread(void *arg)
+{
+	struct task *t = arg;
+	ward_kernel_lock();
+	long r = ward_ctx_create(&t->ctx);
+	if (r == 0)
+		r = mm_attach(t->mm);
+	if (r == 0 && !gaddr_is_null(t->set_child_tid))
+		ward_copy_out(task_as(t), t->set_child_tid, &t->tid, sizeof(t->tid));
+	if (r < 0) {
+		ward_log(WARD_LOG_ERROR, "cannot start task %d: %s", t->tid, strerror((int)-r));
+		process_exit(t, SIGKILL);
+	} else {
+		run_loop(t);
+	}
+	task_finish(t);
+	ward_kernel_unlock();
+	return NULL;
+}
+
+long task_start(struct task *child)
+{
+	long r = register_task(child);
+	if (r < 0)
+		return r;
+	r = ward_thread_spawn(task_thread, child);
+	if (r < 0)
+		unregister_task(child);
+	return r;
+}
+
+struct task *task_new(void)
+{
+	return task_alloc();
+}
+
+void task_delete(struct task *t)
+{
+	task_free(t);
 }

@@ -1,15 +1,27 @@
-/* Tasks: one per guest thread. For now a task is a whole process (threads,
- * fork and signal delivery come with the process issue). */
+/* Tasks and processes.
+ *
+ * A task is one guest thread, run by a sentry thread of its own; a process
+ * (thread group) holds what its threads share: the pid, the parent and
+ * children, signal dispositions and process-wide pending signals, job
+ * control and exit state. PIDs are the sandbox's own: the first process is
+ * PID 1, as in a container.
+ *
+ * Locking: all of this is guarded by the kernel lock (ward/sched.h), which a
+ * task thread holds whenever it is not running guest code. A task sleeps on
+ * its own condition (task.wake); whoever changes what it waits for wakes it
+ * with task_wake. */
 #ifndef WARD_KERNEL_TASK_H
 #define WARD_KERNEL_TASK_H
 
 #include "ward/abi/linux.h"
 #include "ward/platform.h"
+#include "ward/sched.h"
 #include "ward/types.h"
 
 struct mm;
 struct fd_table;
 struct fs_context;
+struct process;
 
 #define WARD_NSIG 64
 #define WARD_RLIM_NLIMITS 16
@@ -19,34 +31,150 @@ struct creds {
 	uint32_t gid, egid, sgid, fsgid;
 };
 
+/* The kernel's siginfo_t: 128 bytes, with the fields ward fills. */
+struct linux_siginfo {
+	int32_t si_signo;
+	int32_t si_errno;
+	int32_t si_code;
+	int32_t pad0;
+	union {
+		struct {
+			int32_t pid;
+			uint32_t uid;
+			int32_t status; /* SIGCHLD */
+			int32_t pad;
+			int64_t utime, stime;
+		} child;
+		struct {
+			int32_t pid;
+			uint32_t uid;
+			uint64_t value; /* sigqueue, timers */
+		} rt;
+		struct {
+			int32_t tid; /* timers: the timer id */
+			int32_t overrun;
+			uint64_t value;
+		} timer;
+		struct {
+			uint64_t addr; /* SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP */
+		} fault;
+		uint8_t bytes[112];
+	} u;
+};
+_Static_assert(sizeof(struct linux_siginfo) == 128, "siginfo");
+
+/* Signals waiting for delivery: a set, and the siginfo of each queued one
+ * (standard signals queue once, real-time ones every time). */
+struct sigqueue_entry {
+	struct linux_siginfo info;
+	struct sigqueue_entry *next;
+};
+
+struct sigpending {
+	uint64_t set;
+	struct sigqueue_entry *head;
+};
+
+/* A sleeper on a wait queue. */
+struct waiter {
+	struct task *task;
+	struct waiter *next;
+};
+
+/* Tasks waiting for something (a child's exit, pipe data). */
+struct waitq {
+	struct waiter *head;
+};
+
 struct task {
 	int32_t tid;
-	int32_t tgid;
-	int32_t ppid;
+	int32_t tgid; /* == proc->pid, kept for the many callers that want it */
+	struct process *proc;
+	struct task *next_in_proc;
 	struct ward_regs regs;
 	struct ward_platform_ctx *ctx;
 	struct mm *mm;
 	struct fd_table *files;
 	struct fs_context *fs;
 	struct creds creds;
-	/* Signal bookkeeping; delivery comes with the process issue. */
-	struct linux_sigaction sigactions[WARD_NSIG];
+	struct linux_rlimit rlimits[WARD_RLIM_NLIMITS];
+	char comm[16];
+	/* The guest path of the running executable (/proc/self/exe). */
+	char *exe_path;
+
+	/* Signals. */
 	uint64_t sigmask;
+	struct sigpending pending;
 	struct linux_stack altstack;
+	/* sigsuspend and pselect swap the mask for one wait; this is restored
+	 * after the handler frame is built. */
+	bool restore_sigmask;
+	uint64_t saved_sigmask;
+
+	/* Blocking. */
+	struct ward_cond wake;
+
 	uint64_t clear_child_tid;
 	uint64_t robust_list;
 	uint64_t robust_list_len;
-	struct linux_rlimit rlimits[WARD_RLIM_NLIMITS];
-	char comm[16];
 	/* prctl state. */
 	int pdeathsig;
 	bool not_dumpable;
 	bool no_new_privs;
-	/* The guest path of the running executable (/proc/self/exe). */
-	char *exe_path;
-	/* Set by exit/exit_group or a fatal signal: the wait status. */
-	bool exited;
-	int wait_status;
+
+	/* restart_syscall's memory of an interrupted sleep. */
+	int64_t restart_deadline_ns;
+	gaddr_t restart_rem;
+	/* CLONE_CHILD_SETTID: written once the child has its address space. */
+	gaddr_t set_child_tid;
+
+	/* Set when the task must leave its loop (its process is exiting). */
+	bool exiting;
+	/* CPU time, approximately: time spent running guest code. */
+	int64_t run_ns;
+};
+
+enum stop_state {
+	PROC_RUNNING,
+	PROC_STOPPED,
+};
+
+struct process {
+	int32_t pid;
+	int32_t pgid;
+	int32_t sid;
+	struct process *parent;
+	struct process *children; /* first child */
+	struct process *sibling; /* next child of the same parent */
+	struct task *threads;
+	int nthreads;
+	/* Dispositions, shared by the threads. */
+	struct linux_sigaction actions[WARD_NSIG];
+	struct sigpending pending;
+	int exit_signal; /* sent to the parent at exit: SIGCHLD usually */
+	bool subreaper;
+	bool has_execed;
+	/* PID 1 ignores fatal signals it does not handle, but not faults. */
+	bool init_killable;
+	/* Exit: set once, when the first thread starts the group exit. */
+	bool exiting;
+	bool zombie;
+	int exit_status; /* the wait status */
+	/* Job control: stopped, and what the parent has yet to be told. */
+	enum stop_state stop;
+	int stop_signal;
+	bool report_stop;
+	bool report_continue;
+	/* Parents wait on this for their children's events. */
+	struct waitq child_events;
+	/* A vfork parent waits on this until the child execs or exits. */
+	struct waitq vfork_done;
+	bool vfork_released;
+	/* Timers. */
+	int64_t alarm_deadline_ns; /* ITIMER_REAL, 0 = off */
+	int64_t alarm_interval_ns;
+	/* Children's CPU time, for RUSAGE_CHILDREN and times(). */
+	int64_t children_run_ns;
 };
 
 /* The guest address space of the task, for the copy helpers. */
@@ -65,14 +193,73 @@ struct task_spec {
 /* Creates the first task of a sandbox: loads the program into a fresh
  * address space. Returns 0 or -errno (-ENOENT, -EACCES, -ENOEXEC...), with
  * one line for the user in errbuf. Must run on the sentry thread that will
- * run the task. */
+ * run the task, with the kernel lock held. */
 long task_create_init(const struct task_spec *spec, struct task **out, char *errbuf, size_t errlen);
-/* Runs the task until it exits; returns its wait status. Must run on the
- * sentry thread that created the task. */
-int task_run(struct task *t);
-void task_destroy(struct task *t);
+/* Runs the first task; returns the wait status of PID 1 when the sandbox
+ * ends. Called with the kernel lock held, on the creating thread. */
+int task_run_init(struct task *t);
 
-/* Ends the task (exit_group) with a wait status. */
-void task_exit(struct task *t, int wait_status);
+/* The task the calling sentry thread runs (NULL on other threads): for
+ * file operations that must sleep, which are not handed their task. */
+struct task *task_current(void);
+
+/* Looks tasks and processes up by the sandbox's ids. */
+struct task *task_by_tid(int32_t tid);
+struct process *process_by_pid(int32_t pid);
+/* Allocates a new id (pid and tid share one space). */
+int32_t task_alloc_id(void);
+/* A fresh task struct, and its release before it ever ran. */
+struct task *task_new(void);
+void task_delete(struct task *t);
+/* Frees a reaped zombie and unlinks it from its parent. */
+void process_release(struct process *p);
+/* The first process (PID 1). */
+struct process *process_init(void);
+/* Calls fn for every process not yet reaped. */
+void process_for_each(void (*fn)(struct process *p, void *arg), void *arg);
+/* Registers and starts a new task (fork, clone) on a thread of its own.
+ * child->mm has no address space yet; the new thread attaches one. */
+long task_start(struct task *child);
+
+/* Ends the whole process of t with a wait status (exit_group, fatal
+ * signals); every thread leaves its loop. */
+void process_exit(struct task *t, int wait_status);
+/* Ends t alone (exit(2)); the last thread ends the process. */
+void task_exit_thread(struct task *t, int exit_code);
+
+/* Sleeping. Precondition: the kernel lock is held. */
+void waitq_add(struct waitq *q, struct waiter *w, struct task *t);
+void waitq_remove(struct waitq *q, struct waiter *w);
+void waitq_wake_all(struct waitq *q);
+void task_wake(struct task *t);
+/* Sleeps until woken, a signal that would interrupt is pending (-EINTR),
+ * or the deadline passes (-ETIMEDOUT; deadline 0 = none). */
+long task_sleep(struct task *t, int64_t deadline_ns);
+
+/* Signals (signal.c). */
+#define SIGBIT(sig) (1ULL << ((sig)-1))
+/* Queues a signal for a process (any thread may take it) or one task. */
+long signal_send_process(struct process *p, const struct linux_siginfo *info);
+long signal_send_task(struct task *t, const struct linux_siginfo *info);
+/* Whether t has an unblocked signal pending (one that interrupts a wait). */
+bool signal_pending(struct task *t);
+/* Delivers pending signals before t returns to its guest: runs default
+ * actions, builds handler frames. syscall_result is what the interrupted
+ * call returned (internal restart codes included) or 0 after a fault;
+ * in_syscall says whether t stopped in a system call. */
+void signal_deliver(struct task *t, bool in_syscall, long syscall_result);
+/* A synchronous fault: forces the signal on t (unblocked, default if
+ * ignored), as the kernel's force_sig does. */
+void signal_force_fault(struct task *t, int signo, int code, uint64_t addr);
+/* rt_sigreturn's work: restores the frame at the guest's stack. */
+long signal_return(struct task *t);
+/* Resets dispositions at execve: handled signals go back to default. */
+void signal_exec_reset(struct task *t);
+/* Frees queued siginfo. */
+void sigpending_clear(struct sigpending *p);
+/* Takes the first pending signal in set & ~mask, filling info. 0 if none. */
+int sigpending_dequeue(struct sigpending *p, uint64_t mask, struct linux_siginfo *info);
+/* Tells the parent of p about p's exit or stop (SIGCHLD and waiters). */
+void signal_notify_parent(struct process *p, int why, int status);
 
 #endif

@@ -24,7 +24,16 @@ enum vma_flags {
 	VMA_HEAP = 8,
 };
 
+/* Memory that several address spaces map (MAP_SHARED anonymous memory after
+ * fork): freed when the last VMA that refers to it goes. */
+struct shm_backing {
+	uint64_t off;
+	uint64_t len;
+	int refs;
+};
+
 struct vma {
+	struct shm_backing *shm; /* set when the backing is shared */
 	uint64_t start;
 	uint64_t end;
 	int prot;
@@ -59,10 +68,71 @@ long mm_create(struct mm **out)
 	return 0;
 }
 
+long mm_fork(struct mm *parent, struct mm **out)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		return -ENOMEM;
+	mm->v = calloc(parent->n ? parent->n : 1, sizeof(*mm->v));
+	if (!mm->v) {
+		free(mm);
+		return -ENOMEM;
+	}
+	mm->cap = parent->n ? parent->n : 1;
+	mm->brk_start = parent->brk_start;
+	mm->brk_cur = parent->brk_cur;
+	mm->mmap_base = parent->mmap_base;
+	/* An eager copy of what holds data; holes stay holes. Copy-on-write
+	 * comes with the seccomp platform issue (bench/ measures this). */
+	for (size_t i = 0; i < parent->n; i++) {
+		struct vma v = parent->v[i];
+		if (v.shm) {
+			v.shm->refs++;
+		} else if (v.backing) {
+			uint64_t off;
+			long r = ward_memfile_alloc(v.end - v.start, &off);
+			if (r < 0) {
+				mm_destroy(mm);
+				return r;
+			}
+			ward_memfile_copy_sparse(off, v.backing, v.end - v.start);
+			v.backing = off;
+		}
+		if (v.file)
+			file_get(v.file);
+		mm->v[mm->n++] = v;
+	}
+	*out = mm;
+	return 0;
+}
+
+long mm_attach(struct mm *mm)
+{
+	long r = ward_as_create(&mm->as);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < mm->n; i++) {
+		const struct vma *v = &mm->v[i];
+		if (!v->backing)
+			continue;
+		r = ward_as_map(mm->as, gaddr(v->start), v->end - v->start, v->prot, v->backing);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static void vma_release(struct vma *v)
 {
-	if (v->backing)
+	if (v->shm) {
+		if (--v->shm->refs == 0) {
+			ward_memfile_free(v->shm->off, v->shm->len);
+			free(v->shm);
+		}
+		v->shm = NULL;
+	} else if (v->backing) {
 		ward_memfile_free(v->backing, v->end - v->start);
+	}
 	if (v->file)
 		file_put(v->file);
 	v->backing = 0;
@@ -74,7 +144,8 @@ void mm_destroy(struct mm *mm)
 	if (!mm)
 		return;
 	/* The stub goes first, so no guest can touch freed memory-file pages. */
-	ward_as_destroy(mm->as);
+	if (mm->as)
+		ward_as_destroy(mm->as);
 	for (size_t i = 0; i < mm->n; i++)
 		vma_release(&mm->v[i]);
 	free(mm->v);
@@ -137,6 +208,8 @@ static void vma_split(struct mm *mm, uint64_t addr)
 	mm->v[i].end = addr;
 	struct vma *hi = &mm->v[i + 1];
 	hi->start = addr;
+	if (v.shm)
+		v.shm->refs++;
 	if (v.backing)
 		hi->backing = v.backing + (addr - v.start);
 	if (v.file) {
@@ -203,6 +276,15 @@ static long vma_back(struct mm *mm, struct vma *v)
 			}
 		}
 		v->backing = off;
+		if ((v->flags & VMA_SHARED) && !v->file) {
+			v->shm = malloc(sizeof(*v->shm));
+			if (!v->shm) {
+				ward_memfile_free(off, len);
+				v->backing = 0;
+				return -ENOMEM;
+			}
+			*v->shm = (struct shm_backing){ off, len, 1 };
+		}
 	}
 	return ward_as_map(mm->as, gaddr(v->start), len, v->prot, v->backing);
 }
@@ -212,7 +294,7 @@ static bool vma_mergeable(const struct vma *a, const struct vma *b)
 {
 	uint64_t len = a->end - a->start;
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags && a->file == b->file &&
-	       (!a->file || a->file_off + len == b->file_off) &&
+	       a->shm == b->shm && (!a->file || a->file_off + len == b->file_off) &&
 	       ((!a->backing && !b->backing) || (a->backing && b->backing && a->backing + len == b->backing));
 }
 
@@ -224,6 +306,8 @@ static void vma_merge_around(struct mm *mm, size_t i)
 		mm->v[i].end = mm->v[i + 1].end;
 		if (mm->v[i + 1].file)
 			file_put(mm->v[i + 1].file);
+		if (mm->v[i + 1].shm)
+			mm->v[i + 1].shm->refs--;
 		memmove(&mm->v[i + 1], &mm->v[i + 2], (mm->n - i - 2) * sizeof(*mm->v));
 		mm->n--;
 	}
@@ -231,6 +315,8 @@ static void vma_merge_around(struct mm *mm, size_t i)
 		mm->v[i - 1].end = mm->v[i].end;
 		if (mm->v[i].file)
 			file_put(mm->v[i].file);
+		if (mm->v[i].shm)
+			mm->v[i].shm->refs--;
 		memmove(&mm->v[i], &mm->v[i + 1], (mm->n - i - 1) * sizeof(*mm->v));
 		mm->n--;
 	}

@@ -13,6 +13,11 @@ struct ward_as;
 /* Creates an empty address space (and its platform stub). */
 long mm_create(struct mm **out);
 void mm_destroy(struct mm *mm);
+/* Copies parent (fork): the VMAs and the contents of their memory, but no
+ * address space yet; mm_attach gives it one on the child's own sentry
+ * thread (the platform ties an address space to the thread that made it). */
+long mm_fork(struct mm *parent, struct mm **out);
+long mm_attach(struct mm *mm);
 struct ward_as *mm_as(struct mm *mm);
 
 /* mmap(2) with Linux's argument rules: addr is a hint unless MAP_FIXED or

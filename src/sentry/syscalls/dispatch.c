@@ -44,16 +44,6 @@ static void report_unimplemented(uint64_t nr, const char *name)
 			 nr);
 }
 
-/* Internal restart codes become what the guest sees. Without signal
- * delivery (the process issue) nothing can interrupt a call, so these only
- * come from a sleep that the host interrupted: report EINTR. */
-static long finish_result(long r)
-{
-	if (r <= -WARD_ERESTARTSYS && r >= -WARD_ERESTART_RESTARTBLOCK)
-		return -EINTR;
-	return r;
-}
-
 long syscall_dispatch(struct task *t, const struct syscall_args *args)
 {
 	const struct syscall_entry *e = syscall_lookup(args->nr);
@@ -63,7 +53,9 @@ long syscall_dispatch(struct task *t, const struct syscall_args *args)
 		report_unimplemented(args->nr, e ? e->name : NULL);
 		r = -ENOSYS;
 	} else {
-		r = finish_result(e->handler(t, args));
+		/* Internal restart codes stay as they are: signal delivery, which
+		 * runs next, turns them into a restart or EINTR. */
+		r = e->handler(t, args);
 	}
 	if (ward_strace_enabled()) {
 		char line[1024];
@@ -74,13 +66,13 @@ long syscall_dispatch(struct task *t, const struct syscall_args *args)
 			int k = snprintf(line, sizeof(line), "syscall_%#" PRIx64 "(...", args->nr);
 			n = k > 0 ? (size_t)k : 0;
 		}
-		if (t->exited)
+		if (t->exiting)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, ") = ?\n");
 		else
 			n += strace_format_result(r, e && strace_result_is_address(e), line + n, sizeof(line) - n);
 		ward_strace_write(line, WARD_MIN(n, sizeof(line) - 1));
-		if (t->exited) {
-			int st = t->wait_status;
+		if (t->exiting) {
+			int st = t->proc->exit_status;
 			n = (st & 0x7f)
 				    ? (size_t)snprintf(line, sizeof(line), "+++ killed by signal %d +++\n", st & 0x7f)
 				    : (size_t)snprintf(line, sizeof(line), "+++ exited with %d +++\n",

@@ -336,7 +336,13 @@ size_t strace_format_result(long result, bool hex, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 	buf[0] = 0;
-	if (result < 0 && result >= -4095) {
+	if (result <= -WARD_ERESTARTSYS && result >= -WARD_ERESTART_RESTARTBLOCK) {
+		static const char *const restart[] = { "ERESTARTSYS (To be restarted if SA_RESTART is set)",
+						       "ERESTARTNOINTR (To be restarted)",
+						       "ERESTARTNOHAND (To be restarted if no handler)",
+						       "ERESTART_RESTARTBLOCK (Interrupted by signal)" };
+		emit(&o, ") = ? %s\n", restart[-result - WARD_ERESTARTSYS]);
+	} else if (result < 0 && result >= -4095) {
 		int err = (int)-result;
 		const char *name = strace_errno_name(err);
 		const char *text = (size_t)err < WARD_ARRAY_SIZE(errno_text) ? errno_text[err] : NULL;

@@ -51,11 +51,10 @@ long sys_futex(struct task *t, const struct syscall_args *args)
 		if (word != val)
 			return -EAGAIN;
 		if (!has_timeout) {
-			/* Nothing can ever wake this thread: it sleeps as on Linux. */
-			for (;;) {
-				struct linux_timespec day = { 86400, 0 };
-				ward_host_nanosleep(&day, NULL);
-			}
+			/* No other thread can wake this one: only a signal ends it. */
+			while (task_sleep(t, 0) != -EINTR)
+				;
+			return -WARD_ERESTARTSYS;
 		}
 		if (cmd == FUTEX_WAIT_BITSET_OP || (op & FUTEX_CLOCK_RT)) {
 			/* An absolute timeout on the chosen clock. */
@@ -67,8 +66,14 @@ long sys_futex(struct task *t, const struct syscall_args *args)
 			ts.tv_sec = ns / 1000000000L;
 			ts.tv_nsec = ns % 1000000000L;
 		}
-		ward_host_nanosleep(&ts, NULL);
-		return -ETIMEDOUT;
+		int64_t deadline = ward_now_ns() + ts.tv_sec * 1000000000L + ts.tv_nsec;
+		for (;;) {
+			long r = task_sleep(t, deadline);
+			if (r == -ETIMEDOUT)
+				return -ETIMEDOUT;
+			if (r == -EINTR)
+				return -WARD_ERESTARTSYS;
+		}
 	}
 	default:
 		return -ENOSYS;

@@ -16,13 +16,6 @@ long sys_gettid(struct task *t, const struct syscall_args *args)
 	return t->tid;
 }
 
-/* getppid(2): 0 for the sandbox's first process, whose parent is outside
- * its PID namespace. */
-long sys_getppid(struct task *t, const struct syscall_args *args)
-{
-	return t->ppid;
-}
-
 /* getuid(2) */
 long sys_getuid(struct task *t, const struct syscall_args *args)
 {
@@ -75,32 +68,4 @@ long sys_getgroups(struct task *t, const struct syscall_args *args)
 	if (arg_int(args, 0) < 0)
 		return -EINVAL;
 	return 0;
-}
-
-/* With one process, it leads its own process group and session. */
-static long own_group(struct task *t, int pid)
-{
-	if (pid < 0)
-		return -ESRCH;
-	if (pid != 0 && pid != t->tgid)
-		return -ESRCH;
-	return t->tgid;
-}
-
-/* getpgid(2) */
-long sys_getpgid(struct task *t, const struct syscall_args *args)
-{
-	return own_group(t, arg_int(args, 0));
-}
-
-/* getpgrp(2) */
-long sys_getpgrp(struct task *t, const struct syscall_args *args)
-{
-	return t->tgid;
-}
-
-/* getsid(2) */
-long sys_getsid(struct task *t, const struct syscall_args *args)
-{
-	return own_group(t, arg_int(args, 0));
 }

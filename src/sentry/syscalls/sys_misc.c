@@ -239,21 +239,6 @@ long sys_sched_yield(struct task *t, const struct syscall_args *args)
 	return 0;
 }
 
-/* exit(2): with one thread per process (until the process issue), the
- * thread's exit is the process's. */
-long sys_exit(struct task *t, const struct syscall_args *args)
-{
-	task_exit(t, (arg_int(args, 0) & 0xff) << 8);
-	return 0;
-}
-
-/* exit_group(2) */
-long sys_exit_group(struct task *t, const struct syscall_args *args)
-{
-	task_exit(t, (arg_int(args, 0) & 0xff) << 8);
-	return 0;
-}
-
 /* rseq(2): not offered. glibc treats ENOSYS as "no rseq" and goes on, so
  * this is not reported as a missing call. */
 long sys_rseq(struct task *t, const struct syscall_args *args)

@@ -62,7 +62,8 @@ static long rw_read_into(struct task *t, struct file *f, char *bounce, gaddr_t b
 		}
 		*pos += (uint64_t)c;
 		total += (uint64_t)c;
-		if ((size_t)c < (size_t)n || (size_t)n < chunk) {
+		/* A stream returns what it has: asking again could block. */
+		if ((size_t)c < (size_t)n || (size_t)n < chunk || fd_file_is_stream(f)) {
 			*done = true;
 			break;
 		}

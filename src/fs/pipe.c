@@ -1,0 +1,185 @@
+/* Anonymous pipes: a 64 KiB ring in the sentry, with readers and writers
+ * sleeping on wait queues (pipe(7) is the specification). */
+#include "sentry/service.h"
+
+#include "fs/pipe.h"
+#include "fs/vfs.h"
+#include "fs/vfs_internal.h"
+#include "sentry/kernel/task.h"
+
+struct pipe_buf {
+	uint8_t *buf;
+	size_t head; /* where the next read starts */
+	size_t len; /* bytes in the ring */
+	int readers;
+	int writers;
+	struct waitq readable;
+	struct waitq writable;
+	uint64_t ino;
+	struct linux_statx_timestamp created;
+};
+
+static uint64_t next_pipe_ino = 1000;
+
+static long pipe_read(struct file *f, void *out, size_t len, uint64_t *pos)
+{
+	struct pipe_buf *p = f->priv;
+	struct task *t = task_current();
+
+	if (len == 0)
+		return 0;
+	for (;;) {
+		if (p->len) {
+			size_t n = WARD_MIN(len, p->len);
+			size_t first = WARD_MIN(n, PIPE_CAPACITY - p->head);
+			memcpy(out, p->buf + p->head, first);
+			memcpy((uint8_t *)out + first, p->buf, n - first);
+			p->head = (p->head + n) % PIPE_CAPACITY;
+			p->len -= n;
+			waitq_wake_all(&p->writable);
+			return (long)n;
+		}
+		if (!p->writers)
+			return 0;
+		if ((f->flags & O_NONBLOCK) || !t)
+			return -EAGAIN;
+		struct waiter w;
+		waitq_add(&p->readable, &w, t);
+		long r = task_sleep(t, 0);
+		waitq_remove(&p->readable, &w);
+		if (r == -EINTR)
+			return -WARD_ERESTARTSYS;
+	}
+}
+
+static long pipe_write(struct file *f, const void *in, size_t len, uint64_t *pos)
+{
+	struct pipe_buf *p = f->priv;
+	struct task *t = task_current();
+	size_t done = 0;
+
+	if (len == 0)
+		return 0;
+	for (;;) {
+		if (!p->readers) {
+			/* pipe(7): no reader is SIGPIPE, then EPIPE. */
+			if (t) {
+				struct linux_siginfo si;
+				memset(&si, 0, sizeof(si));
+				si.si_signo = SIGPIPE;
+				si.u.rt.pid = t->tgid;
+				signal_send_task(t, &si);
+			}
+			return done ? (long)done : -EPIPE;
+		}
+		size_t space = PIPE_CAPACITY - p->len, want = len - done;
+		/* Up to PIPE_ATOMIC bytes go in whole or not at all. */
+		if (space && (want > PIPE_ATOMIC || space >= want)) {
+			size_t n = WARD_MIN(space, want);
+			size_t tail = (p->head + p->len) % PIPE_CAPACITY;
+			size_t first = WARD_MIN(n, PIPE_CAPACITY - tail);
+			memcpy(p->buf + tail, (const uint8_t *)in + done, first);
+			memcpy(p->buf, (const uint8_t *)in + done + first, n - first);
+			p->len += n;
+			done += n;
+			waitq_wake_all(&p->readable);
+			if (done == len)
+				return (long)done;
+			continue;
+		}
+		if ((f->flags & O_NONBLOCK) || !t)
+			return done ? (long)done : -EAGAIN;
+		struct waiter w;
+		waitq_add(&p->writable, &w, t);
+		long r = task_sleep(t, 0);
+		waitq_remove(&p->writable, &w);
+		if (r == -EINTR)
+			return done ? (long)done : -WARD_ERESTARTSYS;
+	}
+}
+
+static long pipe_getattr(struct file *f, struct linux_statx *out)
+{
+	struct pipe_buf *p = f->priv;
+	struct task *t = task_current();
+	memset(out, 0, sizeof(*out));
+	out->stx_mask = LINUX_STATX_BASIC_STATS;
+	out->stx_mode = S_IFIFO | 0600;
+	out->stx_nlink = 1;
+	out->stx_ino = p->ino;
+	out->stx_blksize = 4096;
+	out->stx_uid = t ? t->creds.euid : 0;
+	out->stx_gid = t ? t->creds.egid : 0;
+	out->stx_atime = out->stx_mtime = out->stx_ctime = p->created;
+	out->stx_dev_minor = 13; /* pipefs's anonymous device */
+	return 0;
+}
+
+static long pipe_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t arg)
+{
+	struct pipe_buf *p = f->priv;
+	if (cmd == 0x541B /* FIONREAD */) {
+		int n = (int)p->len;
+		return ward_copy_out(task_as(t), gaddr(arg), &n, sizeof(n));
+	}
+	return -ENOTTY;
+}
+
+static void pipe_release(struct file *f)
+{
+	struct pipe_buf *p = f->priv;
+	if ((f->flags & O_ACCMODE) == O_WRONLY) {
+		p->writers--;
+		waitq_wake_all(&p->readable);
+	} else {
+		p->readers--;
+		waitq_wake_all(&p->writable);
+	}
+	if (!p->readers && !p->writers) {
+		free(p->buf);
+		free(p);
+	}
+}
+
+static const struct file_ops pipe_ops = {
+	.read_buf = pipe_read,
+	.write_buf = pipe_write,
+	.getattr = pipe_getattr,
+	.ioctl_cmd = pipe_ioctl,
+	.release = pipe_release,
+	.stream = true,
+};
+
+long pipe_create(int flags, struct file **read_end, struct file **write_end)
+{
+	struct pipe_buf *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENFILE;
+	p->buf = malloc(PIPE_CAPACITY);
+	if (!p->buf) {
+		free(p);
+		return -ENFILE;
+	}
+	p->ino = next_pipe_ino++;
+	struct linux_timespec now;
+	if (ward_host_clock_gettime(CLOCK_REALTIME, &now) == 0)
+		p->created = (struct linux_statx_timestamp){ now.tv_sec, (uint32_t)now.tv_nsec, 0 };
+	char name[64];
+	snprintf(name, sizeof(name), "pipe:[%" PRIu64 "]", p->ino);
+	struct file *r = file_alloc(&pipe_ops, (uint32_t)(O_RDONLY | (flags & O_NONBLOCK)), name, p);
+	if (!r) {
+		free(p->buf);
+		free(p);
+		return -ENFILE;
+	}
+	p->readers = 1;
+	struct file *w = file_alloc(&pipe_ops, (uint32_t)(O_WRONLY | (flags & O_NONBLOCK)), name, p);
+	if (!w) {
+		file_put(r);
+		return -ENFILE;
+	}
+	p->writers = 1;
+	*read_end = r;
+	*write_end = w;
+	return 0;
+}

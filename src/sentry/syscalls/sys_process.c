@@ -1,0 +1,633 @@
+/* Processes: fork, vfork, clone, clone3, execve, execveat, exit, wait4,
+ * waitid, and process groups and sessions. */
+#include "sentry/service.h"
+
+#include "fs/vfs.h"
+#include "fs/vfs_internal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/loader/loader.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+
+#define CLONE_NS_FLAGS                                                                                               \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | \
+	 0x80 /* CLONE_NEWTIME */)
+#define CLONE_PIDFD_ 0x1000
+#define CSIGNAL_ 0xff
+
+/* One report a wait can make. */
+struct wait_result {
+	int32_t pid;
+	uint32_t uid;
+	int status; /* wait4's status word */
+	int code; /* waitid's si_code */
+	int child_status;
+	int64_t run_ns;
+};
+
+static long copy_clone_args(struct task *t, struct process *child_proc, struct task *child, uint64_t flags,
+			    uint64_t tls)
+{
+	struct task *parent_task = t;
+	child->regs = parent_task->regs;
+	child->regs.rax = 0;
+	if (flags & CLONE_SETTLS)
+		child->regs.fs_base = tls;
+	child->sigmask = t->sigmask;
+	child->altstack = t->altstack;
+	child->creds = t->creds;
+	memcpy(child->rlimits, t->rlimits, sizeof(child->rlimits));
+	memcpy(child->comm, t->comm, sizeof(child->comm));
+	child->exe_path = t->exe_path ? strdup(t->exe_path) : NULL;
+	child->no_new_privs = t->no_new_privs;
+	child->not_dumpable = t->not_dumpable;
+	memcpy(child_proc->actions, t->proc->actions, sizeof(child_proc->actions));
+	child->fs = malloc(sizeof(*child->fs));
+	if (!child->fs)
+		return -ENOMEM;
+	*child->fs = *t->fs;
+	child->files = fdtable_dup(t->files);
+	if (!child->files)
+		return -ENOMEM;
+	return mm_fork(t->mm, &child->mm);
+}
+
+/* fork, vfork and clone: a new process. Threads (CLONE_VM without
+ * CLONE_VFORK, CLONE_THREAD) and shared fd tables or fs contexts are not
+ * offered yet and are refused with EINVAL, never half-done. */
+static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t ptid, gaddr_t ctid, uint64_t tls,
+		     int exit_signal)
+{
+	struct process *p = t->proc;
+
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+		return -EINVAL;
+	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+		return -EINVAL;
+	if ((flags & CLONE_FS) && (flags & CLONE_NEWNS))
+		return -EINVAL;
+	if (exit_signal < 0 || exit_signal > WARD_NSIG)
+		return -EINVAL;
+	if (flags & CLONE_NS_FLAGS)
+		return -EPERM; /* the sandbox's root holds no CAP_SYS_ADMIN over namespaces */
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		return -EINVAL;
+	if (flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_PIDFD_ | CLONE_PTRACE))
+		return -EINVAL;
+
+	struct task *child = task_new();
+	struct process *cp = calloc(1, sizeof(*cp));
+	if (!child || !cp) {
+		free(cp);
+		task_delete(child);
+		return -EAGAIN;
+	}
+	long r = copy_clone_args(t, cp, child, flags, tls);
+	if (r < 0) {
+		if (child->files)
+			fdtable_destroy(child->files);
+		mm_destroy(child->mm);
+		free(child->fs);
+		task_delete(child);
+		free(cp);
+		return r == -ENOMEM ? -ENOMEM : r;
+	}
+	/* CLONE_VM|CLONE_VFORK (posix_spawn) gets a copy of the address space
+	 * rather than a shared one; the parent still waits for exec or exit. */
+	if (newsp)
+		child->regs.rsp = newsp;
+	cp->pid = cp->pgid = task_alloc_id();
+	cp->pgid = p->pgid;
+	cp->sid = p->sid;
+	cp->exit_signal = exit_signal;
+	cp->threads = child;
+	cp->nthreads = 1;
+	struct process *parent = (flags & CLONE_PARENT) && p->parent ? p->parent : p;
+	cp->parent = parent;
+	cp->sibling = parent->children;
+	parent->children = cp;
+	child->tid = child->tgid = cp->pid;
+	child->proc = cp;
+	if (flags & CLONE_CHILD_SETTID)
+		child->set_child_tid = ctid;
+	if (flags & CLONE_CHILD_CLEARTID)
+		child->clear_child_tid = ctid.v;
+	int32_t pid = cp->pid;
+	if (flags & CLONE_PARENT_SETTID)
+		ward_copy_out(task_as(t), ptid, &pid, sizeof(pid));
+
+	r = task_start(child);
+	if (r < 0) {
+		parent->children = cp->sibling;
+		fdtable_destroy(child->files);
+		mm_destroy(child->mm);
+		free(child->fs);
+		task_delete(child);
+		free(cp);
+		return -EAGAIN;
+	}
+	if (flags & CLONE_VFORK) {
+		/* Wait (killably) until the child execs or exits; look it up each
+		 * time, since it may be reaped while we sleep. */
+		for (;;) {
+			struct process *c = process_by_pid(pid);
+			if (!c || c->vfork_released || t->exiting)
+				break;
+			struct waiter w;
+			waitq_add(&c->vfork_done, &w, t);
+			ward_cond_wait(&t->wake, 0);
+			c = process_by_pid(pid);
+			if (c)
+				waitq_remove(&c->vfork_done, &w);
+		}
+	}
+	return pid;
+}
+
+/* fork(2) */
+long sys_fork(struct task *t, const struct syscall_args *args)
+{
+	return do_clone(t, 0, 0, gaddr(0), gaddr(0), 0, SIGCHLD);
+}
+
+/* vfork(2) */
+long sys_vfork(struct task *t, const struct syscall_args *args)
+{
+	return do_clone(t, CLONE_VM | CLONE_VFORK, 0, gaddr(0), gaddr(0), 0, SIGCHLD);
+}
+
+/* clone(2): x86-64 order is flags, stack, parent_tid, child_tid, tls. */
+long sys_clone(struct task *t, const struct syscall_args *args)
+{
+	uint64_t flags = arg_u64(args, 0);
+	return do_clone(t, flags & ~(uint64_t)CSIGNAL_, arg_u64(args, 1), arg_addr(args, 2), arg_addr(args, 3),
+			arg_u64(args, 4), (int)(flags & CSIGNAL_));
+}
+
+struct linux_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+		cgroup;
+};
+
+/* clone3(2) */
+long sys_clone3(struct task *t, const struct syscall_args *args)
+{
+	struct linux_clone_args ca;
+	uint64_t size = arg_u64(args, 1);
+	if (size < 64 || size > 4096)
+		return -EINVAL;
+	memset(&ca, 0, sizeof(ca));
+	if (ward_copy_in(task_as(t), &ca, arg_addr(args, 0), WARD_MIN(size, sizeof(ca))) < 0)
+		return -EFAULT;
+	/* Bytes past what ward knows must be zero (extensible structs). */
+	for (uint64_t off = sizeof(ca); off < size; off += 8) {
+		uint64_t v = 0;
+		if (ward_copy_in(task_as(t), &v, gaddr_add(arg_addr(args, 0), off), WARD_MIN(8, size - off)) < 0)
+			return -EFAULT;
+		if (v)
+			return -E2BIG;
+	}
+	if ((ca.flags & CSIGNAL_) || ca.exit_signal > WARD_NSIG || ca.set_tid || ca.set_tid_size || ca.cgroup)
+		return -EINVAL;
+	if ((ca.stack == 0) != (ca.stack_size == 0))
+		return -EINVAL;
+	return do_clone(t, ca.flags, ca.stack ? ca.stack + ca.stack_size : 0, gaddr(ca.parent_tid), gaddr(ca.child_tid),
+			ca.tls, (int)ca.exit_signal);
+}
+
+/* Copies a NULL-terminated array of guest strings. */
+#define MAX_ARG_STRLEN_ (32 * 4096)
+#define MAX_ARG_TOTAL (2 * 1024 * 1024)
+
+static void free_strv(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static long copy_strv(struct task *t, gaddr_t addr, char ***out, size_t *total)
+{
+	size_t n = 0, cap = 16;
+	char **v = calloc(cap, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	if (!gaddr_is_null(addr)) {
+		for (;;) {
+			uint64_t p;
+			if (ward_copy_in(task_as(t), &p, gaddr_add(addr, n * 8), 8) < 0) {
+				free_strv(v);
+				return -EFAULT;
+			}
+			if (!p)
+				break;
+			char *s = malloc(MAX_ARG_STRLEN_);
+			if (!s) {
+				free_strv(v);
+				return -ENOMEM;
+			}
+			long len = ward_copy_string_in(task_as(t), s, MAX_ARG_STRLEN_, gaddr(p));
+			if (len < 0) {
+				free(s);
+				free_strv(v);
+				return len == -ENAMETOOLONG ? -E2BIG : len;
+			}
+			*total += (size_t)len + 1 + 8;
+			if (*total > MAX_ARG_TOTAL) {
+				free(s);
+				free_strv(v);
+				return -E2BIG;
+			}
+			char *shrunk = realloc(s, (size_t)len + 1);
+			v[n++] = shrunk ? shrunk : s;
+			if (n + 1 >= cap) {
+				char **nv = realloc(v, cap * 2 * sizeof(char *));
+				if (!nv) {
+					free_strv(v);
+					return -ENOMEM;
+				}
+				memset(nv + cap, 0, cap * sizeof(char *));
+				v = nv;
+				cap *= 2;
+			}
+		}
+	}
+	v[n] = NULL;
+	*out = v;
+	return 0;
+}
+
+static long do_execve(struct task *t, const char *path, gaddr_t argv_addr, gaddr_t envp_addr)
+{
+	char **argv = NULL, **envp = NULL;
+	size_t total = 0;
+	char err[256];
+	struct loader_result lr;
+
+	long r = copy_strv(t, argv_addr, &argv, &total);
+	if (r == 0)
+		r = copy_strv(t, envp_addr, &envp, &total);
+	if (r < 0) {
+		free_strv(argv);
+		return r;
+	}
+	struct mm *old = t->mm, *nmm = NULL;
+	r = mm_create(&nmm);
+	if (r < 0)
+		goto out;
+	t->mm = nmm;
+	r = loader_load(t, path, argv, envp, &lr, err, sizeof(err));
+	if (r < 0) {
+		t->mm = old;
+		mm_destroy(nmm);
+		goto out;
+	}
+	/* The point of no return: the old image is gone. */
+	mm_destroy(old);
+	fdtable_close_on_exec(t->files);
+	signal_exec_reset(t);
+	t->proc->has_execed = true;
+	t->clear_child_tid = 0;
+	t->robust_list = 0;
+	memset(&t->regs, 0, sizeof(t->regs));
+	t->regs.rip = lr.entry;
+	t->regs.rsp = lr.stack_pointer;
+	t->regs.cs = 0x33;
+	t->regs.ss = 0x2b;
+	t->regs.eflags = 0x202;
+	struct ward_fpstate *fp = malloc(sizeof(*fp));
+	if (fp) {
+		ward_fpstate_init(fp);
+		ward_fpstate_set(t->ctx, ward_as_platform(task_as(t)), fp);
+		free(fp);
+	}
+	if (!t->proc->vfork_released) {
+		t->proc->vfork_released = true;
+		waitq_wake_all(&t->proc->vfork_done);
+	}
+	r = 0;
+out:
+	free_strv(argv);
+	free_strv(envp);
+	return r;
+}
+
+/* execve(2) */
+long sys_execve(struct task *t, const struct syscall_args *args)
+{
+	char path[4096];
+	long n = ward_copy_string_in(task_as(t), path, sizeof(path), arg_addr(args, 0));
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	return do_execve(t, path, arg_addr(args, 1), arg_addr(args, 2));
+}
+
+/* execveat(2): a relative path is taken from the directory's own path, and
+ * AT_EMPTY_PATH runs the file the descriptor names. */
+long sys_execveat(struct task *t, const struct syscall_args *args)
+{
+	char path[4096], full[4096];
+	int dirfd = arg_int(args, 0), flags = arg_int(args, 4);
+	if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		return -EINVAL;
+	long n = ward_copy_string_in(task_as(t), path, sizeof(path), arg_addr(args, 1));
+	if (n < 0)
+		return n;
+	if (path[0] == '/' || (dirfd == AT_FDCWD && n > 0))
+		return do_execve(t, path, arg_addr(args, 2), arg_addr(args, 3));
+	if (n == 0 && !(flags & AT_EMPTY_PATH))
+		return -ENOENT;
+	struct file *f = fd_get(t, dirfd);
+	if (!f)
+		return -EBADF;
+	int k = n == 0 ? snprintf(full, sizeof(full), "%s", f->path)
+		       : snprintf(full, sizeof(full), "%s/%s", f->path, path);
+	file_put(f);
+	if (k < 0 || (size_t)k >= sizeof(full))
+		return -ENAMETOOLONG;
+	return do_execve(t, full, arg_addr(args, 2), arg_addr(args, 3));
+}
+
+/* exit(2) */
+long sys_exit(struct task *t, const struct syscall_args *args)
+{
+	task_exit_thread(t, arg_int(args, 0));
+	return 0;
+}
+
+/* exit_group(2) */
+long sys_exit_group(struct task *t, const struct syscall_args *args)
+{
+	process_exit(t, (arg_int(args, 0) & 0xff) << 8);
+	return 0;
+}
+
+enum { P_ALL_ = 0, P_PID_ = 1, P_PGID_ = 2, P_PIDFD_ = 3 };
+#define WNOHANG_ 1
+#define WSTOPPED_ 2
+#define WEXITED_ 4
+#define WCONTINUED_ 8
+#define WNOWAIT_ 0x01000000
+#define WNOTHREAD_ 0x20000000
+#define WALL_ 0x40000000
+#define WCLONE_ 0x80000000
+
+static bool wait_matches(const struct process *c, int idtype, int32_t id, int options)
+{
+	if (idtype == P_PID_ && c->pid != id)
+		return false;
+	if (idtype == P_PGID_ && c->pgid != id)
+		return false;
+	if (options & WALL_)
+		return true;
+	/* A "clone" child announces its exit with something else than SIGCHLD. */
+	bool is_clone = c->exit_signal != SIGCHLD;
+	return ((options & WCLONE_) != 0) == is_clone;
+}
+
+static long do_wait(struct task *t, int idtype, int32_t id, int options, struct wait_result *res)
+{
+	struct process *p = t->proc;
+	for (;;) {
+		bool any = false;
+		for (struct process *c = p->children; c; c = c->sibling) {
+			if (!wait_matches(c, idtype, id, options))
+				continue;
+			any = true;
+			if (c->zombie && (options & WEXITED_)) {
+				int st = c->exit_status;
+				res->pid = c->pid;
+				res->status = st;
+				res->code = (st & 0x7f) ? ((st & 0x80) ? 3 : 2) : 1;
+				res->child_status = (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff;
+				res->run_ns = c->children_run_ns;
+				if (!(options & WNOWAIT_)) {
+					p->children_run_ns += c->children_run_ns;
+					process_release(c);
+				}
+				return res->pid;
+			}
+			if (c->stop == PROC_STOPPED && c->report_stop && (options & WSTOPPED_)) {
+				res->pid = c->pid;
+				res->status = (c->stop_signal << 8) | 0x7f;
+				res->code = 5; /* CLD_STOPPED */
+				res->child_status = c->stop_signal;
+				if (!(options & WNOWAIT_))
+					c->report_stop = false;
+				return res->pid;
+			}
+			if (c->report_continue && (options & WCONTINUED_)) {
+				res->pid = c->pid;
+				res->status = 0xffff;
+				res->code = 6; /* CLD_CONTINUED */
+				res->child_status = SIGCONT;
+				if (!(options & WNOWAIT_))
+					c->report_continue = false;
+				return res->pid;
+			}
+		}
+		if (!any)
+			return -ECHILD;
+		if (options & WNOHANG_)
+			return 0;
+		struct waiter w;
+		waitq_add(&p->child_events, &w, t);
+		long r = task_sleep(t, 0);
+		waitq_remove(&p->child_events, &w);
+		if (r == -EINTR)
+			return -WARD_ERESTARTSYS;
+	}
+}
+
+struct linux_rusage {
+	struct linux_timeval ru_utime;
+	struct linux_timeval ru_stime;
+	int64_t rest[14];
+};
+_Static_assert(sizeof(struct linux_rusage) == 144, "rusage");
+
+static long put_rusage(struct task *t, gaddr_t addr, int64_t run_ns)
+{
+	struct linux_rusage ru;
+	if (gaddr_is_null(addr))
+		return 0;
+	memset(&ru, 0, sizeof(ru));
+	ru.ru_utime.tv_sec = run_ns / 1000000000L;
+	ru.ru_utime.tv_usec = (run_ns % 1000000000L) / 1000;
+	return WARD_COPY_OUT_OBJ(task_as(t), addr, &ru);
+}
+
+/* wait4(2) */
+long sys_wait4(struct task *t, const struct syscall_args *args)
+{
+	int32_t pid = arg_int(args, 0);
+	int options = arg_int(args, 2);
+	struct wait_result res;
+
+	if (options & ~(WNOHANG_ | WUNTRACED | WCONTINUED_ | WNOTHREAD_ | WALL_ | (int)WCLONE_))
+		return -EINVAL;
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	int idtype = P_PID_;
+	int32_t id = pid;
+	if (pid == -1) {
+		idtype = P_ALL_;
+	} else if (pid < 0) {
+		idtype = P_PGID_;
+		id = -pid;
+	} else if (pid == 0) {
+		idtype = P_PGID_;
+		id = t->proc->pgid;
+	}
+	long r = do_wait(t, idtype, id, options | WEXITED_, &res);
+	if (r <= 0)
+		return r;
+	if (!gaddr_is_null(arg_addr(args, 1)) &&
+	    ward_copy_out(task_as(t), arg_addr(args, 1), &res.status, sizeof(int)) < 0)
+		return -EFAULT;
+	if (put_rusage(t, arg_addr(args, 3), res.run_ns) < 0)
+		return -EFAULT;
+	return r;
+}
+
+/* waitid(2) */
+long sys_waitid(struct task *t, const struct syscall_args *args)
+{
+	int idtype = arg_int(args, 0);
+	int32_t id = arg_int(args, 1);
+	int options = arg_int(args, 3);
+	struct wait_result res;
+
+	if (options & ~(WNOHANG_ | WEXITED_ | WSTOPPED_ | WCONTINUED_ | WNOWAIT_ | WNOTHREAD_ | WALL_ | (int)WCLONE_))
+		return -EINVAL;
+	if (!(options & (WEXITED_ | WSTOPPED_ | WCONTINUED_)))
+		return -EINVAL;
+	switch (idtype) {
+	case P_ALL_:
+		break;
+	case P_PID_:
+		if (id <= 0)
+			return -EINVAL;
+		break;
+	case P_PGID_:
+		if (id < 0)
+			return -EINVAL;
+		if (id == 0)
+			id = t->proc->pgid;
+		break;
+	default:
+		return -EINVAL; /* P_PIDFD comes with pidfd_open */
+	}
+	memset(&res, 0, sizeof(res));
+	long r = do_wait(t, idtype, id, options, &res);
+	if (r < 0)
+		return r;
+	gaddr_t infop = arg_addr(args, 2);
+	if (!gaddr_is_null(infop)) {
+		struct linux_siginfo si;
+		memset(&si, 0, sizeof(si));
+		if (r > 0) {
+			si.si_signo = SIGCHLD;
+			si.si_code = res.code;
+			si.u.child.pid = res.pid;
+			si.u.child.uid = res.uid;
+			si.u.child.status = res.child_status;
+		}
+		if (WARD_COPY_OUT_OBJ(task_as(t), infop, &si) < 0)
+			return -EFAULT;
+	}
+	if (r > 0 && put_rusage(t, arg_addr(args, 4), res.run_ns) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+/* Process groups and sessions. */
+
+struct group_query {
+	int32_t pgid;
+	int32_t sid;
+	bool found;
+};
+
+static void find_group(struct process *p, void *arg)
+{
+	struct group_query *q = arg;
+	if (!p->zombie && p->pgid == q->pgid && (q->sid == 0 || p->sid == q->sid))
+		q->found = true;
+}
+
+/* setpgid(2) */
+long sys_setpgid(struct task *t, const struct syscall_args *args)
+{
+	int32_t pid = arg_int(args, 0), pgid = arg_int(args, 1);
+	struct process *self = t->proc;
+	if (pgid < 0)
+		return -EINVAL;
+	struct process *target = pid == 0 ? self : process_by_pid(pid);
+	if (!target || (target != self && target->parent != self))
+		return -ESRCH;
+	if (target != self && target->has_execed)
+		return -EACCES;
+	if (target->sid != self->sid)
+		return -EPERM;
+	if (target->sid == target->pid)
+		return -EPERM; /* a session leader keeps its group */
+	if (pgid == 0)
+		pgid = target->pid;
+	if (pgid != target->pid) {
+		struct group_query q = { pgid, self->sid, false };
+		process_for_each(find_group, &q);
+		if (!q.found)
+			return -EPERM;
+	}
+	target->pgid = pgid;
+	return 0;
+}
+
+/* getpgid(2) */
+long sys_getpgid(struct task *t, const struct syscall_args *args)
+{
+	int32_t pid = arg_int(args, 0);
+	struct process *p = pid == 0 ? t->proc : process_by_pid(pid);
+	if (pid < 0 || !p)
+		return -ESRCH;
+	return p->pgid;
+}
+
+/* getpgrp(2) */
+long sys_getpgrp(struct task *t, const struct syscall_args *args)
+{
+	return t->proc->pgid;
+}
+
+/* getsid(2) */
+long sys_getsid(struct task *t, const struct syscall_args *args)
+{
+	int32_t pid = arg_int(args, 0);
+	struct process *p = pid == 0 ? t->proc : process_by_pid(pid);
+	if (pid < 0 || !p)
+		return -ESRCH;
+	return p->sid;
+}
+
+/* setsid(2) */
+long sys_setsid(struct task *t, const struct syscall_args *args)
+{
+	struct process *p = t->proc;
+	struct group_query q = { p->pid, 0, false };
+	process_for_each(find_group, &q);
+	if (p->pgid == p->pid || q.found)
+		return -EPERM;
+	p->sid = p->pgid = p->pid;
+	return p->sid;
+}
+
+/* getppid(2): 0 for PID 1, whose parent is outside the sandbox. */
+long sys_getppid(struct task *t, const struct syscall_args *args)
+{
+	return t->proc->parent ? t->proc->parent->pid : 0;
+}
