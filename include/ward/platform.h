@@ -49,6 +49,7 @@ struct ward_stop {
 	uint64_t error_code; /* the page-fault error code when known */
 };
 
+struct ward_as;
 struct ward_platform_as;
 struct ward_platform_ctx;
 
@@ -59,9 +60,10 @@ struct ward_platform {
 	/* The first address above the guest's usable range. */
 	uint64_t user_limit;
 
-	/* Creates an empty address space. Precondition: called on the sentry
-	 * thread that will run contexts in it (ptrace ties a stub to a tracer). */
-	long (*as_create)(struct ward_platform_as **out);
+	/* Creates an empty address space for the core's owner, which the
+	 * platform may ask for the current mappings (ward__as_replay) when it
+	 * needs to build them again, for example for a new thread. */
+	long (*as_create)(struct ward_as *owner, struct ward_platform_as **out);
 	void (*as_destroy)(struct ward_platform_as *as);
 	/* Maps [addr, addr+len) to the memory file at memfile_off, replacing
 	 * what was there. All page-aligned; prot is WARD_PROT_*. */

@@ -35,6 +35,12 @@ int ward__memfile_range_ok(uint64_t off, uint64_t len);
  * range into a guest, so no guest can see pages another mapping freed). */
 int ward__memfile_range_allocated(uint64_t off, uint64_t len);
 
+/* Calls fn for every backed range of as, under the address space's lock,
+ * and reads *gen (the platform's generation of the mappings) under the same
+ * lock into *gen_out. Stops at and returns the first negative fn result. */
+long ward__as_replay(struct ward_as *as, int (*fn)(void *arg, uint64_t start, uint64_t len, int prot, uint64_t off),
+		     void *arg, _Atomic uint64_t *gen, uint64_t *gen_out);
+
 /* The platform implementations. */
 extern const struct ward_platform ward__ptrace_platform;
 

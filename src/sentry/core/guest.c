@@ -6,6 +6,7 @@
 #include "core.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ long ward_as_create(struct ward_as **out)
 	if (!as)
 		return -ENOMEM;
 	pthread_rwlock_init(&as->lock, NULL);
-	long r = ward_platform()->as_create(&as->pas);
+	long r = ward_platform()->as_create(as, &as->pas);
 	if (r < 0) {
 		free(as);
 		return r;
@@ -47,6 +48,20 @@ void ward_as_destroy(struct ward_as *as)
 	pthread_rwlock_destroy(&as->lock);
 	free(as->ranges);
 	free(as);
+}
+
+long ward__as_replay(struct ward_as *as, int (*fn)(void *arg, uint64_t start, uint64_t len, int prot, uint64_t off),
+		     void *arg, _Atomic uint64_t *gen, uint64_t *gen_out)
+{
+	long r = 0;
+	pthread_rwlock_rdlock(&as->lock);
+	*gen_out = atomic_load(gen);
+	for (size_t i = 0; i < as->n && r >= 0; i++) {
+		const struct backed_range *b = &as->ranges[i];
+		r = fn(arg, b->start, b->end - b->start, b->prot, b->memfile_off);
+	}
+	pthread_rwlock_unlock(&as->lock);
+	return r;
 }
 
 struct ward_platform_as *ward_as_platform(struct ward_as *as)
