@@ -36,7 +36,7 @@ IMPL = {
     "dup2": ("sys_dup2", "FULL", "dd", ""),
     "nanosleep": ("sys_nanosleep", "FULL", "pp", ""),
     "getpid": ("sys_getpid", "FULL", "", ""),
-    "exit": ("sys_exit", "PARTIAL", "d", "one thread per process until CLONE_THREAD: ends the process"),
+    "exit": ("sys_exit", "FULL", "d", ""),
     "uname": ("sys_uname", "FULL", "p", ""),
     "fcntl": ("sys_fcntl", "PARTIAL", "dxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; locks come with the VFS issue"),
     "getdents64": ("sys_getdents64", "FULL", "dpu", ""),
@@ -97,8 +97,8 @@ IMPL = {
     "sysinfo": ("sys_sysinfo", "PARTIAL", "p", "uptime and memory are the host's; loads are 0 until the process issue"),
     "fadvise64": ("sys_fadvise64", "FULL", "dlld", "checked, then taken as the hint it is"),
     "fork": ("sys_fork", "FULL", "", "an eager copy of what holds data; MAP_SHARED memory stays shared"),
-    "vfork": ("sys_vfork", "PARTIAL", "", "the child gets a copy of the address space, not the parent's; the parent waits for exec or exit"),
-    "clone": ("sys_clone", "PARTIAL", "xppppx", "new processes only: CLONE_VM without CLONE_VFORK, CLONE_THREAD, CLONE_FILES, CLONE_FS and CLONE_PIDFD are EINVAL until threads come; namespace flags EPERM"),
+    "vfork": ("sys_vfork", "PARTIAL", "", "the child gets a copy of the address space (CLONE_VM|CLONE_VFORK through clone shares it); the parent waits for exec or exit"),
+    "clone": ("sys_clone", "PARTIAL", "xppppx", "processes and threads; CLONE_SIGHAND without CLONE_THREAD, CLONE_PIDFD and CLONE_PTRACE are EINVAL; namespace flags EPERM"),
     "clone3": ("sys_clone3", "PARTIAL", "pu", "as clone; set_tid and cgroup EINVAL"),
     "execve": ("sys_execve", "FULL", "spp", ""),
     "execveat": ("sys_execveat", "PARTIAL", "Fsppx", "a dirfd-relative path is taken from the directory's path"),
@@ -122,7 +122,7 @@ IMPL = {
     "pipe": ("sys_pipe", "FULL", "p", ""),
     "pipe2": ("sys_pipe2", "PARTIAL", "px", "O_DIRECT (packet mode) is EINVAL"),
     "rseq": ("sys_rseq", "NONE", "pudx", "ENOSYS, on purpose and silently: glibc runs without it"),
-    "futex": ("sys_futex", "PARTIAL", "pdupxx", "one thread per process: WAIT and WAKE (with BITSET) on private memory; other operations ENOSYS until threads come"),
+    "futex": ("sys_futex", "PARTIAL", "pdupxx", "all but FUTEX_WAIT_REQUEUE_PI/CMP_REQUEUE_PI (ENOSYS); PI futexes keep the ownership protocol but boost no priorities"),
     "prctl": ("sys_prctl", "PARTIAL", "dxxxx", "PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG, PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_GET_SECCOMP; others EINVAL"),
 }
 

@@ -73,6 +73,17 @@ long ward_copy_string_in(struct ward_as *as, char *buf, size_t bufsize, gaddr_t 
 #define WARD_COPY_IN_OBJ(as, objp, src) ward_copy_in((as), (objp), (src), sizeof(*(objp)))
 #define WARD_COPY_OUT_OBJ(as, dst, objp) ward_copy_out((as), (dst), (objp), sizeof(*(objp)))
 
+/* Atomics on a 32-bit guest word (futexes), coherent with the guest's own
+ * atomic instructions. The word must be 4-byte aligned and writable:
+ * -EINVAL for a misaligned address, -EFAULT otherwise.
+ *
+ * ward_guest_cmpxchg32 stores new_val if the word holds old_val; either way
+ * *actual gets what the word held. */
+long ward_guest_cmpxchg32(struct ward_as *as, gaddr_t addr, uint32_t old_val, uint32_t new_val, uint32_t *actual);
+/* Applies op (0 set, 1 add, 2 or, 3 andn, 4 xor: FUTEX_OP_*) with oparg and
+ * returns the old value in *old. */
+long ward_guest_atomic_op32(struct ward_as *as, gaddr_t addr, int op, uint32_t oparg, uint32_t *old);
+
 /* One guest iovec, validated. */
 struct ward_iovec {
 	gaddr_t base;

@@ -336,3 +336,69 @@ long ward_iovec_import(struct ward_as *as, gaddr_t iov, long iovcnt, struct ward
 	}
 	return (long)total;
 }
+
+/* The sentry's view of a writable, aligned guest word. The caller holds the
+ * address space's read lock. */
+static uint32_t *guest_word(struct ward_as *as, gaddr_t addr, long *err)
+{
+	*err = -EFAULT;
+	if (addr.v % 4) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	size_t i = first_above(as, addr.v);
+	if (i == as->n || as->ranges[i].start > addr.v || !(as->ranges[i].prot & WARD_PROT_WRITE))
+		return NULL;
+	uint64_t off = as->ranges[i].memfile_off + (addr.v - as->ranges[i].start);
+	if (!ward__memfile_range_ok(off, 4))
+		return NULL;
+	/* SAFETY: off is inside the memory file, 4-byte aligned (start and
+	 * memfile_off are page-aligned), and mapped in the sentry at base. */
+	return (uint32_t *)((uint8_t *)ward__memfile_base() + off);
+}
+
+long ward_guest_cmpxchg32(struct ward_as *as, gaddr_t addr, uint32_t old_val, uint32_t new_val, uint32_t *actual)
+{
+	long err;
+	pthread_rwlock_rdlock(&as->lock);
+	uint32_t *w = guest_word(as, addr, &err);
+	if (w) {
+		uint32_t expected = old_val;
+		__atomic_compare_exchange_n(w, &expected, new_val, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		*actual = expected;
+		err = 0;
+	}
+	pthread_rwlock_unlock(&as->lock);
+	return err;
+}
+
+long ward_guest_atomic_op32(struct ward_as *as, gaddr_t addr, int op, uint32_t oparg, uint32_t *old)
+{
+	long err;
+	pthread_rwlock_rdlock(&as->lock);
+	uint32_t *w = guest_word(as, addr, &err);
+	if (w) {
+		err = 0;
+		switch (op) {
+		case 0:
+			*old = __atomic_exchange_n(w, oparg, __ATOMIC_SEQ_CST);
+			break;
+		case 1:
+			*old = __atomic_fetch_add(w, oparg, __ATOMIC_SEQ_CST);
+			break;
+		case 2:
+			*old = __atomic_fetch_or(w, oparg, __ATOMIC_SEQ_CST);
+			break;
+		case 3:
+			*old = __atomic_fetch_and(w, ~oparg, __ATOMIC_SEQ_CST);
+			break;
+		case 4:
+			*old = __atomic_fetch_xor(w, oparg, __ATOMIC_SEQ_CST);
+			break;
+		default:
+			err = -ENOSYS;
+		}
+	}
+	pthread_rwlock_unlock(&as->lock);
+	return err;
+}

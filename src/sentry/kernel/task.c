@@ -250,10 +250,13 @@ long task_create_init(const struct task_spec *spec, struct task **out, char *err
 	memcpy(t->rlimits, spec->rlimits, sizeof(t->rlimits));
 	t->fs = calloc(1, sizeof(*t->fs));
 	t->files = fdtable_create();
-	if (!t->fs || !t->files || register_task(t) < 0) {
+	t->files_refs = calloc(1, sizeof(int));
+	t->fs_refs = calloc(1, sizeof(int));
+	if (!t->fs || !t->files || !t->files_refs || !t->fs_refs || register_task(t) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
+	*t->files_refs = *t->fs_refs = 1;
 	t->fs->umask = 022;
 	snprintf(t->fs->cwd, sizeof(t->fs->cwd), "%s", spec->cwd ? spec->cwd : "/");
 	r = fdtable_install_stdio(t);
@@ -294,6 +297,8 @@ fail:
 	if (t->files)
 		fdtable_destroy(t->files);
 	free(t->fs);
+	free(t->files_refs);
+	free(t->fs_refs);
 	task_free(t);
 	init_process = NULL;
 	free(p);
@@ -323,9 +328,81 @@ void process_exit(struct task *t, int wait_status)
 
 void task_exit_thread(struct task *t, int exit_code)
 {
-	/* One thread per process until CLONE_THREAD arrives: the thread's
-	 * exit is the process's. */
-	process_exit(t, (exit_code & 0xff) << 8);
+	/* The last thread's exit is the process's. */
+	if (t->proc->nthreads <= 1) {
+		process_exit(t, (exit_code & 0xff) << 8);
+		return;
+	}
+	t->exiting = true;
+}
+
+void task_kill_other_threads(struct task *t)
+{
+	struct process *p = t->proc;
+	for (struct task *o = p->threads; o; o = o->next_in_proc) {
+		if (o == t)
+			continue;
+		o->exiting = true;
+		ward_ctx_interrupt(o->ctx);
+		task_wake(o);
+	}
+	p->exec_waiter = t;
+	while (p->nthreads > 1)
+		ward_cond_wait(&t->wake, 0);
+	p->exec_waiter = NULL;
+}
+
+#define ROBUST_LIST_LIMIT 2048
+#define FUTEX_WAITERS_BIT 0x80000000U
+#define FUTEX_OWNER_DIED_BIT 0x40000000U
+#define FUTEX_TID_BITS 0x3fffffffU
+
+/* A lock the exiting thread held: mark it owner-died and wake a waiter, as
+ * handle_futex_death does. */
+static void robust_release(struct task *t, uint64_t addr)
+{
+	uint32_t word;
+	for (int tries = 0; tries < 16; tries++) {
+		if (ward_copy_in(task_as(t), &word, gaddr(addr), sizeof(word)) < 0)
+			return;
+		if ((word & FUTEX_TID_BITS) != (uint32_t)t->tid)
+			return;
+		uint32_t nw = (word & FUTEX_WAITERS_BIT) | FUTEX_OWNER_DIED_BIT, seen;
+		if (ward_guest_cmpxchg32(task_as(t), gaddr(addr), word, nw, &seen) < 0)
+			return;
+		if (seen == word) {
+			if (word & FUTEX_WAITERS_BIT)
+				futex_wake_addr(t, gaddr(addr), 1);
+			return;
+		}
+	}
+}
+
+/* The thread's exit as glibc and the kernel agree on it: robust locks are
+ * released, and the tid word is cleared and woken (pthread_join). */
+static void exit_thread_memory(struct task *t)
+{
+	if (t->robust_list && t->robust_list_len == sizeof(struct linux_robust_list_head)) {
+		struct linux_robust_list_head head;
+		if (WARD_COPY_IN_OBJ(task_as(t), &head, gaddr(t->robust_list)) == 0) {
+			uint64_t entry = head.list;
+			for (int i = 0; entry != t->robust_list && entry && i < ROBUST_LIST_LIMIT; i++) {
+				uint64_t next;
+				if (ward_copy_in(task_as(t), &next, gaddr(entry), sizeof(next)) < 0)
+					break;
+				if (entry != head.list_op_pending)
+					robust_release(t, entry + (uint64_t)head.futex_offset);
+				entry = next;
+			}
+			if (head.list_op_pending)
+				robust_release(t, head.list_op_pending + (uint64_t)head.futex_offset);
+		}
+	}
+	if (t->clear_child_tid) {
+		uint32_t zero = 0;
+		if (ward_copy_out(task_as(t), gaddr(t->clear_child_tid), &zero, sizeof(zero)) == 0)
+			futex_wake_addr(t, gaddr(t->clear_child_tid), 1);
+	}
 }
 
 /* The nearest subreaper above p, or init. */
@@ -399,16 +476,25 @@ static void task_finish(struct task *t)
 	}
 	p->nthreads--;
 	unregister_task(t);
-	mm_destroy(t->mm);
+	if (t->mm && t->ctx)
+		exit_thread_memory(t);
+	mm_put(t->mm);
 	t->mm = NULL;
 	ward_ctx_destroy(t->ctx);
 	t->ctx = NULL;
-	if (t->files)
+	if (t->files && --*t->files_refs == 0) {
 		fdtable_destroy(t->files);
+		free(t->files_refs);
+	}
 	t->files = NULL;
-	free(t->fs);
+	if (t->fs && --*t->fs_refs == 0) {
+		free(t->fs);
+		free(t->fs_refs);
+	}
 	t->fs = NULL;
 	if (p->nthreads > 0) {
+		if (p->exec_waiter)
+			task_wake(p->exec_waiter);
 		task_free(t);
 		return;
 	}

@@ -96,6 +96,9 @@ struct task {
 	struct mm *mm;
 	struct fd_table *files;
 	struct fs_context *fs;
+	/* How many tasks share files and fs (CLONE_FILES, CLONE_FS). */
+	int *files_refs;
+	int *fs_refs;
 	struct creds creds;
 	struct linux_rlimit rlimits[WARD_RLIM_NLIMITS];
 	char comm[16];
@@ -173,6 +176,8 @@ struct process {
 	/* Timers. */
 	int64_t alarm_deadline_ns; /* ITIMER_REAL, 0 = off */
 	int64_t alarm_interval_ns;
+	/* execve of a multi-threaded process waits here for the others. */
+	struct task *exec_waiter;
 	/* Children's CPU time, for RUSAGE_CHILDREN and times(). */
 	int64_t children_run_ns;
 };
@@ -235,6 +240,12 @@ void task_wake(struct task *t);
 /* Sleeps until woken, a signal that would interrupt is pending (-EINTR),
  * or the deadline passes (-ETIMEDOUT; deadline 0 = none). */
 long task_sleep(struct task *t, int64_t deadline_ns);
+
+/* Wakes up to n waiters of the futex at uaddr (sys_futex.c). */
+long futex_wake_addr(struct task *t, gaddr_t uaddr, int n);
+/* Ends every other thread of t's process and waits until they are gone
+ * (execve). */
+void task_kill_other_threads(struct task *t);
 
 /* Signals (signal.c). */
 #define SIGBIT(sig) (1ULL << ((sig)-1))

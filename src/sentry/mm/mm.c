@@ -44,6 +44,7 @@ struct vma {
 };
 
 struct mm {
+	int refs; /* tasks sharing this address space (threads, CLONE_VM) */
 	struct ward_as *as;
 	struct vma *v;
 	size_t n;
@@ -64,8 +65,20 @@ long mm_create(struct mm **out)
 		return r;
 	}
 	mm->mmap_base = ward_as_user_limit() - (1UL << 30);
+	mm->refs = 1;
 	*out = mm;
 	return 0;
+}
+
+void mm_get(struct mm *mm)
+{
+	mm->refs++;
+}
+
+void mm_put(struct mm *mm)
+{
+	if (mm && --mm->refs == 0)
+		mm_destroy(mm);
 }
 
 long mm_fork(struct mm *parent, struct mm **out)
@@ -79,6 +92,7 @@ long mm_fork(struct mm *parent, struct mm **out)
 		return -ENOMEM;
 	}
 	mm->cap = parent->n ? parent->n : 1;
+	mm->refs = 1;
 	mm->brk_start = parent->brk_start;
 	mm->brk_cur = parent->brk_cur;
 	mm->mmap_base = parent->mmap_base;
@@ -108,6 +122,8 @@ long mm_fork(struct mm *parent, struct mm **out)
 
 long mm_attach(struct mm *mm)
 {
+	if (mm->as)
+		return 0;
 	long r = ward_as_create(&mm->as);
 	if (r < 0)
 		return r;

@@ -13,6 +13,10 @@ struct ward_as;
 /* Creates an empty address space (and its platform stub). */
 long mm_create(struct mm **out);
 void mm_destroy(struct mm *mm);
+/* References for tasks that share an address space; the last put destroys
+ * it. mm_create and mm_fork return one reference. */
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
 /* Copies parent (fork): the VMAs and the contents of their memory, but no
  * address space yet; mm_attach gives it one on the child's own sentry
  * thread (the platform ties an address space to the thread that made it). */

@@ -14,6 +14,7 @@
 	 0x80 /* CLONE_NEWTIME */)
 #define CLONE_PIDFD_ 0x1000
 #define CSIGNAL_ 0xff
+#define CLONE_UNTRACED_ 0x00800000
 
 /* One report a wait can make. */
 struct wait_result {
@@ -25,36 +26,81 @@ struct wait_result {
 	int64_t run_ns;
 };
 
-static long copy_clone_args(struct task *t, struct process *child_proc, struct task *child, uint64_t flags,
-			    uint64_t tls)
+/* Undoes a child that never ran. */
+static void discard_child(struct task *child)
 {
-	struct task *parent_task = t;
-	child->regs = parent_task->regs;
+	if (child->files && child->files_refs && --*child->files_refs == 0) {
+		fdtable_destroy(child->files);
+		free(child->files_refs);
+	}
+	if (child->fs && child->fs_refs && --*child->fs_refs == 0) {
+		free(child->fs);
+		free(child->fs_refs);
+	}
+	mm_put(child->mm);
+	task_delete(child);
+}
+
+/* What the child inherits or shares, per the clone flags. */
+static long copy_task_state(struct task *t, struct task *child, uint64_t flags, uint64_t tls)
+{
+	child->regs = t->regs;
 	child->regs.rax = 0;
 	if (flags & CLONE_SETTLS)
 		child->regs.fs_base = tls;
 	child->sigmask = t->sigmask;
-	child->altstack = t->altstack;
+	/* A thread or a CLONE_VM child without vfork gets no alternate stack:
+	 * it would be the parent's. */
+	if (!((flags & CLONE_VM) && !(flags & CLONE_VFORK)))
+		child->altstack = t->altstack;
 	child->creds = t->creds;
 	memcpy(child->rlimits, t->rlimits, sizeof(child->rlimits));
 	memcpy(child->comm, t->comm, sizeof(child->comm));
 	child->exe_path = t->exe_path ? strdup(t->exe_path) : NULL;
 	child->no_new_privs = t->no_new_privs;
 	child->not_dumpable = t->not_dumpable;
-	memcpy(child_proc->actions, t->proc->actions, sizeof(child_proc->actions));
-	child->fs = malloc(sizeof(*child->fs));
-	if (!child->fs)
-		return -ENOMEM;
-	*child->fs = *t->fs;
-	child->files = fdtable_dup(t->files);
-	if (!child->files)
-		return -ENOMEM;
+	if (flags & CLONE_FS) {
+		child->fs = t->fs;
+		child->fs_refs = t->fs_refs;
+		(*t->fs_refs)++;
+	} else {
+		child->fs = malloc(sizeof(*child->fs));
+		child->fs_refs = malloc(sizeof(int));
+		if (!child->fs || !child->fs_refs) {
+			free(child->fs);
+			free(child->fs_refs);
+			child->fs = NULL;
+			child->fs_refs = NULL;
+			return -ENOMEM;
+		}
+		*child->fs = *t->fs;
+		*child->fs_refs = 1;
+	}
+	if (flags & CLONE_FILES) {
+		child->files = t->files;
+		child->files_refs = t->files_refs;
+		(*t->files_refs)++;
+	} else {
+		child->files_refs = malloc(sizeof(int));
+		child->files = child->files_refs ? fdtable_dup(t->files) : NULL;
+		if (!child->files) {
+			free(child->files_refs);
+			child->files_refs = NULL;
+			return -ENOMEM;
+		}
+		*child->files_refs = 1;
+	}
+	if (flags & CLONE_VM) {
+		child->mm = t->mm;
+		mm_get(t->mm);
+		return 0;
+	}
 	return mm_fork(t->mm, &child->mm);
 }
 
-/* fork, vfork and clone: a new process. Threads (CLONE_VM without
- * CLONE_VFORK, CLONE_THREAD) and shared fd tables or fs contexts are not
- * offered yet and are refused with EINVAL, never half-done. */
+/* fork, vfork, clone: a new process, or with CLONE_THREAD a new thread of
+ * this one. CLONE_SIGHAND without CLONE_THREAD (processes sharing signal
+ * handlers) and CLONE_PIDFD are not offered and are refused with EINVAL. */
 static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t ptid, gaddr_t ctid, uint64_t tls,
 		     int exit_signal)
 {
@@ -70,78 +116,87 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t pti
 		return -EINVAL;
 	if (flags & CLONE_NS_FLAGS)
 		return -EPERM; /* the sandbox's root holds no CAP_SYS_ADMIN over namespaces */
-	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_THREAD))
 		return -EINVAL;
-	if (flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_PIDFD_ | CLONE_PTRACE))
+	if (flags & (CLONE_PIDFD_ | CLONE_PTRACE | CLONE_UNTRACED_))
 		return -EINVAL;
+	if ((flags & CLONE_PARENT) && p->pid == 1)
+		return -EINVAL; /* init's parent is outside the sandbox */
 
 	struct task *child = task_new();
-	struct process *cp = calloc(1, sizeof(*cp));
-	if (!child || !cp) {
-		free(cp);
-		task_delete(child);
+	if (!child)
 		return -EAGAIN;
-	}
-	long r = copy_clone_args(t, cp, child, flags, tls);
+	long r = copy_task_state(t, child, flags, tls);
 	if (r < 0) {
-		if (child->files)
-			fdtable_destroy(child->files);
-		mm_destroy(child->mm);
-		free(child->fs);
-		task_delete(child);
-		free(cp);
-		return r == -ENOMEM ? -ENOMEM : r;
+		discard_child(child);
+		return r;
 	}
-	/* CLONE_VM|CLONE_VFORK (posix_spawn) gets a copy of the address space
-	 * rather than a shared one; the parent still waits for exec or exit. */
 	if (newsp)
 		child->regs.rsp = newsp;
-	cp->pid = cp->pgid = task_alloc_id();
-	cp->pgid = p->pgid;
-	cp->sid = p->sid;
-	cp->exit_signal = exit_signal;
-	cp->threads = child;
-	cp->nthreads = 1;
-	struct process *parent = (flags & CLONE_PARENT) && p->parent ? p->parent : p;
-	cp->parent = parent;
-	cp->sibling = parent->children;
-	parent->children = cp;
-	child->tid = child->tgid = cp->pid;
-	child->proc = cp;
+	int32_t id = task_alloc_id();
+	struct process *cp = NULL;
+	if (flags & CLONE_THREAD) {
+		child->tid = id;
+		child->tgid = p->pid;
+		child->proc = p;
+		child->next_in_proc = p->threads;
+		p->threads = child;
+		p->nthreads++;
+	} else {
+		cp = calloc(1, sizeof(*cp));
+		if (!cp) {
+			discard_child(child);
+			return -EAGAIN;
+		}
+		memcpy(cp->actions, p->actions, sizeof(cp->actions));
+		cp->pid = id;
+		cp->pgid = p->pgid;
+		cp->sid = p->sid;
+		cp->exit_signal = exit_signal;
+		cp->threads = child;
+		cp->nthreads = 1;
+		struct process *parent = (flags & CLONE_PARENT) && p->parent ? p->parent : p;
+		cp->parent = parent;
+		cp->sibling = parent->children;
+		parent->children = cp;
+		child->tid = child->tgid = id;
+		child->proc = cp;
+	}
 	if (flags & CLONE_CHILD_SETTID)
 		child->set_child_tid = ctid;
 	if (flags & CLONE_CHILD_CLEARTID)
 		child->clear_child_tid = ctid.v;
-	int32_t pid = cp->pid;
 	if (flags & CLONE_PARENT_SETTID)
-		ward_copy_out(task_as(t), ptid, &pid, sizeof(pid));
+		ward_copy_out(task_as(t), ptid, &id, sizeof(id));
 
 	r = task_start(child);
 	if (r < 0) {
-		parent->children = cp->sibling;
-		fdtable_destroy(child->files);
-		mm_destroy(child->mm);
-		free(child->fs);
-		task_delete(child);
-		free(cp);
+		if (cp) {
+			cp->parent->children = cp->sibling;
+			free(cp);
+		} else {
+			p->threads = child->next_in_proc;
+			p->nthreads--;
+		}
+		discard_child(child);
 		return -EAGAIN;
 	}
 	if (flags & CLONE_VFORK) {
 		/* Wait (killably) until the child execs or exits; look it up each
 		 * time, since it may be reaped while we sleep. */
 		for (;;) {
-			struct process *c = process_by_pid(pid);
+			struct process *c = process_by_pid(id);
 			if (!c || c->vfork_released || t->exiting)
 				break;
 			struct waiter w;
 			waitq_add(&c->vfork_done, &w, t);
 			ward_cond_wait(&t->wake, 0);
-			c = process_by_pid(pid);
+			c = process_by_pid(id);
 			if (c)
 				waitq_remove(&c->vfork_done, &w);
 		}
 	}
-	return pid;
+	return id;
 }
 
 /* fork(2) */
@@ -274,6 +329,8 @@ static long do_execve(struct task *t, const char *path, gaddr_t argv_addr, gaddr
 		return r;
 	}
 	struct mm *old = t->mm, *nmm = NULL;
+	/* A new image is loaded beside the old one, so a failure leaves the
+	 * caller as it was; the other threads go only once it has loaded. */
 	r = mm_create(&nmm);
 	if (r < 0)
 		goto out;
@@ -284,8 +341,26 @@ static long do_execve(struct task *t, const char *path, gaddr_t argv_addr, gaddr
 		mm_destroy(nmm);
 		goto out;
 	}
-	/* The point of no return: the old image is gone. */
-	mm_destroy(old);
+	/* The point of no return: the other threads and the old image go. */
+	task_kill_other_threads(t);
+	if (t->tid != t->proc->pid)
+		t->tid = t->proc->pid; /* the exec'ing thread becomes the leader */
+	if (t->files_refs && *t->files_refs > 1) {
+		/* A shared table is unshared first (unshare_files in exec). */
+		struct fd_table *own = fdtable_dup(t->files);
+		int *refs = malloc(sizeof(int));
+		if (own && refs) {
+			(*t->files_refs)--;
+			t->files = own;
+			t->files_refs = refs;
+			*refs = 1;
+		} else {
+			free(refs);
+			if (own)
+				fdtable_destroy(own);
+		}
+	}
+	mm_put(old);
 	fdtable_close_on_exec(t->files);
 	signal_exec_reset(t);
 	t->proc->has_execed = true;
