@@ -59,6 +59,9 @@ long ward_host_getdents64(ward_hostfd_t f, uint64_t *pos, void *buf, size_t len)
 long ward_host_tcgets(ward_hostfd_t f, struct linux_termios *out);
 long ward_host_tiocgwinsz(ward_hostfd_t f, struct linux_winsize *out);
 
+/* poll(2) of one host descriptor without waiting: the revents. */
+unsigned int ward_host_poll_now(ward_hostfd_t f, unsigned int events);
+
 /* The stdin, stdout and stderr the sandbox inherited. */
 ward_hostfd_t ward_host_stdio(int which);
 

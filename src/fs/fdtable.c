@@ -285,7 +285,14 @@ static long stdio_statfs(struct file *f, struct linux_statfs *out)
 	return ward_host_statfs(stdio_handle(f), out);
 }
 
+static unsigned int stdio_poll(struct file *f, struct waitq **q)
+{
+	*q = NULL;
+	return ward_host_poll_now(stdio_handle(f), POLLIN | POLLOUT | POLLPRI);
+}
+
 static const struct file_ops stdio_ops = {
+	.poll_events = stdio_poll,
 	.read_buf = stdio_read,
 	.write_buf = stdio_write,
 	.seek = stdio_seek,

@@ -141,7 +141,28 @@ static void pipe_release(struct file *f)
 	}
 }
 
+static unsigned int pipe_poll(struct file *f, struct waitq **q)
+{
+	struct pipe_buf *p = f->priv;
+	unsigned int ev = 0;
+	if ((f->flags & O_ACCMODE) == O_WRONLY) {
+		*q = &p->writable;
+		if (PIPE_CAPACITY - p->len >= PIPE_ATOMIC)
+			ev |= POLLOUT | POLLWRNORM;
+		if (!p->readers)
+			ev |= POLLERR;
+	} else {
+		*q = &p->readable;
+		if (p->len)
+			ev |= POLLIN | POLLRDNORM;
+		if (!p->writers)
+			ev |= POLLHUP;
+	}
+	return ev;
+}
+
 static const struct file_ops pipe_ops = {
+	.poll_events = pipe_poll,
 	.read_buf = pipe_read,
 	.write_buf = pipe_write,
 	.getattr = pipe_getattr,

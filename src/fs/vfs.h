@@ -15,6 +15,7 @@
 
 struct task;
 struct file;
+struct waitq;
 
 /* Operations of an open file description. Buffers are the sentry's own:
  * the syscall layer moves bytes to and from the guest. A NULL op means the
@@ -37,6 +38,12 @@ struct file_ops {
 	long (*mmap_fill)(struct file *f, uint64_t memfile_off, uint64_t file_off, size_t len);
 	long (*statfs)(struct file *f, struct linux_statfs *out);
 	void (*release)(struct file *f);
+	/* Readiness (POLLIN, POLLOUT...): returns the events that hold now and
+	 * sets *q to the wait queue woken when they change, or leaves it NULL
+	 * when no queue will be woken (a host descriptor, until the event loop
+	 * arrives: pollers re-check those on a short period). A NULL op means
+	 * always readable and writable, as regular files are. */
+	unsigned int (*poll_events)(struct file *f, struct waitq **q);
 	/* A stream (pipe, socket, tty): no offset, and a read returns what is
 	 * there instead of waiting for the whole count. */
 	bool stream;

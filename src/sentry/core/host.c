@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -255,4 +256,12 @@ long ward_host_meminfo(uint64_t *total, uint64_t *free_bytes)
 	*total = (uint64_t)si.totalram * si.mem_unit;
 	*free_bytes = (uint64_t)si.freeram * si.mem_unit;
 	return 0;
+}
+
+unsigned int ward_host_poll_now(ward_hostfd_t f, unsigned int events)
+{
+	struct pollfd p = { f.fd, (short)events, 0 };
+	if (poll(&p, 1, 0) < 0)
+		return POLLERR;
+	return (unsigned short)p.revents;
 }

@@ -274,19 +274,18 @@ void signal_notify_parent(struct process *p, int why, int status)
 		return;
 	bool stop_report = why == 5 /* CLD_STOPPED */ || why == 6 /* CLD_CONTINUED */;
 	struct linux_sigaction *act = &parent->actions[SIGCHLD - 1];
-	if (!stop_report) {
-		/* A parent that ignores SIGCHLD, or asked for SA_NOCLDWAIT, never
-		 * sees zombies: the child is reaped at once. */
-		if (p->exit_signal == SIGCHLD && (act->handler == SIG_IGN_ || (act->flags & SA_NOCLDWAIT))) {
-			waitq_wake_all(&parent->child_events);
-			process_release(p);
-			return;
-		}
-	}
+	/* A parent that ignores SIGCHLD, or asked for SA_NOCLDWAIT, never sees
+	 * zombies: the child is reaped at once. SIGCHLD is still sent unless it
+	 * is ignored (do_notify_parent). */
+	bool autoreap =
+		!stop_report && p->exit_signal == SIGCHLD && (act->handler == SIG_IGN_ || (act->flags & SA_NOCLDWAIT));
 	waitq_wake_all(&parent->child_events);
 	int sig = stop_report ? SIGCHLD : p->exit_signal;
-	if (!sig || (stop_report && (act->flags & SA_NOCLDSTOP)))
+	if (!sig || (stop_report && (act->flags & SA_NOCLDSTOP)) || (autoreap && act->handler == SIG_IGN_)) {
+		if (autoreap)
+			process_release(p);
 		return;
+	}
 	struct linux_siginfo si;
 	memset(&si, 0, sizeof(si));
 	si.si_signo = sig;
@@ -294,6 +293,8 @@ void signal_notify_parent(struct process *p, int why, int status)
 	si.u.child.pid = p->pid;
 	si.u.child.status = why == 1 ? (status >> 8) & 0xff : why == 6 ? SIGCONT : why == 5 ? status : status & 0x7f;
 	signal_send_process(parent, &si);
+	if (autoreap)
+		process_release(p);
 }
 
 /* The frame. */

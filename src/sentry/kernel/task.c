@@ -4,6 +4,7 @@
 
 #include "fs/vfs.h"
 #include "fs/vfs_internal.h"
+#include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
@@ -430,6 +431,7 @@ void process_release(struct process *p)
 	if (p->parent)
 		unlink_child(p->parent, p);
 	sigpending_clear(&p->pending);
+	pidfd_notify_exit();
 	free(p);
 }
 
@@ -499,6 +501,7 @@ static void task_finish(struct task *t)
 		return;
 	}
 	p->zombie = true;
+	pidfd_notify_exit();
 	p->vfork_released = true;
 	waitq_wake_all(&p->vfork_done);
 	if (p->parent)

@@ -4,6 +4,7 @@
 
 #include "fs/vfs.h"
 #include "fs/vfs_internal.h"
+#include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
@@ -594,8 +595,20 @@ long sys_waitid(struct task *t, const struct syscall_args *args)
 		if (id == 0)
 			id = t->proc->pgid;
 		break;
+	case P_PIDFD_: {
+		struct file *f = fd_get(t, id);
+		if (!f)
+			return -EBADF;
+		int32_t pid = pidfd_pid(f);
+		file_put(f);
+		if (pid < 0)
+			return -EINVAL;
+		idtype = P_PID_;
+		id = pid;
+		break;
+	}
 	default:
-		return -EINVAL; /* P_PIDFD comes with pidfd_open */
+		return -EINVAL;
 	}
 	memset(&res, 0, sizeof(res));
 	long r = do_wait(t, idtype, id, options, &res);
@@ -705,4 +718,62 @@ long sys_setsid(struct task *t, const struct syscall_args *args)
 long sys_getppid(struct task *t, const struct syscall_args *args)
 {
 	return t->proc->parent ? t->proc->parent->pid : 0;
+}
+
+/* pidfd_open(2) */
+long sys_pidfd_open(struct task *t, const struct syscall_args *args)
+{
+	int32_t pid = arg_int(args, 0);
+	unsigned int flags = arg_uint(args, 1);
+	struct file *f;
+	if (flags & ~(unsigned int)O_NONBLOCK)
+		return -EINVAL;
+	if (pid <= 0)
+		return -EINVAL;
+	struct process *p = process_by_pid(pid);
+	if (!p)
+		return -ESRCH;
+	long r = pidfd_create(pid, (int)flags, &f);
+	if (r < 0)
+		return r;
+	r = fd_install(t, f, FD_CLOEXEC, 0);
+	file_put(f);
+	return r;
+}
+
+/* pidfd_send_signal(2) */
+long sys_pidfd_send_signal(struct task *t, const struct syscall_args *args)
+{
+	int sig = arg_int(args, 1);
+	gaddr_t info_addr = arg_addr(args, 2);
+	if (arg_uint(args, 3))
+		return -EINVAL;
+	struct file *f = fd_get(t, arg_int(args, 0));
+	if (!f)
+		return -EBADF;
+	int32_t pid = pidfd_pid(f);
+	file_put(f);
+	if (pid < 0)
+		return -EBADF;
+	if (sig < 0 || sig > WARD_NSIG)
+		return -EINVAL;
+	struct process *p = process_by_pid(pid);
+	if (!p || p->zombie)
+		return -ESRCH;
+	struct linux_siginfo si;
+	memset(&si, 0, sizeof(si));
+	if (!gaddr_is_null(info_addr)) {
+		if (WARD_COPY_IN_OBJ(task_as(t), &si, info_addr) < 0)
+			return -EFAULT;
+		if (si.si_signo != sig)
+			return -EINVAL;
+		if (p != t->proc && (si.si_code >= 0 || si.si_code == -6 /* SI_TKILL */))
+			return -EPERM;
+	} else {
+		si.si_signo = sig;
+		si.si_code = 0; /* SI_USER */
+		si.u.rt.pid = t->tgid;
+		si.u.rt.uid = t->creds.uid;
+	}
+	return sig ? signal_send_process(p, &si) : 0;
 }
