@@ -78,4 +78,35 @@ long ward_host_meminfo(uint64_t *total, uint64_t *free_bytes);
 /* Number of host CPUs the sentry may use. */
 int ward_host_ncpus(void);
 
+/* Writable binds (ward do --volume HOST:GUEST:rw): the only host calls that
+ * change host files. Each names one component (no '/', not "." nor "..")
+ * beneath a directory handle that ward_host_lookup confined beneath the
+ * volume's root, and none follows a symlink in that component, so a guest
+ * can change nothing outside the directories it was given. Handles passed
+ * as f are O_PATH handles from ward_host_lookup. */
+
+/* Creates the regular file name (O_EXCL) with mode; -EEXIST if it exists. */
+long ward_host_create(ward_hostfd_t dir, const char *name, uint32_t mode);
+long ward_host_mkdir(ward_hostfd_t dir, const char *name, uint32_t mode);
+/* A fifo's or a regular file's inode (S_IFIFO / S_IFREG in mode). */
+long ward_host_mknod(ward_hostfd_t dir, const char *name, uint32_t mode);
+long ward_host_symlink(ward_hostfd_t dir, const char *name, const char *target);
+/* A new name for the (non-directory) object behind f. */
+long ward_host_link(ward_hostfd_t f, ward_hostfd_t dir, const char *name);
+/* unlinkat, with AT_REMOVEDIR when is_dir. */
+long ward_host_unlink(ward_hostfd_t dir, const char *name, int is_dir);
+/* renameat2 with RENAME_NOREPLACE / RENAME_EXCHANGE. */
+long ward_host_rename(ward_hostfd_t odir, const char *oname, ward_hostfd_t ndir, const char *nname, unsigned int flags);
+/* Attribute changes of the object behind f (not a symlink's target: a
+ * symlink's own mode and times are left alone, -EOPNOTSUPP). */
+long ward_host_chmod(ward_hostfd_t f, uint32_t mode);
+long ward_host_chown(ward_hostfd_t f, uint32_t uid, uint32_t gid);
+/* ts[0] is the access time, ts[1] the modification time; a tv_nsec of
+ * UTIME_OMIT keeps one. */
+long ward_host_utimens(ward_hostfd_t f, const struct linux_timespec ts[2]);
+long ward_host_truncate(ward_hostfd_t f, uint64_t size);
+/* Reopens the O_PATH handle f for reading and writing. */
+long ward_host_reopen_write(ward_hostfd_t f, ward_hostfd_t *out);
+long ward_host_pwrite(ward_hostfd_t f, const void *buf, size_t len, uint64_t off);
+
 #endif

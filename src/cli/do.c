@@ -22,6 +22,13 @@
 
 extern char **environ;
 
+/* A --volume: a host directory bind-mounted at a guest path. */
+struct do_volume {
+	char *host;
+	char *guest;
+	bool writable;
+};
+
 struct do_options {
 	const char *platform;
 	const char *root;
@@ -31,6 +38,10 @@ struct do_options {
 	char **env;
 	size_t nenv;
 	char **argv;
+	const char **tmpfs;
+	size_t ntmpfs;
+	struct do_volume *vols;
+	size_t nvols;
 };
 
 struct run_state {
@@ -49,7 +60,16 @@ static void do_usage(FILE *out)
 		     "\n"
 		     "Options:\n"
 		     "  --platform=NAME     how guest code runs: ptrace (default)\n"
-		     "  --root=DIR          the sandbox's root file system, read-only (default /)\n"
+		     "  --root=DIR          the host directory the sandbox's root shows (default /).\n"
+		     "                      The guest may write anywhere: writes go to a copy-on-write\n"
+		     "                      layer in the sandbox's memory, which is DISCARDED when the\n"
+		     "                      sandbox exits; nothing written reaches the host\n"
+		     "  --tmpfs=PATH        mount an empty tmpfs at PATH inside the sandbox (repeatable;\n"
+		     "                      /tmp and /dev/shm always are)\n"
+		     "  --volume=HOST:GUEST[:ro|:rw]\n"
+		     "                      bind-mount the host directory HOST at GUEST (repeatable):\n"
+		     "                      read-only unless :rw is given, and then the guest's writes\n"
+		     "                      there DO reach the host\n"
 		     "  --cwd=DIR           the working directory inside the sandbox (default /)\n"
 		     "  --env=K=V           set an environment variable (repeatable); the guest\n"
 		     "                      otherwise gets ward's own environment\n"
@@ -80,13 +100,51 @@ static int env_set(char ***env, size_t *n, const char *kv)
 	return 0;
 }
 
+/* HOST:GUEST[:ro|:rw] */
+static int parse_volume(struct do_options *o, const char *arg)
+{
+	char *copy = strdup(arg);
+	if (!copy)
+		return -1;
+	char *guest = strchr(copy, ':');
+	bool writable = false;
+	if (guest) {
+		*guest++ = '\0';
+		char *mode = strchr(guest, ':');
+		if (mode) {
+			*mode++ = '\0';
+			if (strcmp(mode, "rw") == 0) {
+				writable = true;
+			} else if (strcmp(mode, "ro") != 0) {
+				fprintf(stderr, "ward: --volume mode must be ro or rw, not '%s'\n", mode);
+				free(copy);
+				return -1;
+			}
+		}
+	}
+	if (!guest || !copy[0] || guest[0] != '/') {
+		fprintf(stderr, "ward: --volume wants HOST:GUEST[:ro|:rw] with an absolute GUEST, not '%s'\n", arg);
+		free(copy);
+		return -1;
+	}
+	struct do_volume *v = realloc(o->vols, (o->nvols + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return -1;
+	}
+	v[o->nvols++] = (struct do_volume){ copy, guest, writable };
+	o->vols = v;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct do_options *o)
 {
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, 'p' }, { "root", required_argument, NULL, 'r' },
 		{ "cwd", required_argument, NULL, 'c' },      { "env", required_argument, NULL, 'e' },
 		{ "strace", no_argument, NULL, 's' },	      { "strace-log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },	      { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },	      { "tmpfs", required_argument, NULL, 't' },
+		{ "volume", required_argument, NULL, 'v' },   { NULL, 0, NULL, 0 },
 	};
 	o->platform = "ptrace";
 	o->root = "/";
@@ -122,6 +180,23 @@ static int parse(int argc, char **argv, struct do_options *o)
 		case 'l':
 			o->strace = true;
 			o->strace_log = optarg;
+			break;
+		case 't': {
+			if (optarg[0] != '/') {
+				fprintf(stderr, "ward: --tmpfs wants an absolute path inside the sandbox, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			const char **t = realloc(o->tmpfs, (o->ntmpfs + 1) * sizeof(*t));
+			if (!t)
+				return -1;
+			t[o->ntmpfs++] = optarg;
+			o->tmpfs = t;
+			break;
+		}
+		case 'v':
+			if (parse_volume(o, optarg) < 0)
+				return -1;
 			break;
 		case 'h':
 			do_usage(stdout);
@@ -202,6 +277,19 @@ int ward_cmd_do(int argc, char **argv)
 	if ((r = vfs_init(o.root)) < 0) {
 		fprintf(stderr, "ward: cannot use '%s' as the root: %s\n", o.root, strerror((int)-r));
 		return WARD_EXIT_SETUP;
+	}
+	for (size_t i = 0; i < o.nvols; i++) {
+		if ((r = vfs_mount_host(o.vols[i].host, o.vols[i].guest, o.vols[i].writable)) < 0) {
+			fprintf(stderr, "ward: cannot mount the volume '%s' at '%s': %s\n", o.vols[i].host,
+				o.vols[i].guest, strerror((int)-r));
+			return WARD_EXIT_SETUP;
+		}
+	}
+	for (size_t i = 0; i < o.ntmpfs; i++) {
+		if ((r = vfs_mount_tmpfs(o.tmpfs[i])) < 0) {
+			fprintf(stderr, "ward: cannot mount a tmpfs at '%s': %s\n", o.tmpfs[i], strerror((int)-r));
+			return WARD_EXIT_SETUP;
+		}
 	}
 	if (o.strace && (r = ward_strace_open(o.strace_log)) < 0) {
 		fprintf(stderr, "ward: cannot open the strace log '%s': %s\n", o.strace_log, strerror((int)-r));

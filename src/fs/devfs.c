@@ -30,7 +30,7 @@ static const struct {
 #define DEVFS_DT_CHR 2
 #define DEVFS_TMPFS_MAGIC 0x01021994
 
-long devfs_lookup(const char *name)
+static long devfs_lookup_index(const char *name)
 {
 	for (int i = 0; i < DEVFS_NDEV; i++)
 		if (strcmp(name, devfs_devs[i].name) == 0)
@@ -48,17 +48,17 @@ static void devfs_common_attr(struct linux_statx *out)
 	out->stx_dev_minor = DEVFS_DEV_MINOR;
 }
 
-long devfs_getattr_dir(struct linux_statx *out)
+static long devfs_getattr_dir(struct linux_statx *out)
 {
 	devfs_common_attr(out);
-	out->stx_nlink = 2;
+	out->stx_nlink = 3;
 	out->stx_mode = S_IFDIR | 0755;
 	out->stx_ino = DEVFS_DIR_INO;
 	out->stx_size = 60 + 20 * DEVFS_NDEV; /* what tmpfs reports, roughly */
 	return 0;
 }
 
-long devfs_getattr_dev(int dev, struct linux_statx *out)
+static long devfs_getattr_dev(int dev, struct linux_statx *out)
 {
 	if (dev < 0 || dev >= DEVFS_NDEV)
 		return -ENOENT;
@@ -148,7 +148,7 @@ static const struct file_ops devfs_dev_ops = {
 	.statfs = devfs_statfs,
 };
 
-long devfs_open_dev(int dev, int flags, const char *path, struct file **out)
+static long devfs_open_dev(int dev, int flags, const char *path, struct file **out)
 {
 	if (dev < 0 || dev >= DEVFS_NDEV)
 		return -ENOENT;
@@ -164,8 +164,10 @@ bool devfs_is_sink(const struct file *f)
 	return f->ops == &devfs_dev_ops && dev_of(f) == DEVFS_NULL;
 }
 
-/* The directory: ".", "..", then the devices; the position is the index
- * of the next entry. */
+/* The directory: ".", "..", the devices, then "shm" (where /dev/shm is
+ * mounted); the position is the index of the next entry. */
+
+#define DEVFS_NENT (2 + DEVFS_NDEV + 1)
 
 static long devfs_dir_getattr(struct file *f, struct linux_statx *out)
 {
@@ -180,7 +182,7 @@ static long devfs_dir_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 static long devfs_dir_getdents(struct file *f, void *buf, size_t len)
 {
 	size_t used = 0;
-	while (f->pos < 2 + DEVFS_NDEV) {
+	while (f->pos < DEVFS_NENT) {
 		long r;
 		int64_t next = (int64_t)f->pos + 1;
 		if (f->pos < 2) {
@@ -188,10 +190,12 @@ static long devfs_dir_getdents(struct file *f, void *buf, size_t len)
 			 * what most file systems give their root. */
 			r = vfs_dirent_emit(buf, len, &used, f->pos == 0 ? DEVFS_DIR_INO : 2, next, DEVFS_DT_DIR,
 					    f->pos == 0 ? "." : "..");
-		} else {
+		} else if (f->pos < 2 + DEVFS_NDEV) {
 			int dev = (int)f->pos - 2;
 			r = vfs_dirent_emit(buf, len, &used, (uint64_t)DEVFS_DIR_INO + 1 + (uint64_t)dev, next,
 					    DEVFS_DT_CHR, devfs_devs[dev].name);
+		} else {
+			r = vfs_dirent_emit(buf, len, &used, 1, next, DEVFS_DT_DIR, "shm");
 		}
 		if (r < 0)
 			return used ? (long)used : r;
@@ -202,7 +206,7 @@ static long devfs_dir_getdents(struct file *f, void *buf, size_t len)
 
 static long devfs_dir_seek(struct file *f, int64_t off, int whence)
 {
-	return vfs_generic_seek(f, off, whence, 2 + DEVFS_NDEV);
+	return vfs_generic_seek(f, off, whence, DEVFS_NENT);
 }
 
 static const struct file_ops devfs_dir_ops = {
@@ -213,11 +217,66 @@ static const struct file_ops devfs_dir_ops = {
 	.statfs = devfs_statfs,
 };
 
-long devfs_open_dir(int flags, const char *path, struct file **out)
+static const struct file_ops devfs_path_ops = {
+	.statfs = devfs_statfs,
+};
+
+/* Vnodes: the directory has no priv, a device points at its index. */
+
+static long devfs_vn_getattr(struct vnode *v, struct linux_statx *out)
 {
-	struct file *f = file_alloc(&devfs_dir_ops, (uint32_t)flags, path ? path : "/dev", NULL);
+	if (!v->priv)
+		return devfs_getattr_dir(out);
+	return devfs_getattr_dev(*(const int *)v->priv, out);
+}
+
+static long devfs_vn_statfs(struct vnode *v, struct linux_statfs *out)
+{
+	vfs_synthetic_statfs(DEVFS_TMPFS_MAGIC, out);
+	return 0;
+}
+
+static long devfs_vn_open(struct vnode *v, int flags, const char *path, struct file **out)
+{
+	struct file *f;
+	if (flags & O_PATH)
+		f = file_alloc(&devfs_path_ops, (uint32_t)flags, path, NULL);
+	else if (!v->priv)
+		f = file_alloc(&devfs_dir_ops, (uint32_t)flags, path, NULL);
+	else
+		return devfs_open_dev(*(const int *)v->priv, flags, path, out);
 	if (!f)
 		return -ENOMEM;
 	*out = f;
+	return 0;
+}
+
+static long devfs_vn_lookup(struct vnode *dir, const char *name, struct vnode **out);
+
+static const struct vnode_ops devfs_vn_ops = {
+	.lookup = devfs_vn_lookup,
+	.getattr = devfs_vn_getattr,
+	.open_file = devfs_vn_open,
+	.statfs = devfs_vn_statfs,
+};
+
+static long devfs_vn_lookup(struct vnode *dir, const char *name, struct vnode **out)
+{
+	long idx = devfs_lookup_index(name);
+	if (idx < 0)
+		return idx;
+	struct vnode *v = vnode_alloc(&devfs_vn_ops, dir->mnt, S_IFCHR, (void *)&devfs_index[idx]);
+	if (!v)
+		return -ENOMEM;
+	*out = v;
+	return 0;
+}
+
+long devfs_root(struct vmount *mnt, struct vnode **out)
+{
+	struct vnode *v = vnode_alloc(&devfs_vn_ops, mnt, S_IFDIR, NULL);
+	if (!v)
+		return -ENOMEM;
+	*out = v;
 	return 0;
 }

@@ -1,64 +1,33 @@
-/* Path resolution and the mount table.
+/* The VFS core: files, vnodes, the mount table and path resolution, and
+ * the path-based operations of the *at(2) calls.
  *
  * The sentry resolves every guest path itself, one component at a time, in
- * the guest's view of the file system: the root is a host directory
- * (read-only), /dev is devfs and /proc and /sys are empty directories of the
- * sentry's own, which shadow whatever the host has there. Host components
- * are looked up with ward_host_lookup, which never follows symlinks nor
- * leaves the root; symlinks are read and followed here.
+ * the guest's view: each component is looked up by its directory's file
+ * system (vnode_ops.lookup), then replaced by the root of a mount placed at
+ * the resulting canonical path, if there is one. Host components are looked
+ * up by hostfs and the overlay with ward_host_lookup, which never follows
+ * symlinks nor leaves its directory; symlinks are read and followed here.
  *
- * A walk keeps the current directory (one node) and its canonical path. The
- * root is read-only, so a canonical path names the same object for as long
- * as the sandbox runs: ".." and descriptors used as starting points are
- * re-walked from the root along their canonical path rather than kept open
- * level by level, which bounds the host handles a walk holds to two. */
+ * A walk keeps the current vnode, the stack of the directories it came
+ * through (so ".." returns to the parent it came from, crossing mount
+ * points) and its canonical path. A walk that starts at a descriptor or the
+ * working directory and goes above its start re-walks the canonical path
+ * of the parent from the root. */
 #include "sentry/service.h"
 
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/task.h"
 
-#define VFS_PATH_MAX 4096
-#define VFS_NAME_MAX 255
-#define VFS_MAXSYMLINKS 40
+/* renameat2 flags (linux/fs.h). */
+#define VFS_RENAME_NOREPLACE 0x1
+#define VFS_RENAME_EXCHANGE 0x2
+#define VFS_RENAME_WHITEOUT 0x4
 
-#define VFS_ST_RDONLY 0x1
-
-enum vnode_kind {
-	VN_HOST,
-	VN_DEVDIR,
-	VN_DEV,
-	VN_EMPTYDIR,
-};
-
-/* One object of the guest's file system during a walk. */
-struct vnode {
-	enum vnode_kind kind;
-	int index; /* VN_DEV: the device; VN_EMPTYDIR: which directory */
-	ward_hostfd_t h; /* VN_HOST: an O_PATH handle */
-	bool owned; /* h is ours to close (the root handle is not) */
-	uint32_t type; /* S_IFMT bits, always known */
-};
-
-struct walk {
-	struct task *t;
-	struct vnode cur;
-	char canon[VFS_PATH_MAX];
-	int links;
-};
-
-/* The mounts of the sentry's own file systems, all directly under "/". */
-static const struct {
-	const char *name;
-	enum vnode_kind kind;
-	int index;
-} vfs_mounts[] = {
-	{ "dev", VN_DEVDIR, 0 },
-	{ "proc", VN_EMPTYDIR, 0 },
-	{ "sys", VN_EMPTYDIR, 1 },
-};
-
-static ward_hostfd_t vfs_root = { -1 };
+static struct vmount *vfs_mounts; /* newest first */
+static struct vmount *vfs_root_mount;
 static struct linux_statx_timestamp vfs_boot;
+static struct ward_mutex vfs_lock_m;
+static uint32_t vfs_next_minor = 40;
 
 #define WALK_FOLLOW 0x1 /* follow a symlink as the last component */
 #define WALK_PARENT 0x2 /* stop before the last component */
@@ -67,6 +36,73 @@ struct walk_last {
 	char name[VFS_NAME_MAX + 1];
 	bool trailing_slash;
 };
+
+struct walk {
+	struct task *t;
+	struct vnode *cur;
+	struct vnode **stk; /* the directories above cur, outermost first */
+	size_t depth, cap;
+	char canon[VFS_PATH_MAX];
+	int links;
+};
+
+/* Locks and time. */
+
+void vfs_fs_lock(void)
+{
+	ward_mutex_lock(&vfs_lock_m);
+}
+
+void vfs_fs_unlock(void)
+{
+	ward_mutex_unlock(&vfs_lock_m);
+}
+
+struct linux_statx_timestamp vfs_now(void)
+{
+	struct linux_timespec now;
+	if (ward_host_clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return vfs_boot;
+	return (struct linux_statx_timestamp){ .tv_sec = now.tv_sec, .tv_nsec = (uint32_t)now.tv_nsec };
+}
+
+uint32_t vfs_anon_minor(void)
+{
+	return __atomic_fetch_add(&vfs_next_minor, 1, __ATOMIC_RELAXED);
+}
+
+/* Vnodes. */
+
+struct vnode *vnode_alloc(const struct vnode_ops *ops, struct vmount *mnt, uint32_t type, void *priv)
+{
+	struct vnode *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->refcount = 1;
+	v->ops = ops;
+	v->mnt = mnt;
+	v->type = type;
+	v->priv = priv;
+	return v;
+}
+
+struct vnode *vnode_get(struct vnode *v)
+{
+	if (v)
+		__atomic_add_fetch(&v->refcount, 1, __ATOMIC_RELAXED);
+	return v;
+}
+
+void vnode_put(struct vnode *v)
+{
+	if (!v)
+		return;
+	if (__atomic_sub_fetch(&v->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (v->ops->release)
+		v->ops->release(v);
+	free(v);
+}
 
 /* Files. */
 
@@ -102,6 +138,7 @@ void file_put(struct file *f)
 		return;
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
+	vnode_put(f->vn);
 	free(f->path);
 	free(f);
 }
@@ -126,10 +163,12 @@ long file_pread(struct file *f, void *buf, size_t len, uint64_t off)
 
 long file_getattr(struct file *f, struct linux_statx *out)
 {
-	if (!f->ops->getattr)
-		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	return f->ops->getattr(f, out);
+	if (f->ops->getattr)
+		return f->ops->getattr(f, out);
+	if (f->vn && f->vn->ops->getattr)
+		return f->vn->ops->getattr(f->vn, out);
+	return -EINVAL;
 }
 
 long vfs_generic_seek(struct file *f, int64_t off, int whence, uint64_t size)
@@ -147,12 +186,12 @@ long vfs_generic_seek(struct file *f, int64_t off, int whence, uint64_t size)
 		base = (int64_t)size;
 		break;
 	case SEEK_DATA:
-		if ((uint64_t)off >= size)
+		if (off < 0 || (uint64_t)off >= size)
 			return -ENXIO;
 		f->pos = (uint64_t)off;
 		return off;
 	case SEEK_HOLE:
-		if ((uint64_t)off >= size)
+		if (off < 0 || (uint64_t)off >= size)
 			return -ENXIO;
 		f->pos = size;
 		return (long)size;
@@ -187,6 +226,57 @@ long vfs_dirent_emit(void *buf, size_t len, size_t *used, uint64_t ino, int64_t 
 	return 0;
 }
 
+uint8_t vfs_dtype(uint32_t mode)
+{
+	return (uint8_t)((mode & S_IFMT) >> 12);
+}
+
+long vfs_dirlist_add(struct vfs_dirlist *l, const char *name, uint64_t ino, uint8_t type)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct vfs_dirlist_ent *e = realloc(l->e, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		l->e = e;
+		l->cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	l->e[l->n++] = (struct vfs_dirlist_ent){ copy, ino, type };
+	return 0;
+}
+
+bool vfs_dirlist_has(const struct vfs_dirlist *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->e[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+void vfs_dirlist_free(struct vfs_dirlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->e[i].name);
+	free(l->e);
+	*l = (struct vfs_dirlist){ 0 };
+}
+
+long vfs_dirlist_getdents(struct vfs_dirlist *l, struct file *f, void *buf, size_t len)
+{
+	size_t used = 0;
+	while (f->pos < l->n) {
+		const struct vfs_dirlist_ent *e = &l->e[f->pos];
+		long r = vfs_dirent_emit(buf, len, &used, e->ino, (int64_t)f->pos + 1, e->type, e->name);
+		if (r < 0)
+			return used ? (long)used : r;
+		f->pos++;
+	}
+	return (long)used;
+}
+
 void vfs_synthetic_statfs(int64_t magic, struct linux_statfs *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -194,7 +284,7 @@ void vfs_synthetic_statfs(int64_t magic, struct linux_statfs *out)
 	out->f_bsize = 4096;
 	out->f_namelen = VFS_NAME_MAX;
 	out->f_frsize = 4096;
-	out->f_flags = 0x20; /* ST_VALID */
+	out->f_flags = VFS_ST_VALID;
 }
 
 struct linux_statx_timestamp vfs_boot_time(void)
@@ -260,143 +350,165 @@ long vfs_path_normalize(const char *base, const char *path, char *out, size_t ca
 	return 0;
 }
 
-/* Nodes. */
+/* Mounts. */
 
-static void node_release(struct vnode *n)
+static struct vmount *vmount_at(const char *canon)
 {
-	if (n->kind == VN_HOST && n->owned)
-		ward_host_close(n->h);
-	n->owned = false;
-	n->h = WARD_HOSTFD_NONE;
+	for (struct vmount *m = vfs_mounts; m; m = m->next)
+		if (strcmp(m->path, canon) == 0)
+			return m;
+	return NULL;
 }
 
-static struct vnode node_root(void)
+/* True when a mount lies at canon or below it (such a directory may not be
+ * renamed or removed: EBUSY). */
+static bool vmount_within(const char *canon)
 {
-	return (struct vnode){ .kind = VN_HOST, .h = vfs_root, .owned = false, .type = S_IFDIR };
-}
-
-static long node_stat(const struct vnode *n, struct linux_statx *out)
-{
-	memset(out, 0, sizeof(*out));
-	switch (n->kind) {
-	case VN_HOST: {
-		long r = ward_host_statx(n->h, out);
-		if (r < 0)
-			return r;
-		/* The guest learns nothing of the host's mounts. */
-		out->stx_mask &= LINUX_STATX_BASIC_STATS | LINUX_STATX_BTIME;
-		out->stx_mnt_id = 0;
-		return 0;
+	size_t n = strlen(canon);
+	for (struct vmount *m = vfs_mounts; m; m = m->next) {
+		if (m == vfs_root_mount)
+			continue;
+		if (strncmp(m->path, canon, n) == 0 && (m->path[n] == '\0' || m->path[n] == '/' || n == 1))
+			return true;
 	}
-	case VN_DEVDIR:
-		return devfs_getattr_dir(out);
-	case VN_DEV:
-		return devfs_getattr_dev(n->index, out);
-	case VN_EMPTYDIR:
-		return vfs_emptydir_getattr(n->index, out);
-	}
-	return -EINVAL;
+	return false;
 }
 
-/* True for the objects of the read-only host root that Linux refuses to
- * write on a read-only mount (devices and fifos stay writable). */
-static bool node_readonly(const struct vnode *n)
+static struct vmount *vmount_new(const char *path, bool rdonly)
 {
-	return n->kind == VN_HOST && (S_ISREG(n->type) || S_ISDIR(n->type) || S_ISLNK(n->type));
+	struct vmount *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->path = strdup(path);
+	if (!m->path) {
+		free(m);
+		return NULL;
+	}
+	m->rdonly = rdonly;
+	return m;
+}
+
+static void vmount_add(struct vmount *m)
+{
+	m->next = vfs_mounts;
+	vfs_mounts = m;
+}
+
+static void vmount_discard(struct vmount *m)
+{
+	if (!m)
+		return;
+	free(m->path);
+	free(m);
 }
 
 /* Walks. */
 
 static void walk_init(struct walk *w, struct task *t)
 {
+	memset(w, 0, sizeof(*w));
 	w->t = t;
-	w->cur = node_root();
+	w->cur = vnode_get(vfs_root_mount->root);
 	w->canon[0] = '/';
 	w->canon[1] = '\0';
-	w->links = 0;
+}
+
+static void walk_clear_stack(struct walk *w)
+{
+	for (size_t i = 0; i < w->depth; i++)
+		vnode_put(w->stk[i]);
+	w->depth = 0;
 }
 
 static void walk_fini(struct walk *w)
 {
-	node_release(&w->cur);
+	walk_clear_stack(w);
+	free(w->stk);
+	w->stk = NULL;
+	vnode_put(w->cur);
+	w->cur = NULL;
 }
 
-static void walk_set(struct walk *w, struct vnode n)
+static void walk_to_root(struct walk *w)
 {
-	node_release(&w->cur);
-	w->cur = n;
+	walk_clear_stack(w);
+	vnode_put(w->cur);
+	w->cur = vnode_get(vfs_root_mount->root);
+	w->canon[0] = '/';
+	w->canon[1] = '\0';
 }
 
-/* Looks name up in the current directory. trusted: name is a component of
- * a canonical path, so a directory and never a symlink. */
-static long walk_lookup(struct walk *w, const char *name, bool trusted, struct vnode *out)
+/* Moves to child n (consumed) of the current directory, named name. */
+static long walk_descend(struct walk *w, struct vnode *n, const char *name, size_t len)
 {
-	switch (w->cur.kind) {
-	case VN_HOST:
-		break;
-	case VN_DEVDIR: {
-		long idx = devfs_lookup(name);
-		if (idx < 0)
-			return idx;
-		*out = (struct vnode){ .kind = VN_DEV, .index = (int)idx, .h = WARD_HOSTFD_NONE, .type = S_IFCHR };
-		return 0;
-	}
-	case VN_EMPTYDIR:
-		return -ENOENT;
-	case VN_DEV:
-		return -ENOTDIR;
-	}
-	if (w->canon[0] == '/' && w->canon[1] == '\0') {
-		for (size_t i = 0; i < WARD_ARRAY_SIZE(vfs_mounts); i++) {
-			if (strcmp(name, vfs_mounts[i].name) != 0)
-				continue;
-			*out = (struct vnode){ .kind = vfs_mounts[i].kind,
-					       .index = vfs_mounts[i].index,
-					       .h = WARD_HOSTFD_NONE,
-					       .type = S_IFDIR };
-			return 0;
+	if (w->depth == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		struct vnode **s = realloc(w->stk, cap * sizeof(*s));
+		if (!s) {
+			vnode_put(n);
+			return -ENOMEM;
 		}
+		w->stk = s;
+		w->cap = cap;
 	}
-	ward_hostfd_t h;
-	long r = ward_host_lookup(w->cur.h, name, trusted ? WARD_HOST_DIRECTORY : 0, &h);
-	if (r < 0)
-		return r;
-	*out = (struct vnode){ .kind = VN_HOST, .h = h, .owned = true, .type = S_IFDIR };
-	if (trusted)
-		return 0;
-	struct linux_statx stx;
-	r = ward_host_statx(h, &stx);
+	long r = vfs_canon_push(w->canon, sizeof(w->canon), name, len);
 	if (r < 0) {
-		ward_host_close(h);
+		vnode_put(n);
 		return r;
 	}
-	out->type = stx.stx_mode & S_IFMT;
+	w->stk[w->depth++] = w->cur;
+	w->cur = n;
 	return 0;
 }
+
+/* Looks name up in the current directory: the root of a mount placed
+ * there, or the directory's own child. */
+static long walk_lookup(struct walk *w, const char *name, struct vnode **out)
+{
+	char canon[VFS_PATH_MAX];
+	memcpy(canon, w->canon, strlen(w->canon) + 1);
+	long r = vfs_canon_push(canon, sizeof(canon), name, strlen(name));
+	if (r < 0)
+		return r;
+	struct vmount *m = vmount_at(canon);
+	if (m) {
+		*out = vnode_get(m->root);
+		return 0;
+	}
+	if (!S_ISDIR(w->cur->type))
+		return -ENOTDIR;
+	if (!w->cur->ops->lookup)
+		return -ENOENT;
+	return w->cur->ops->lookup(w->cur, name, out);
+}
+
+static long walk_path(struct walk *w, const char *path, int flags, struct walk_last *last_out);
 
 /* Moves the walk to the canonical path canon, component by component from
  * the root. */
 static long walk_canonical(struct walk *w, const char *canon)
 {
-	/* Heap, not stack: walks recurse once per symlink followed. */
-	cleanup_free char *copy = strdup(canon);
-	if (!copy)
-		return -ENOMEM;
-	walk_set(w, node_root());
-	w->canon[0] = '/';
-	w->canon[1] = '\0';
-	char *save = NULL;
-	for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
-		struct vnode n;
-		long r = walk_lookup(w, name, true, &n);
-		if (r < 0)
-			return r;
-		walk_set(w, n);
-		r = vfs_canon_push(w->canon, sizeof(w->canon), name, strlen(name));
-		if (r < 0)
-			return r;
+	walk_to_root(w);
+	return walk_path(w, canon, 0, NULL);
+}
+
+/* ".." of the current directory. */
+static long walk_dotdot(struct walk *w)
+{
+	if (w->canon[1] == '\0')
+		return 0;
+	if (w->depth) {
+		vnode_put(w->cur);
+		w->cur = w->stk[--w->depth];
+		vfs_canon_push(w->canon, sizeof(w->canon), "..", 2);
+		return 0;
 	}
-	return 0;
+	/* Above where the walk began: from the root again. */
+	cleanup_free char *up = strdup(w->canon);
+	if (!up)
+		return -ENOMEM;
+	vfs_canon_push(up, strlen(up) + 1, "..", 2);
+	return walk_canonical(w, up);
 }
 
 /* Search permission on the current directory, for tasks that are not
@@ -406,36 +518,35 @@ static long walk_may_search(struct walk *w)
 	if (!w->t || w->t->creds.fsuid == 0)
 		return 0;
 	struct linux_statx stx;
-	long r = node_stat(&w->cur, &stx);
+	long r = w->cur->ops->getattr(w->cur, &stx);
 	if (r < 0)
 		return r;
 	return vfs_permission(w->t, &stx, VFS_MAY_EXEC, false);
 }
 
-static long walk_path(struct walk *w, const char *path, int flags, struct walk_last *last_out);
-
 /* Follows the symlink n (a child of the current directory, which it
  * consumes): the walk continues along its target from the current
- * directory. */
-static long walk_follow(struct walk *w, struct vnode *n)
+ * directory. With WALK_PARENT it stops before the target's last
+ * component. */
+static long walk_follow(struct walk *w, struct vnode *n, int flags, struct walk_last *last_out)
 {
 	if (++w->links > VFS_MAXSYMLINKS) {
-		node_release(n);
+		vnode_put(n);
 		return -ELOOP;
 	}
 	cleanup_free char *target = malloc(VFS_PATH_MAX);
 	if (!target) {
-		node_release(n);
+		vnode_put(n);
 		return -ENOMEM;
 	}
-	long len = ward_host_readlink(n->h, target, VFS_PATH_MAX - 1);
-	node_release(n);
+	long len = n->ops->read_link ? n->ops->read_link(n, target, VFS_PATH_MAX - 1) : -EINVAL;
+	vnode_put(n);
 	if (len < 0)
 		return len;
 	if (len == 0)
 		return -ENOENT;
 	target[len] = '\0';
-	return walk_path(w, target, WALK_FOLLOW, NULL);
+	return walk_path(w, target, flags | WALK_FOLLOW, last_out);
 }
 
 /* Walks path from the current directory (or the root if it is absolute).
@@ -446,11 +557,8 @@ static long walk_path(struct walk *w, const char *path, int flags, struct walk_l
 	const char *p = path;
 	long r;
 
-	if (*p == '/') {
-		walk_set(w, node_root());
-		w->canon[0] = '/';
-		w->canon[1] = '\0';
-	}
+	if (*p == '/')
+		walk_to_root(w);
 	if (last_out) {
 		last_out->name[0] = '\0';
 		last_out->trailing_slash = false;
@@ -472,7 +580,7 @@ static long walk_path(struct walk *w, const char *path, int flags, struct walk_l
 
 		if (len > VFS_NAME_MAX)
 			return -ENAMETOOLONG;
-		if (!S_ISDIR(w->cur.type))
+		if (!S_ISDIR(w->cur->type))
 			return -ENOTDIR;
 		r = walk_may_search(w);
 		if (r < 0)
@@ -490,33 +598,42 @@ static long walk_path(struct walk *w, const char *path, int flags, struct walk_l
 		if (strcmp(name, ".") == 0)
 			continue;
 		if (strcmp(name, "..") == 0) {
-			if (w->canon[1] == '\0')
-				continue;
-			vfs_canon_push(w->canon, sizeof(w->canon), "..", 2);
-			r = walk_canonical(w, w->canon);
+			r = walk_dotdot(w);
 			if (r < 0)
 				return r;
 			continue;
 		}
-		struct vnode n;
-		r = walk_lookup(w, name, false, &n);
+		struct vnode *n;
+		r = walk_lookup(w, name, &n);
 		if (r < 0)
 			return r;
-		if (S_ISLNK(n.type) && (!last || trailing || (flags & WALK_FOLLOW))) {
-			r = walk_follow(w, &n);
+		if (S_ISLNK(n->type) && (!last || trailing || (flags & WALK_FOLLOW))) {
+			r = walk_follow(w, n, 0, NULL);
 			if (r < 0)
 				return r;
 		} else {
-			r = vfs_canon_push(w->canon, sizeof(w->canon), name, len);
-			if (r < 0) {
-				node_release(&n);
+			r = walk_descend(w, n, name, len);
+			if (r < 0)
 				return r;
-			}
-			walk_set(w, n);
 		}
-		if (trailing && !S_ISDIR(w->cur.type))
+		if (trailing && !S_ISDIR(w->cur->type))
 			return -ENOTDIR;
 	}
+}
+
+/* Places the walk at an open file's object. */
+static long walk_at_file(struct walk *w, struct file *f)
+{
+	if (!f->vn || f->path[0] != '/')
+		return -ENOTDIR;
+	size_t len = strlen(f->path);
+	if (len >= sizeof(w->canon))
+		return -ENAMETOOLONG;
+	walk_clear_stack(w);
+	vnode_put(w->cur);
+	w->cur = vnode_get(f->vn);
+	memcpy(w->canon, f->path, len + 1);
+	return 0;
 }
 
 /* Places the walk where a relative path starts: dirfd's directory or the
@@ -531,14 +648,11 @@ static long walk_start(struct walk *w, struct task *t, int dirfd, const char *pa
 	struct file *f = fd_get(t, dirfd);
 	if (!f)
 		return -EBADF;
-	struct linux_statx stx;
-	long r = file_getattr(f, &stx);
-	if (r >= 0 && !S_ISDIR(stx.stx_mode))
-		r = -ENOTDIR;
-	if (r >= 0 && f->path[0] != '/')
+	long r = 0;
+	if (!f->vn || !S_ISDIR(f->vn->type))
 		r = -ENOTDIR;
 	if (r >= 0)
-		r = walk_canonical(w, f->path);
+		r = walk_at_file(w, f);
 	file_put(f);
 	return r;
 }
@@ -557,10 +671,9 @@ static long vfs_resolve(struct task *t, int dirfd, const char *path, int flags, 
 	return walk_path(w, path, flags, NULL);
 }
 
-/* Resolves the object a descriptor names, for AT_EMPTY_PATH: the
- * canonical path of the file, without following a final symlink (an
- * O_PATH | O_NOFOLLOW descriptor names the link). Files with no path in the
- * guest's tree (inherited stdio) give -ENOENT: callers use the file itself. */
+/* Resolves the object a descriptor names, for AT_EMPTY_PATH. Files with no
+ * object in the guest's tree (inherited stdio) give -ENOENT: callers use
+ * the file itself. */
 static long vfs_resolve_fd(struct task *t, int dirfd, struct walk *w)
 {
 	walk_init(w, t);
@@ -569,9 +682,34 @@ static long vfs_resolve_fd(struct task *t, int dirfd, struct walk *w)
 	struct file *f = fd_get(t, dirfd);
 	if (!f)
 		return -EBADF;
-	long r = f->path[0] == '/' ? walk_path(w, f->path, 0, NULL) : -ENOENT;
+	long r = f->vn ? walk_at_file(w, f) : -ENOENT;
 	file_put(f);
 	return r;
+}
+
+/* Resolves to the parent directory of path's last component, which is
+ * named in last. The last component may not be "." or ".." (the callers
+ * give their own errno for those). */
+static long vfs_resolve_parent(struct task *t, int dirfd, const char *path, struct walk *w, struct walk_last *last)
+{
+	long r = walk_start(w, t, dirfd, path);
+	if (r < 0)
+		return r;
+	if (!path[0])
+		return -ENOENT;
+	if (strlen(path) >= VFS_PATH_MAX)
+		return -ENAMETOOLONG;
+	r = walk_path(w, path, WALK_PARENT, last);
+	if (r < 0)
+		return r;
+	if (!S_ISDIR(w->cur->type))
+		return -ENOTDIR;
+	return 0;
+}
+
+static bool name_is_dots(const char *name)
+{
+	return !name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
 }
 
 /* Setup. */
@@ -579,15 +717,108 @@ static long vfs_resolve_fd(struct task *t, int dirfd, struct walk *w)
 long vfs_init(const char *host_root)
 {
 	ward_hostfd_t root;
-	long r = ward_host_open_root(host_root ? host_root : "/", &root);
-	if (r < 0)
-		return r;
-	if (ward_hostfd_valid(vfs_root))
-		ward_host_close(vfs_root);
-	vfs_root = root;
+	long r;
+
+	ward_mutex_init(&vfs_lock_m);
 	struct linux_timespec now;
 	if (ward_host_clock_gettime(CLOCK_REALTIME, &now) >= 0)
 		vfs_boot = (struct linux_statx_timestamp){ .tv_sec = now.tv_sec, .tv_nsec = (uint32_t)now.tv_nsec };
+	r = ward_host_open_root(host_root ? host_root : "/", &root);
+	if (r < 0)
+		return r;
+	struct vmount *m = vmount_new("/", false);
+	if (!m) {
+		ward_host_close(root);
+		return -ENOMEM;
+	}
+	r = overlay_root(root, m, &m->root);
+	if (r < 0) {
+		vmount_discard(m);
+		return r;
+	}
+	vmount_add(m);
+	vfs_root_mount = m;
+
+	static const struct {
+		const char *path;
+		int kind; /* 0 devfs, 1 tmpfs, 2 proc, 3 sys */
+	} std_mounts[] = {
+		{ "/dev", 0 }, { "/dev/shm", 1 }, { "/tmp", 1 }, { "/proc", 2 }, { "/sys", 3 },
+	};
+	for (size_t i = 0; i < WARD_ARRAY_SIZE(std_mounts); i++) {
+		m = vmount_new(std_mounts[i].path, false);
+		if (!m)
+			return -ENOMEM;
+		switch (std_mounts[i].kind) {
+		case 0:
+			r = devfs_root(m, &m->root);
+			break;
+		case 1:
+			r = tmpfs_create(true, m, &m->root);
+			break;
+		case 2:
+			r = emptydir_root(VFS_PROC_MAGIC, 21, m, &m->root);
+			break;
+		default:
+			r = emptydir_root(VFS_SYSFS_MAGIC, 22, m, &m->root);
+			break;
+		}
+		if (r < 0) {
+			vmount_discard(m);
+			return r;
+		}
+		vmount_add(m);
+	}
+	return 0;
+}
+
+/* A guest path for a CLI mount, canonical. */
+static long vmount_path(const char *guest_path, char *canon, size_t cap)
+{
+	if (guest_path[0] != '/')
+		return -EINVAL;
+	return vfs_path_normalize("/", guest_path, canon, cap);
+}
+
+long vfs_mount_tmpfs(const char *guest_path)
+{
+	char canon[VFS_PATH_MAX];
+	long r = vmount_path(guest_path, canon, sizeof(canon));
+	if (r < 0)
+		return r;
+	struct vmount *m = vmount_new(canon, false);
+	if (!m)
+		return -ENOMEM;
+	r = tmpfs_create(false, m, &m->root);
+	if (r < 0) {
+		vmount_discard(m);
+		return r;
+	}
+	vmount_add(m);
+	return 0;
+}
+
+long vfs_mount_host(const char *host_path, const char *guest_path, bool writable)
+{
+	char canon[VFS_PATH_MAX];
+	long r = vmount_path(guest_path, canon, sizeof(canon));
+	if (r < 0)
+		return r;
+	ward_hostfd_t h;
+	r = ward_host_open_root(host_path, &h);
+	if (r < 0)
+		return r;
+	struct vmount *m = vmount_new(canon, !writable);
+	if (!m) {
+		ward_host_close(h);
+		return -ENOMEM;
+	}
+	r = hostfs_root(h, writable, m, &m->root);
+	if (r < 0) {
+		vmount_discard(m);
+		return r;
+	}
+	vmount_add(m);
 	return 0;
 }
 
@@ -598,78 +829,125 @@ long vfs_init(const char *host_root)
 	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | \
 	 O_SYNC | O_PATH | VFS_O_LARGEFILE)
 
-static long open_node(struct walk *w, int flags, struct file **out)
+static long open_vnode(struct vnode *v, int flags, const char *canon, struct file **out)
 {
 	uint32_t fflags = (uint32_t)flags & VFS_KEPT_FLAGS;
 	if (!(flags & O_PATH))
 		fflags |= VFS_O_LARGEFILE;
-	switch (w->cur.kind) {
-	case VN_HOST: {
-		struct linux_statx stx;
-		long r = node_stat(&w->cur, &stx);
-		if (r < 0)
-			return r;
-		return hostfs_open(w->cur.h, &stx, (int)fflags, w->canon, out);
-	}
-	case VN_DEVDIR:
-		return devfs_open_dir((int)fflags, w->canon, out);
-	case VN_DEV:
-		return devfs_open_dev(w->cur.index, (int)fflags, w->canon, out);
-	case VN_EMPTYDIR:
-		return vfs_emptydir_open(w->cur.index, (int)fflags, w->canon, out);
-	}
-	return -EINVAL;
+	if (!v->ops->open_file)
+		return -ENXIO;
+	struct file *f;
+	long r = v->ops->open_file(v, (int)fflags, canon, &f);
+	if (r < 0)
+		return r;
+	if (!f->vn)
+		f->vn = vnode_get(v);
+	*out = f;
+	return 0;
 }
 
-/* The last component of an O_CREAT open: creation is refused (the root is
- * read-only, the sentry's directories are its own), an existing object is
- * opened as without O_CREAT. */
-static long open_creat(struct walk *w, const char *path, int flags)
+static struct vfs_owner owner_of(struct task *t)
+{
+	return (struct vfs_owner){ t->creds.fsuid, t->creds.fsgid };
+}
+
+/* May t create or remove names in the directory dir? */
+static long may_change_dir(struct task *t, struct vnode *dir)
+{
+	if (dir->mnt->rdonly)
+		return -EROFS;
+	if (t->creds.fsuid == 0)
+		return 0;
+	struct linux_statx stx;
+	long r = dir->ops->getattr(dir, &stx);
+	if (r < 0)
+		return r;
+	return vfs_permission(t, &stx, VFS_MAY_WRITE | VFS_MAY_EXEC, false);
+}
+
+/* Sticky directories: only the owner of the directory or of the victim
+ * (or CAP_FOWNER) may remove or rename a name. */
+static long may_delete(struct task *t, struct vnode *dir, struct vnode *victim)
+{
+	if (t->creds.fsuid == 0)
+		return 0;
+	struct linux_statx d, v;
+	long r = dir->ops->getattr(dir, &d);
+	if (r >= 0)
+		r = victim->ops->getattr(victim, &v);
+	if (r < 0)
+		return r;
+	if ((d.stx_mode & S_ISVTX) && d.stx_uid != t->creds.fsuid && v.stx_uid != t->creds.fsuid)
+		return -EPERM;
+	return 0;
+}
+
+/* The last component of an O_CREAT open: an existing object is opened as
+ * without O_CREAT (a symlink is followed, to create its target if it does
+ * not exist), a missing one is created. The walk ends at the object. */
+static long open_creat(struct walk *w, const char *path, int flags, uint32_t mode, bool *created)
 {
 	struct walk_last last;
 	long r = walk_path(w, path, WALK_PARENT, &last);
-	if (r < 0)
-		return r;
-	if (!last.name[0] || strcmp(last.name, ".") == 0 || strcmp(last.name, "..") == 0 || last.trailing_slash)
-		return -EISDIR;
-	struct vnode n;
-	r = walk_lookup(w, last.name, false, &n);
-	if (r == -ENOENT)
-		return w->cur.kind == VN_HOST ? -EROFS : -EACCES;
-	if (r < 0)
-		return r;
-	if (flags & O_EXCL) {
-		node_release(&n);
-		return -EEXIST;
-	}
-	if (S_ISLNK(n.type)) {
-		if (flags & O_NOFOLLOW) {
-			node_release(&n);
-			return -ELOOP;
+	for (;;) {
+		if (r < 0)
+			return r;
+		if (name_is_dots(last.name) || last.trailing_slash)
+			return -EISDIR;
+		if (!S_ISDIR(w->cur->type))
+			return -ENOTDIR;
+		struct vnode *n;
+		r = walk_lookup(w, last.name, &n);
+		if (r == -ENOENT) {
+			r = may_change_dir(w->t, w->cur);
+			if (r < 0)
+				return r;
+			if (!w->cur->ops->create)
+				return -EACCES;
+			struct vfs_owner o = owner_of(w->t);
+			r = w->cur->ops->create(w->cur, last.name, S_IFREG | (mode & 07777), 0, &o, &n);
+			if (r < 0)
+				return r;
+			*created = true;
+			return walk_descend(w, n, last.name, strlen(last.name));
 		}
-		r = walk_follow(w, &n);
-		if (r == -ENOENT)
-			return -EROFS;
-		return r;
+		if (r < 0)
+			return r;
+		if (flags & O_EXCL) {
+			vnode_put(n);
+			return -EEXIST;
+		}
+		if (S_ISLNK(n->type)) {
+			if (flags & O_NOFOLLOW) {
+				vnode_put(n);
+				return -ELOOP;
+			}
+			r = walk_follow(w, n, WALK_PARENT, &last);
+			if (r >= 0 && !last.name[0])
+				return 0; /* the target was "/": a directory */
+			continue;
+		}
+		if (S_ISDIR(n->type)) {
+			vnode_put(n);
+			return -EISDIR;
+		}
+		return walk_descend(w, n, last.name, strlen(last.name));
 	}
-	if (S_ISDIR(n.type)) {
-		node_release(&n);
-		return -EISDIR;
-	}
-	r = vfs_canon_push(w->canon, sizeof(w->canon), last.name, strlen(last.name));
-	if (r < 0) {
-		node_release(&n);
-		return r;
-	}
-	walk_set(w, n);
-	return 0;
+}
+
+static long truncate_vnode(struct vnode *v, uint64_t size)
+{
+	if (!v->ops->setattr)
+		return -EPERM;
+	struct vattr a = { .valid = VATTR_SIZE, .size = size };
+	return v->ops->setattr(v, &a);
 }
 
 long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode, struct file **out)
 {
 	struct walk w;
 	long r;
-	(void)mode; /* nothing is ever created */
+	bool created = false;
 
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -686,14 +964,15 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 		r = -ENOENT;
 	if (r >= 0) {
 		if ((flags & O_CREAT) && !tmpfile)
-			r = open_creat(&w, path, flags);
+			r = open_creat(&w, path, flags, mode, &created);
 		else
 			r = walk_path(&w, path, (flags & O_NOFOLLOW) ? 0 : WALK_FOLLOW, NULL);
 	}
 	if (r < 0)
 		goto out;
 
-	uint32_t type = w.cur.type;
+	struct vnode *v = w.cur;
+	uint32_t type = v->type;
 	if (S_ISLNK(type) && !(flags & O_PATH)) {
 		r = -ELOOP;
 		goto out;
@@ -703,7 +982,9 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 		goto out;
 	}
 	if (tmpfile) {
-		r = w.cur.kind == VN_HOST ? -EROFS : -EOPNOTSUPP;
+		/* O_TMPFILE is not supported yet: the directory exists, the
+		 * file system says no. */
+		r = v->mnt->rdonly ? -EROFS : -EOPNOTSUPP;
 		goto out;
 	}
 	if (!(flags & O_PATH)) {
@@ -711,32 +992,32 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 			r = -EISDIR;
 			goto out;
 		}
-		if (t->creds.fsuid != 0) {
+		if (!created && t->creds.fsuid != 0) {
 			struct linux_statx stx;
-			r = node_stat(&w.cur, &stx);
+			r = v->ops->getattr(v, &stx);
 			if (r < 0)
 				goto out;
 			int mask = 0;
 			if (acc == O_RDONLY || acc == O_RDWR)
 				mask |= VFS_MAY_READ;
-			if (want_write)
+			if (want_write || (flags & O_TRUNC))
 				mask |= VFS_MAY_WRITE;
 			r = vfs_permission(t, &stx, mask, false);
 			if (r < 0)
 				goto out;
 		}
-		if (node_readonly(&w.cur) && (want_write || ((flags & O_TRUNC) && S_ISREG(type)))) {
+		bool fs_object = S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type);
+		if (v->mnt->rdonly && fs_object && (want_write || ((flags & O_TRUNC) && S_ISREG(type)))) {
 			r = -EROFS;
 			goto out;
 		}
-		if (w.cur.kind == VN_HOST && !S_ISREG(type) && !S_ISDIR(type)) {
-			/* Host devices, fifos and sockets stay out of reach: a
-			 * fifo would block the sentry, a device is the host's. */
-			r = S_ISSOCK(type) ? -ENXIO : -EACCES;
-			goto out;
+		if ((flags & O_TRUNC) && S_ISREG(type) && !created) {
+			r = truncate_vnode(v, 0);
+			if (r < 0)
+				goto out;
 		}
 	}
-	r = open_node(&w, flags, out);
+	r = open_vnode(v, flags, w.canon, out);
 out:
 	walk_fini(&w);
 	return r;
@@ -748,13 +1029,13 @@ long vfs_open_exec(struct task *t, const char *path, struct file **out)
 	struct linux_statx stx;
 	long r = vfs_resolve(t, AT_FDCWD, path, WALK_FOLLOW, &w);
 	if (r >= 0)
-		r = node_stat(&w.cur, &stx);
+		r = w.cur->ops->getattr(w.cur, &stx);
 	if (r >= 0 && !S_ISREG(stx.stx_mode))
 		r = -EACCES;
 	if (r >= 0)
 		r = vfs_permission(t, &stx, VFS_MAY_EXEC, false);
 	if (r >= 0)
-		r = open_node(&w, O_RDONLY, out);
+		r = open_vnode(w.cur, O_RDONLY, w.canon, out);
 	walk_fini(&w);
 	return r;
 }
@@ -802,39 +1083,24 @@ long vfs_statat(struct task *t, int dirfd, const char *path, int at_flags, struc
 	} else {
 		r = vfs_resolve(t, dirfd, path, (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &w);
 	}
-	if (r >= 0)
-		r = node_stat(&w.cur, out);
+	if (r >= 0) {
+		memset(out, 0, sizeof(*out));
+		r = w.cur->ops->getattr(w.cur, out);
+	}
 	walk_fini(&w);
 	return r;
-}
-
-static long node_statfs(const struct vnode *n, struct linux_statfs *out)
-{
-	switch (n->kind) {
-	case VN_HOST: {
-		long r = ward_host_statfs(n->h, out);
-		if (r < 0)
-			return r;
-		out->f_flags |= VFS_ST_RDONLY;
-		return 0;
-	}
-	case VN_DEVDIR:
-	case VN_DEV:
-		vfs_synthetic_statfs(0x01021994, out); /* TMPFS_MAGIC, as devtmpfs */
-		return 0;
-	case VN_EMPTYDIR:
-		vfs_synthetic_statfs(n->index == 0 ? 0x9fa0 : 0x62656572, out); /* PROC_SUPER_MAGIC, SYSFS_MAGIC */
-		return 0;
-	}
-	return -EINVAL;
 }
 
 long vfs_statfsat(struct task *t, int dirfd, const char *path, struct linux_statfs *out)
 {
 	struct walk w;
 	long r = vfs_resolve(t, dirfd, path, WALK_FOLLOW, &w);
-	if (r >= 0)
-		r = node_statfs(&w.cur, out);
+	if (r >= 0) {
+		memset(out, 0, sizeof(*out));
+		r = w.cur->ops->statfs ? w.cur->ops->statfs(w.cur, out) : -ENOSYS;
+	}
+	if (r >= 0 && w.cur->mnt->rdonly)
+		out->f_flags |= VFS_ST_RDONLY;
 	walk_fini(&w);
 	return r;
 }
@@ -849,10 +1115,10 @@ long vfs_readlinkat(struct task *t, int dirfd, const char *path, char *buf, size
 		r = vfs_resolve_fd(t, dirfd, &w);
 	else
 		r = vfs_resolve(t, dirfd, path, 0, &w);
-	if (r >= 0 && (w.cur.kind != VN_HOST || !S_ISLNK(w.cur.type)))
+	if (r >= 0 && (!S_ISLNK(w.cur->type) || !w.cur->ops->read_link))
 		r = empty ? -ENOENT : -EINVAL;
 	if (r >= 0)
-		r = ward_host_readlink(w.cur.h, buf, len);
+		r = w.cur->ops->read_link(w.cur, buf, len);
 	walk_fini(&w);
 	return r;
 }
@@ -885,9 +1151,11 @@ long vfs_accessat(struct task *t, int dirfd, const char *path, int mode, int at_
 		r = vfs_resolve(t, dirfd, path, (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &w);
 	}
 	if (r >= 0)
-		r = node_stat(&w.cur, &stx);
-	if (r >= 0)
-		on_ro = node_readonly(&w.cur);
+		r = w.cur->ops->getattr(w.cur, &stx);
+	if (r >= 0) {
+		uint32_t type = w.cur->type;
+		on_ro = w.cur->mnt->rdonly && (S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type));
+	}
 	walk_fini(&w);
 	if (r < 0 || mode == F_OK)
 		return r < 0 ? r : 0;
@@ -918,7 +1186,7 @@ long vfs_chdir(struct task *t, const char *path)
 	struct linux_statx stx;
 	long r = vfs_resolve(t, AT_FDCWD, path, WALK_FOLLOW, &w);
 	if (r >= 0)
-		r = node_stat(&w.cur, &stx);
+		r = w.cur->ops->getattr(w.cur, &stx);
 	if (r >= 0)
 		r = set_cwd(t, w.canon, &stx);
 	walk_fini(&w);
@@ -932,7 +1200,7 @@ long vfs_fchdir(struct task *t, int fd)
 	if (!f)
 		return -EBADF;
 	long r = file_getattr(f, &stx);
-	if (r >= 0 && f->path[0] != '/')
+	if (r >= 0 && (f->path[0] != '/' || !f->vn))
 		r = -ENOTDIR;
 	if (r >= 0)
 		r = set_cwd(t, f->path, &stx);
@@ -940,14 +1208,359 @@ long vfs_fchdir(struct task *t, int fd)
 	return r;
 }
 
+/* The write side. */
+
+/* Resolves the parent of a name to create: EEXIST when it exists (a
+ * dangling symlink included), as mkdir(2) and friends say. */
+static long create_prepare(struct task *t, int dirfd, const char *path, struct walk *w, struct walk_last *last,
+			   bool dir_ok_trailing)
+{
+	long r = vfs_resolve_parent(t, dirfd, path, w, last);
+	if (r < 0)
+		return r;
+	if (name_is_dots(last->name))
+		return -EEXIST;
+	struct vnode *n;
+	r = walk_lookup(w, last->name, &n);
+	if (r == 0) {
+		vnode_put(n);
+		return -EEXIST;
+	}
+	if (r != -ENOENT)
+		return r;
+	if (last->trailing_slash && !dir_ok_trailing)
+		return -ENOENT;
+	return may_change_dir(t, w->cur);
+}
+
+long vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t rdev)
+{
+	struct walk w;
+	struct walk_last last;
+	uint32_t type = mode & S_IFMT;
+	if (type == 0)
+		mode |= S_IFREG;
+	else if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK)
+		return -EINVAL;
+	if ((type == S_IFCHR || type == S_IFBLK) && t->creds.euid != 0)
+		return -EPERM;
+	long r = create_prepare(t, dirfd, path, &w, &last, false);
+	if (r >= 0 && !w.cur->ops->create)
+		r = -EPERM;
+	if (r >= 0) {
+		struct vfs_owner o = owner_of(t);
+		struct vnode *n;
+		r = w.cur->ops->create(w.cur, last.name, mode, rdev, &o, &n);
+		if (r >= 0)
+			vnode_put(n);
+	}
+	walk_fini(&w);
+	return r < 0 ? r : 0;
+}
+
+long vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode)
+{
+	struct walk w;
+	struct walk_last last;
+	long r = create_prepare(t, dirfd, path, &w, &last, true);
+	if (r >= 0 && !w.cur->ops->create)
+		r = -EPERM;
+	if (r >= 0) {
+		struct vfs_owner o = owner_of(t);
+		struct vnode *n;
+		r = w.cur->ops->create(w.cur, last.name, S_IFDIR | (mode & 07777), 0, &o, &n);
+		if (r >= 0)
+			vnode_put(n);
+	}
+	walk_fini(&w);
+	return r < 0 ? r : 0;
+}
+
+long vfs_symlinkat(struct task *t, const char *target, int dirfd, const char *path)
+{
+	struct walk w;
+	struct walk_last last;
+	if (!target[0])
+		return -ENOENT;
+	long r = create_prepare(t, dirfd, path, &w, &last, false);
+	if (r >= 0 && !w.cur->ops->make_symlink)
+		r = -EPERM;
+	if (r >= 0) {
+		struct vfs_owner o = owner_of(t);
+		r = w.cur->ops->make_symlink(w.cur, last.name, target, &o);
+	}
+	walk_fini(&w);
+	return r < 0 ? r : 0;
+}
+
+long vfs_linkat(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int at_flags)
+{
+	struct walk src, w;
+	struct walk_last last;
+	long r;
+
+	if (!oldpath[0]) {
+		if (!(at_flags & AT_EMPTY_PATH))
+			return -ENOENT;
+		r = vfs_resolve_fd(t, olddirfd, &src);
+	} else {
+		r = vfs_resolve(t, olddirfd, oldpath, (at_flags & AT_SYMLINK_FOLLOW) ? WALK_FOLLOW : 0, &src);
+	}
+	if (r < 0) {
+		walk_fini(&src);
+		return r;
+	}
+	if (S_ISDIR(src.cur->type)) {
+		walk_fini(&src);
+		return -EPERM;
+	}
+	r = create_prepare(t, newdirfd, newpath, &w, &last, false);
+	if (r >= 0 && w.cur->mnt != src.cur->mnt)
+		r = -EXDEV;
+	if (r >= 0 && !w.cur->ops->make_link)
+		r = -EPERM;
+	if (r >= 0)
+		r = w.cur->ops->make_link(w.cur, last.name, src.cur);
+	walk_fini(&w);
+	walk_fini(&src);
+	return r < 0 ? r : 0;
+}
+
+long vfs_unlinkat(struct task *t, int dirfd, const char *path, int at_flags)
+{
+	struct walk w;
+	struct walk_last last;
+	bool is_dir = at_flags & AT_REMOVEDIR;
+	long r = vfs_resolve_parent(t, dirfd, path, &w, &last);
+	if (r < 0)
+		goto out;
+	if (is_dir && strcmp(last.name, ".") == 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (is_dir && (strcmp(last.name, "..") == 0 || !last.name[0])) {
+		r = -ENOTEMPTY;
+		goto out;
+	}
+	if (!is_dir && name_is_dots(last.name)) {
+		r = -EISDIR;
+		goto out;
+	}
+	struct vnode *n;
+	r = walk_lookup(&w, last.name, &n);
+	if (r < 0)
+		goto out;
+	char canon[VFS_PATH_MAX];
+	memcpy(canon, w.canon, strlen(w.canon) + 1);
+	vfs_canon_push(canon, sizeof(canon), last.name, strlen(last.name));
+	if (vmount_at(canon) || n->mnt != w.cur->mnt)
+		r = -EBUSY;
+	else if (is_dir && !S_ISDIR(n->type))
+		r = -ENOTDIR;
+	else if (!is_dir && S_ISDIR(n->type))
+		r = -EISDIR;
+	else if (!is_dir && last.trailing_slash)
+		r = S_ISLNK(n->type) ? -ENOTDIR : -ENOTDIR;
+	if (r >= 0)
+		r = may_change_dir(t, w.cur);
+	if (r >= 0)
+		r = may_delete(t, w.cur, n);
+	vnode_put(n);
+	if (r >= 0)
+		r = w.cur->ops->remove ? w.cur->ops->remove(w.cur, last.name, is_dir) : -EPERM;
+out:
+	walk_fini(&w);
+	return r < 0 ? r : 0;
+}
+
+long vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		  unsigned int flags)
+{
+	struct walk ow, nw;
+	struct walk_last olast, nlast;
+	struct vnode *on = NULL, *nn = NULL;
+	long r;
+
+	if (flags & ~(unsigned int)(VFS_RENAME_NOREPLACE | VFS_RENAME_EXCHANGE | VFS_RENAME_WHITEOUT))
+		return -EINVAL;
+	if ((flags & VFS_RENAME_EXCHANGE) && (flags & (VFS_RENAME_NOREPLACE | VFS_RENAME_WHITEOUT)))
+		return -EINVAL;
+	if (flags & VFS_RENAME_WHITEOUT)
+		return -EOPNOTSUPP; /* needs CAP_MKNOD and overlay's own use */
+	r = vfs_resolve_parent(t, olddirfd, oldpath, &ow, &olast);
+	long r2 = vfs_resolve_parent(t, newdirfd, newpath, &nw, &nlast);
+	if (r < 0 || r2 < 0) {
+		r = r < 0 ? r : r2;
+		goto out;
+	}
+	if (name_is_dots(olast.name) || name_is_dots(nlast.name)) {
+		r = -EBUSY;
+		if (strcmp(olast.name, ".") == 0 || strcmp(nlast.name, ".") == 0 || !olast.name[0] || !nlast.name[0])
+			r = -EBUSY;
+		if ((flags & VFS_RENAME_NOREPLACE) && name_is_dots(nlast.name))
+			r = -EEXIST;
+		goto out;
+	}
+	r = walk_lookup(&ow, olast.name, &on);
+	if (r < 0)
+		goto out;
+	r = walk_lookup(&nw, nlast.name, &nn);
+	if (r == -ENOENT) {
+		nn = NULL;
+		r = 0;
+		if (flags & VFS_RENAME_EXCHANGE) {
+			r = -ENOENT;
+			goto out;
+		}
+	}
+	if (r < 0)
+		goto out;
+	if (nn && (flags & VFS_RENAME_NOREPLACE)) {
+		r = -EEXIST;
+		goto out;
+	}
+	/* A trailing slash names a directory. */
+	if ((olast.trailing_slash && !S_ISDIR(on->type)) || (nlast.trailing_slash && !S_ISDIR(on->type))) {
+		r = -ENOTDIR;
+		goto out;
+	}
+	if (ow.cur->mnt != nw.cur->mnt || on->mnt != ow.cur->mnt || (nn && nn->mnt != nw.cur->mnt)) {
+		r = -EXDEV;
+		goto out;
+	}
+	char ocanon[VFS_PATH_MAX], ncanon[VFS_PATH_MAX];
+	memcpy(ocanon, ow.canon, strlen(ow.canon) + 1);
+	vfs_canon_push(ocanon, sizeof(ocanon), olast.name, strlen(olast.name));
+	memcpy(ncanon, nw.canon, strlen(nw.canon) + 1);
+	vfs_canon_push(ncanon, sizeof(ncanon), nlast.name, strlen(nlast.name));
+	if (strcmp(ocanon, ncanon) == 0) {
+		r = 0;
+		goto out;
+	}
+	if (vmount_within(ocanon) || (nn && vmount_within(ncanon))) {
+		r = -EBUSY;
+		goto out;
+	}
+	if (!(flags & VFS_RENAME_EXCHANGE) && nn) {
+		if (S_ISDIR(on->type) && !S_ISDIR(nn->type)) {
+			r = -ENOTDIR;
+			goto out;
+		}
+		if (!S_ISDIR(on->type) && S_ISDIR(nn->type)) {
+			r = -EISDIR;
+			goto out;
+		}
+	}
+	/* A directory may not move below itself; nor may the target be an
+	 * ancestor of the source. */
+	size_t ol = strlen(ocanon), nl = strlen(ncanon);
+	if (S_ISDIR(on->type) && nl > ol && strncmp(ncanon, ocanon, ol) == 0 && ncanon[ol] == '/') {
+		r = -EINVAL;
+		goto out;
+	}
+	if (nn && ol > nl && strncmp(ocanon, ncanon, nl) == 0 && ocanon[nl] == '/') {
+		r = (flags & VFS_RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
+		goto out;
+	}
+	r = may_change_dir(t, ow.cur);
+	if (r >= 0)
+		r = may_change_dir(t, nw.cur);
+	if (r >= 0)
+		r = may_delete(t, ow.cur, on);
+	if (r >= 0 && nn)
+		r = may_delete(t, nw.cur, nn);
+	if (r >= 0)
+		r = ow.cur->ops->move ? ow.cur->ops->move(ow.cur, olast.name, nw.cur, nlast.name, flags) : -EPERM;
+out:
+	vnode_put(on);
+	vnode_put(nn);
+	walk_fini(&ow);
+	walk_fini(&nw);
+	return r < 0 ? r : 0;
+}
+
+/* Checks an attribute change against the owner rules of chmod(2),
+ * chown(2), truncate(2) and utimensat(2), then applies it. */
+static long setattr_vnode(struct task *t, struct vnode *v, const struct vattr *a)
+{
+	struct linux_statx stx;
+	long r = v->ops->getattr(v, &stx);
+	if (r < 0)
+		return r;
+	if (a->valid & VATTR_SIZE) {
+		if (S_ISDIR(stx.stx_mode))
+			return -EISDIR;
+		if (!S_ISREG(stx.stx_mode))
+			return -EINVAL;
+	}
+	if (v->mnt->rdonly)
+		return -EROFS;
+	uint32_t uid = t->creds.fsuid;
+	if (uid != 0) {
+		if ((a->valid & (VATTR_MODE | VATTR_UID | VATTR_GID)) && uid != stx.stx_uid)
+			return -EPERM;
+		if ((a->valid & VATTR_UID) && a->uid != stx.stx_uid)
+			return -EPERM;
+		if ((a->valid & VATTR_SIZE) && vfs_permission(t, &stx, VFS_MAY_WRITE, false) < 0)
+			return -EACCES;
+	}
+	if (!v->ops->setattr)
+		return -EPERM;
+	struct vattr b = *a;
+	/* chown clears set-user-ID and set-group-ID bits of executables. */
+	if ((a->valid & (VATTR_UID | VATTR_GID)) && !(a->valid & VATTR_MODE) && S_ISREG(stx.stx_mode) &&
+	    (stx.stx_mode & 06000)) {
+		b.valid |= VATTR_MODE;
+		b.mode = stx.stx_mode & 07777 & ~(uint32_t)S_ISUID;
+		if (stx.stx_mode & S_IXGRP)
+			b.mode &= ~(uint32_t)S_ISGID;
+	}
+	return v->ops->setattr(v, &b);
+}
+
+long vfs_setattrat(struct task *t, int dirfd, const char *path, int at_flags, const struct vattr *a)
+{
+	struct walk w;
+	long r;
+	if (!path || !path[0]) {
+		if (path && !(at_flags & AT_EMPTY_PATH))
+			return -ENOENT;
+		if (dirfd == AT_FDCWD) {
+			r = vfs_resolve_fd(t, dirfd, &w);
+		} else {
+			struct file *f = fd_get(t, dirfd);
+			if (!f)
+				return -EBADF;
+			r = vfs_setattr_file(t, f, a);
+			file_put(f);
+			return r;
+		}
+	} else {
+		r = vfs_resolve(t, dirfd, path, (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &w);
+	}
+	if (r >= 0)
+		r = setattr_vnode(t, w.cur, a);
+	walk_fini(&w);
+	return r;
+}
+
+long vfs_setattr_file(struct task *t, struct file *f, const struct vattr *a)
+{
+	if (!f->vn)
+		return (a->valid & VATTR_SIZE) ? -EINVAL : -EPERM;
+	return setattr_vnode(t, f->vn, a);
+}
+
 /* The empty directories: /proc and /sys until they have contents. */
 
-static const char *const emptydir_names[] = { "/proc", "/sys" };
-/* What a file's priv points at: which directory it is. */
-static const int emptydir_index[2] = { 0, 1 };
+struct emptydir {
+	int64_t magic;
+	uint32_t minor;
+};
 
-long vfs_emptydir_getattr(int which, struct linux_statx *out)
+static long emptydir_getattr(struct vnode *v, struct linux_statx *out)
 {
+	const struct emptydir *d = v->priv;
 	memset(out, 0, sizeof(*out));
 	out->stx_mask = LINUX_STATX_BASIC_STATS | LINUX_STATX_BTIME;
 	out->stx_blksize = 4096;
@@ -956,13 +1569,14 @@ long vfs_emptydir_getattr(int which, struct linux_statx *out)
 	out->stx_ino = 1;
 	out->stx_atime = out->stx_btime = out->stx_ctime = out->stx_mtime = vfs_boot;
 	out->stx_dev_major = 0;
-	out->stx_dev_minor = which == 0 ? 21 : 22;
+	out->stx_dev_minor = d->minor;
 	return 0;
 }
 
-static long emptydir_getattr(struct file *f, struct linux_statx *out)
+static long emptydir_statfs(struct vnode *v, struct linux_statfs *out)
 {
-	return vfs_emptydir_getattr(*(const int *)f->priv, out);
+	vfs_synthetic_statfs(((const struct emptydir *)v->priv)->magic, out);
+	return 0;
 }
 
 static long emptydir_read(struct file *f, void *buf, size_t len, uint64_t *pos)
@@ -990,28 +1604,56 @@ static long emptydir_seek(struct file *f, int64_t off, int whence)
 	return vfs_generic_seek(f, off, whence, 2);
 }
 
-static long emptydir_statfs(struct file *f, struct linux_statfs *out)
+static long emptydir_fstatfs(struct file *f, struct linux_statfs *out)
 {
-	vfs_synthetic_statfs(*(const int *)f->priv == 0 ? 0x9fa0 : 0x62656572, out);
-	return 0;
+	return emptydir_statfs(f->vn, out);
 }
 
-static const struct file_ops emptydir_ops = {
+static const struct file_ops emptydir_fops = {
 	.read_buf = emptydir_read,
 	.seek = emptydir_seek,
-	.getattr = emptydir_getattr,
 	.getdents_buf = emptydir_getdents,
-	.statfs = emptydir_statfs,
+	.statfs = emptydir_fstatfs,
 };
 
-long vfs_emptydir_open(int which, int flags, const char *path, struct file **out)
+static const struct file_ops emptydir_path_fops = {
+	.statfs = emptydir_fstatfs,
+};
+
+static long emptydir_open(struct vnode *v, int flags, const char *path, struct file **out)
 {
-	if (which < 0 || which > 1)
-		return -ENOENT;
-	struct file *f = file_alloc(&emptydir_ops, (uint32_t)flags, path ? path : emptydir_names[which],
-				    (void *)&emptydir_index[which]);
+	struct file *f =
+		file_alloc((flags & O_PATH) ? &emptydir_path_fops : &emptydir_fops, (uint32_t)flags, path, NULL);
 	if (!f)
 		return -ENOMEM;
 	*out = f;
+	return 0;
+}
+
+static void emptydir_release(struct vnode *v)
+{
+	free(v->priv);
+}
+
+static const struct vnode_ops emptydir_ops = {
+	.getattr = emptydir_getattr,
+	.open_file = emptydir_open,
+	.statfs = emptydir_statfs,
+	.release = emptydir_release,
+};
+
+long emptydir_root(int64_t magic, uint32_t minor, struct vmount *mnt, struct vnode **out)
+{
+	struct emptydir *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->magic = magic;
+	d->minor = minor;
+	struct vnode *v = vnode_alloc(&emptydir_ops, mnt, S_IFDIR, d);
+	if (!v) {
+		free(d);
+		return -ENOMEM;
+	}
+	*out = v;
 	return 0;
 }

@@ -1,12 +1,16 @@
-/* The VFS, as far as the foundation needs it: open file descriptions with an
- * operations table, the fd table, and path resolution over a read-only
- * host root (hostfs) with the sentry's own /dev (devfs), /proc and /sys
- * (empty until the VFS issue).
+/* The VFS: open file descriptions with an operations table, the fd table,
+ * and path resolution over a mount tree of the sentry's own file systems:
+ * the root is an overlay of a read-only host directory (hostfs) and a tmpfs
+ * upper layer that is discarded at exit; /dev is devfs with /dev/shm a
+ * tmpfs; /tmp is a tmpfs; /proc and /sys are empty directories of the
+ * sentry's; the CLI may add tmpfs mounts and bind mounts of host
+ * directories (read-only unless asked).
  *
  * Paths are resolved by the sentry, component by component, in the guest's
  * view: symlinks are read and followed here (40 links at most, ELOOP), ".."
- * stops at the root, and every host lookup goes through the core's
- * ward_host_lookup, which confines it beneath the root. */
+ * crosses mount points and stops at the root, and every host lookup goes
+ * through the core's ward_host_lookup, which confines it beneath a
+ * directory handle. */
 #ifndef WARD_FS_VFS_H
 #define WARD_FS_VFS_H
 
@@ -16,6 +20,7 @@
 struct task;
 struct file;
 struct waitq;
+struct vnode;
 
 /* Operations of an open file description. Buffers are the sentry's own:
  * the syscall layer moves bytes to and from the guest. A NULL op means the
@@ -24,6 +29,8 @@ struct waitq;
 struct file_ops {
 	/* Reads up to len bytes at *pos and advances it. */
 	long (*read_buf)(struct file *f, void *buf, size_t len, uint64_t *pos);
+	/* Writes len bytes at *pos (the end of the file for O_APPEND files,
+	 * which the op handles) and advances it. */
 	long (*write_buf)(struct file *f, const void *buf, size_t len, uint64_t *pos);
 	/* Returns the new position, or -errno. */
 	long (*seek)(struct file *f, int64_t off, int whence);
@@ -37,6 +44,8 @@ struct file_ops {
 	 * memfile_off, zero-filling past the end of the file (private maps). */
 	long (*mmap_fill)(struct file *f, uint64_t memfile_off, uint64_t file_off, size_t len);
 	long (*statfs)(struct file *f, struct linux_statfs *out);
+	/* Flushes the file's data (fsync; data_only for fdatasync). NULL: 0. */
+	long (*sync_data)(struct file *f, bool data_only);
 	void (*release)(struct file *f);
 	/* Readiness (POLLIN, POLLOUT...): returns the events that hold now and
 	 * sets *q to the wait queue woken when they change, or leaves it NULL
@@ -57,6 +66,7 @@ struct file {
 	uint64_t pos;
 	char *path; /* the guest path it was opened by, for /proc and messages */
 	void *priv; /* the file system's own data */
+	struct vnode *vn; /* the object it was opened on (a reference), or NULL */
 };
 
 struct file *file_get(struct file *f);
@@ -85,10 +95,18 @@ struct fs_context {
 	uint32_t umask;
 };
 
-/* Sets up the sandbox's root: a host directory, read-only. Setup code. */
+/* Sets up the sandbox's root: an overlay of a host directory (read-only)
+ * and a tmpfs upper, with /dev, /dev/shm, /tmp, /proc and /sys. Setup
+ * code. */
 long vfs_init(const char *host_root);
+/* Mounts a fresh tmpfs at the guest path (setup code, after vfs_init). */
+long vfs_mount_tmpfs(const char *guest_path);
+/* Bind-mounts the host directory host_path at the guest path, read-only
+ * unless writable (then guest writes reach the host). Setup code. */
+long vfs_mount_host(const char *host_path, const char *guest_path, bool writable);
 
-/* Opens path relative to dirfd (AT_FDCWD for the cwd) as openat(2) does. */
+/* Opens path relative to dirfd (AT_FDCWD for the cwd) as openat(2) does.
+ * mode is already masked by the umask. */
 long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode, struct file **out);
 /* Opens a file for execution: -ENOENT, -EACCES when not a regular file or
  * not executable, -ENOTDIR... as execve(2) reports them. */

@@ -1,10 +1,21 @@
-/* The VFS's internal API: what the file systems (hostfs, devfs) share with
- * vfs.c, and the path-based helpers the syscall layer calls. Services only;
- * src/fs/vfs.h stays the API the rest of the sentry sees.
+/* The VFS's internal API: the objects the file systems (hostfs, tmpfs,
+ * overlay, devfs) share with the core (vfs.c), and the path-based helpers
+ * the syscall layer calls. Services only; src/fs/vfs.h stays the API the
+ * rest of the sentry sees.
  *
- * Locking: each fd table has one mutex (fdtable.c), taken only inside the
- * fd_* functions and never held while a file's operations run. Files are
- * reference counted; the last file_put runs the release operation. */
+ * Objects. A vnode is one object of one mounted file system, as a walk
+ * found it: a reference-counted handle with the file system's operations
+ * table. Vnodes are made by lookups and dropped when the last holder (a
+ * walk, an open file) lets go; what persists is the file system's own
+ * state (tmpfs nodes, host files). A mount is a file system's root vnode
+ * placed at a guest path.
+ *
+ * Locking, in order: the fd table's mutex (fdtable.c) is taken only inside
+ * the fd_* functions and never held while a file's operations run; the file
+ * systems' lock (vfs_fs_lock) is taken by the tmpfs and overlay entry
+ * points around every read or change of their trees and never held across
+ * a call into another entry point. Files and vnodes are reference counted
+ * with atomics; the last file_put runs the release operation. */
 #ifndef WARD_FS_VFS_INTERNAL_H
 #define WARD_FS_VFS_INTERNAL_H
 
@@ -19,6 +30,101 @@
 #define VFS_MAY_EXEC 0x1
 #define VFS_MAY_WRITE 0x2
 #define VFS_MAY_READ 0x4
+
+#define VFS_PATH_MAX 4096
+#define VFS_NAME_MAX 255
+#define VFS_MAXSYMLINKS 40
+
+/* Magic numbers of statfs(2). */
+#define VFS_TMPFS_MAGIC 0x01021994
+#define VFS_OVERLAYFS_MAGIC 0x794c7630
+#define VFS_PROC_MAGIC 0x9fa0
+#define VFS_SYSFS_MAGIC 0x62656572
+#define VFS_ST_RDONLY 0x1
+#define VFS_ST_VALID 0x20
+
+struct vmount;
+struct vnode;
+
+/* Attribute changes (chmod, chown, truncate, utimes). Times are already
+ * resolved (UTIME_NOW is the caller's business); ctime is the file
+ * system's. */
+#define VATTR_MODE 0x1
+#define VATTR_UID 0x2
+#define VATTR_GID 0x4
+#define VATTR_SIZE 0x8
+#define VATTR_ATIME 0x10
+#define VATTR_MTIME 0x20
+
+struct vattr {
+	uint32_t valid;
+	uint32_t mode; /* permission bits only (07777) */
+	uint32_t uid, gid;
+	uint64_t size;
+	struct linux_statx_timestamp atime, mtime;
+};
+
+/* Who creates: the owner of new objects. */
+struct vfs_owner {
+	uint32_t uid, gid;
+};
+
+/* Operations on the objects of a file system. A NULL op is refused: the
+ * core answers -EPERM for creations on file systems that have none and
+ * -EROFS when the mount is read-only. name is one component (no '/', not
+ * "." nor ".."). */
+struct vnode_ops {
+	/* The child name of the directory dir: a new vnode, or -ENOENT. */
+	long (*lookup)(struct vnode *dir, const char *name, struct vnode **out);
+	long (*getattr)(struct vnode *v, struct linux_statx *out);
+	long (*setattr)(struct vnode *v, const struct vattr *a);
+	/* The symlink's target, truncated to len (not NUL-terminated). */
+	long (*read_link)(struct vnode *v, char *buf, size_t len);
+	/* Opens v as a file description with status flags flags (already
+	 * checked by the core: access mode, O_TRUNC done, type fits). */
+	long (*open_file)(struct vnode *v, int flags, const char *path, struct file **out);
+	/* Creates name in dir: mode has the S_IFMT type (regular, directory,
+	 * fifo, socket, device). -EEXIST if name exists. */
+	long (*create)(struct vnode *dir, const char *name, uint32_t mode, uint64_t rdev, const struct vfs_owner *o,
+		       struct vnode **out);
+	long (*make_symlink)(struct vnode *dir, const char *name, const char *target, const struct vfs_owner *o);
+	/* A new name for src (same mount; not a directory). */
+	long (*make_link)(struct vnode *dir, const char *name, struct vnode *src);
+	/* Removes name: a non-directory (rmdir false) or an empty directory. */
+	long (*remove)(struct vnode *dir, const char *name, bool is_dir);
+	/* rename(2) within one mount with renameat2's flags. */
+	long (*move)(struct vnode *odir, const char *oname, struct vnode *ndir, const char *nname, unsigned int flags);
+	long (*statfs)(struct vnode *v, struct linux_statfs *out);
+	void (*release)(struct vnode *v);
+};
+
+struct vnode {
+	int refcount;
+	const struct vnode_ops *ops;
+	struct vmount *mnt;
+	uint32_t type; /* S_IFMT bits, always known */
+	void *priv;
+};
+
+struct vmount {
+	char *path; /* the guest's canonical path of the mount point */
+	struct vnode *root;
+	bool rdonly;
+	struct vmount *next;
+};
+
+/* Allocates a vnode with one reference. NULL when memory runs out (then
+ * the caller still owns priv). */
+struct vnode *vnode_alloc(const struct vnode_ops *ops, struct vmount *mnt, uint32_t type, void *priv);
+struct vnode *vnode_get(struct vnode *v);
+void vnode_put(struct vnode *v);
+
+/* The file systems' lock (see the top of this file). */
+void vfs_fs_lock(void);
+void vfs_fs_unlock(void);
+
+/* The current time, for timestamps. */
+struct linux_statx_timestamp vfs_now(void);
 
 /* Allocates a file description with one reference. path is copied. Returns
  * NULL when memory runs out. */
@@ -62,6 +168,24 @@ long vfs_accessat(struct task *t, int dirfd, const char *path, int mode, int at_
 long vfs_chdir(struct task *t, const char *path);
 long vfs_fchdir(struct task *t, int fd);
 
+/* The write side. mode arguments are already masked by the umask. */
+long vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t rdev);
+long vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode);
+long vfs_symlinkat(struct task *t, const char *target, int dirfd, const char *path);
+/* AT_SYMLINK_FOLLOW and AT_EMPTY_PATH. */
+long vfs_linkat(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int at_flags);
+/* unlinkat: AT_REMOVEDIR for rmdir. */
+long vfs_unlinkat(struct task *t, int dirfd, const char *path, int at_flags);
+/* renameat2: RENAME_NOREPLACE, RENAME_EXCHANGE. */
+long vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		  unsigned int flags);
+/* chmod, chown, truncate, utimes of path (an empty path with
+ * AT_EMPTY_PATH, or a NULL path, means dirfd itself); at_flags may hold
+ * AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH. */
+long vfs_setattrat(struct task *t, int dirfd, const char *path, int at_flags, const struct vattr *a);
+/* The same on an open file (fchmod, fchown, ftruncate, futimens). */
+long vfs_setattr_file(struct task *t, struct file *f, const struct vattr *a);
+
 /* Checks mask (VFS_MAY_*) against the mode and owner in stx for t's
  * file-system credentials (or real ones when real is set, for access(2)):
  * root passes read and write and needs one execute bit on non-directories.
@@ -86,41 +210,64 @@ void fdtable_close_on_exec(struct fd_table *fdt);
  * stdio): pread/pwrite give ESPIPE. */
 bool fd_file_is_stream(const struct file *f);
 
-/* hostfs: files of the host root, reached through O_PATH handles. */
+/* hostfs: a host directory, through O_PATH handles (hostfs.c). */
 
+/* A hostfs mount's root vnode over the directory handle root (owned). */
+long hostfs_root(ward_hostfd_t root, bool writable, struct vmount *mnt, struct vnode **out);
 /* Opens the host object behind the O_PATH handle h (borrowed: O_PATH opens
- * keep a duplicate, others reopen it for reading) as a file description.
- * stx is h's statx; path is the canonical guest path; flags are the file's
- * status flags after the VFS's checks. */
-long hostfs_open(ward_hostfd_t h, const struct linux_statx *stx, int flags, const char *path, struct file **out);
-/* The O_PATH handle behind a hostfs O_PATH file (symlinks opened with
- * O_PATH | O_NOFOLLOW), or an invalid handle for any other file. */
-ward_hostfd_t hostfs_file_handle(const struct file *f);
+ * keep a duplicate, others reopen it) as a file description. stx is h's
+ * statx; flags are the file's status flags after the VFS's checks. */
+long hostfs_open_handle(ward_hostfd_t h, const struct linux_statx *stx, int flags, const char *path, struct file **out);
+/* The host's statx of h, with what the guest may not learn removed. */
+long hostfs_stat_handle(ward_hostfd_t h, struct linux_statx *out);
 
-/* devfs: the sentry's /dev. */
+/* tmpfs: files kept in the sentry (tmpfs.c). */
+struct tmpfs;
+struct tnode;
+/* A new, empty tmpfs (its root directory has mode 01777 when sticky, else
+ * 0755), and its root vnode for mnt. */
+long tmpfs_create(bool sticky, struct vmount *mnt, struct vnode **out);
 
-/* The device named name in /dev (its index), or -ENOENT. */
-long devfs_lookup(const char *name);
-long devfs_getattr_dir(struct linux_statx *out);
-long devfs_getattr_dev(int dev, struct linux_statx *out);
-long devfs_open_dir(int flags, const char *path, struct file **out);
-long devfs_open_dev(int dev, int flags, const char *path, struct file **out);
+/* overlay: the root (overlay.c). */
+long overlay_root(ward_hostfd_t lower_root, struct vmount *mnt, struct vnode **out);
+
+/* devfs: the sentry's /dev (devfs.c). */
+long devfs_root(struct vmount *mnt, struct vnode **out);
 /* True for /dev/null, whose writes never look at the bytes. */
 bool devfs_is_sink(const struct file *f);
 
-/* The sentry's empty directories (/proc and /sys until their issue):
- * which is 0 for /proc, 1 for /sys. */
-long vfs_emptydir_getattr(int which, struct linux_statx *out);
-long vfs_emptydir_open(int which, int flags, const char *path, struct file **out);
+/* The sentry's empty directories (/proc and /sys until their issue). */
+long emptydir_root(int64_t magic, uint32_t minor, struct vmount *mnt, struct vnode **out);
 
 /* Appends one linux_dirent64 record to buf (of len bytes, *used filled so
  * far). Returns 0, or -EINVAL when it does not fit. */
 long vfs_dirent_emit(void *buf, size_t len, size_t *used, uint64_t ino, int64_t off, uint8_t type, const char *name);
+
+/* A directory listing taken whole at the first getdents (and again after
+ * a rewind), for the sentry's own file systems. */
+struct vfs_dirlist {
+	size_t n, cap;
+	struct vfs_dirlist_ent {
+		char *name;
+		uint64_t ino;
+		uint8_t type;
+	} * e;
+};
+long vfs_dirlist_add(struct vfs_dirlist *l, const char *name, uint64_t ino, uint8_t type);
+bool vfs_dirlist_has(const struct vfs_dirlist *l, const char *name);
+void vfs_dirlist_free(struct vfs_dirlist *l);
+/* Emits the entries from f->pos on (the index of the next one). */
+long vfs_dirlist_getdents(struct vfs_dirlist *l, struct file *f, void *buf, size_t len);
+/* The d_type of an S_IFMT mode. */
+uint8_t vfs_dtype(uint32_t mode);
 
 /* Fills a synthetic statfs for the sentry's own file systems. */
 void vfs_synthetic_statfs(int64_t magic, struct linux_statfs *out);
 
 /* The time the VFS was set up: the timestamps of synthetic files. */
 struct linux_statx_timestamp vfs_boot_time(void);
+
+/* A fresh anonymous device minor (major 0) for a new file system. */
+uint32_t vfs_anon_minor(void);
 
 #endif

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The sandbox's own promises, which have no native counterpart: the guest
 # cannot see the host's /proc or /sys, cannot name a host file outside its
-# root (not through "..", nor absolute or relative symlinks), cannot write
-# the read-only root, and leaves no host process behind when the sentry is
-# killed. Output: one PASS/FAIL line per case, then
+# root (not through "..", nor absolute or relative symlinks), writes to the
+# root and /tmp never reach the host (the overlay's upper layer and the
+# tmpfs are the sentry's and die with it), --volume binds are read-only
+# unless :rw is asked for, and no host process is left behind when the
+# sentry is killed. Output: one PASS/FAIL line per case, then
 # "sandbox: N passed, N failed, N skipped" (also to $RESULT_FILE).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,13 +48,23 @@ expect() {
 
 expect host-proc-hidden 1 -- /bin/busybox cat /proc/self/status
 expect host-sys-hidden 1 -- /bin/busybox cat /sys/kernel/hostname
-expect root-readonly 1 -- /bin/busybox touch /tmp/ward-sandbox-must-not-exist
-if [ -e /tmp/ward-sandbox-must-not-exist ]; then
-	result root-readonly-host-untouched bad "the guest created a host file"
-	rm -f /tmp/ward-sandbox-must-not-exist
-else
-	result root-readonly-host-untouched ok
-fi
+# Writes succeed inside and never reach the host.
+host_absent() { # name path
+	if [ -e "$2" ]; then
+		result "$1" bad "the guest created the host file $2"
+		rm -rf "$2"
+	else
+		result "$1" ok
+	fi
+}
+expect tmp-writable 0 -- /bin/busybox touch /tmp/ward-sandbox-must-not-exist
+host_absent tmp-write-stays-inside /tmp/ward-sandbox-must-not-exist
+expect root-writable 0 -- /bin/busybox touch /etc/ward-sandbox-must-not-exist
+host_absent root-write-stays-inside /etc/ward-sandbox-must-not-exist
+expect root-mkdir 0 -- /bin/busybox mkdir -p /ward-sandbox-dir/a/b
+host_absent root-mkdir-stays-inside /ward-sandbox-dir
+expect dev-shm-writable 0 -- /bin/busybox touch /dev/shm/ward-sandbox-must-not-exist
+host_absent dev-shm-stays-inside /dev/shm/ward-sandbox-must-not-exist
 
 # A root with symlinks that point out of it: each must resolve inside.
 root=$(mktemp -d)
@@ -82,6 +94,70 @@ for args in "" "--platform=nope -- /bin/true" "--bogus -- /bin/true" "--cwd=rel 
 		result "bad-cli[$args]" bad "exit $st, $lines lines: $err"
 	fi
 done
+# The overlay: changing, removing and renaming host files copies them up or
+# whites them out; the host copy stays as it was.
+unchanged() { # name
+	if [ "$(cat "$root/etc/marker" 2>/dev/null)" = inside ] && [ -e "$root/etc/marker" ]; then
+		result "$1" ok
+	else
+		result "$1" bad "the host's $root/etc/marker changed"
+	fi
+}
+expect overlay-sed-i 0 --root "$root" -- /bin/busybox sed -i s/inside/changed/ /etc/marker
+unchanged overlay-sed-i-host-untouched
+expect overlay-append 0 --root "$root" -- /bin/busybox sh -c 'echo more >> /etc/marker'
+unchanged overlay-append-host-untouched
+expect overlay-rm 0 --root "$root" -- /bin/busybox rm /etc/marker
+unchanged overlay-rm-host-untouched
+expect overlay-mv 0 --root "$root" -- /bin/busybox mv /etc/marker /etc/moved
+unchanged overlay-mv-host-untouched
+host_absent overlay-mv-no-host-file "$root/etc/moved"
+expect overlay-chmod 0 --root "$root" -- /bin/busybox chmod 600 /etc/marker
+[ "$(stat -c %a "$root/etc/marker")" = 644 ] && result overlay-chmod-host-untouched ok ||
+	result overlay-chmod-host-untouched bad "mode $(stat -c %a "$root/etc/marker")"
+expect overlay-rmdir-refused 1 --root "$root" -- /bin/busybox rmdir /etc
+out=$("$WARD" do --root "$root" -- /bin/busybox ls /etc 2>&1)
+[ "$out" = marker ] && result overlay-listing ok || result overlay-listing bad "$out"
+
+# --tmpfs and --volume.
+expect tmpfs-option 0 --tmpfs /mnt/ward-scratch -- /bin/busybox touch /mnt/ward-scratch/x
+host_absent tmpfs-option-stays-inside /mnt/ward-scratch
+vol=$(mktemp -d)
+trap 'rm -rf "$root" "$vol"' EXIT
+echo volume-data >"$vol/data"
+out=$("$WARD" do --volume "$vol:/vol" -- /bin/busybox cat /vol/data 2>/dev/null)
+[ "$out" = volume-data ] && result volume-ro-readable ok || result volume-ro-readable bad "$out"
+expect volume-ro-refuses-writes 1 --volume "$vol:/vol" -- /bin/busybox touch /vol/new
+expect volume-ro-refuses-rm 1 --volume "$vol:/vol:ro" -- /bin/busybox rm /vol/data
+host_absent volume-ro-no-host-file "$vol/new"
+[ -e "$vol/data" ] && result volume-ro-host-untouched ok || result volume-ro-host-untouched bad "data gone"
+expect volume-rw-create 0 --volume "$vol:/vol:rw" -- /bin/busybox cp /vol/data /vol/copy
+[ "$(cat "$vol/copy" 2>/dev/null)" = volume-data ] && result volume-rw-reaches-host ok ||
+	result volume-rw-reaches-host bad "no $vol/copy on the host"
+expect volume-rw-mkdir 0 --volume "$vol:/vol:rw" -- /bin/busybox mkdir /vol/sub
+[ -d "$vol/sub" ] && result volume-rw-mkdir-reaches-host ok || result volume-rw-mkdir-reaches-host bad "no dir"
+expect volume-rw-rm 0 --volume "$vol:/vol:rw" -- /bin/busybox rm /vol/copy
+[ ! -e "$vol/copy" ] && result volume-rw-rm-reaches-host ok || result volume-rw-rm-reaches-host bad "still there"
+ln -s /etc/passwd "$vol/escape"
+expect volume-symlink-stays-inside 0 --volume "$vol:/vol:rw" -- /bin/busybox sh -c 'echo x >> /vol/escape'
+if grep -q '^x$' /etc/passwd; then
+	result volume-symlink-host-untouched bad "the guest wrote the host's /etc/passwd"
+else
+	result volume-symlink-host-untouched ok
+fi
+for args in "--volume=novolume -- /bin/true" "--volume=/tmp:rel -- /bin/true" "--volume=/tmp:/x:rx -- /bin/true" \
+	"--tmpfs=rel -- /bin/true"; do
+	# shellcheck disable=SC2086
+	err=$("$WARD" do $args 2>&1 >/dev/null)
+	st=$?
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	if [ "$st" -ne 0 ] && [ "$lines" -eq 1 ]; then
+		result "bad-cli[$args]" ok
+	else
+		result "bad-cli[$args]" bad "exit $st, $lines lines: $err"
+	fi
+done
+
 expect malformed-elf 126 --root "$root" -- /etc/marker
 printf '\177ELF\002\001\001\000garbage' >"$root/bin/bad"
 chmod +x "$root/bin/bad" "$root/etc/marker"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs/tmpfs.h"
 #include "fs/vfs_internal.h"
 
 #include "unit.h"
@@ -111,6 +112,71 @@ START_TEST(seek)
 }
 END_TEST
 
+/* tmpfs nodes: sparse data, truncation, links and directory counts. */
+START_TEST(tmpfs_data)
+{
+	struct tmpfs fs = { .minor = 99, .next_ino = 1 };
+	struct tnode *n = tnode_new(&fs, S_IFREG | 0644, 0, 0);
+	ck_assert_ptr_nonnull(n);
+	n->refs = 1;
+	char buf[8192];
+	ck_assert_int_eq(tnode_write(n, "abc", 3, 1 << 20), 3);
+	ck_assert_uint_eq(n->size, (1 << 20) + 3);
+	/* Only the page written takes memory. */
+	ck_assert_uint_eq(n->npages, 1);
+	memset(buf, 1, sizeof(buf));
+	ck_assert_int_eq(tnode_read(n, buf, sizeof(buf), 4096), (long)sizeof(buf));
+	ck_assert_int_eq(buf[0] | buf[8191], 0);
+	ck_assert_int_eq(tnode_read(n, buf, 10, (1 << 20) + 1), 2);
+	ck_assert_int_eq(buf[0], 'b');
+	ck_assert_int_eq(tnode_read(n, buf, 10, (1 << 20) + 3), 0);
+	/* A write across a page boundary, then truncation into it. */
+	ck_assert_int_eq(tnode_write(n, "0123456789", 10, 4090), 10);
+	ck_assert_uint_eq(n->npages, 3);
+	ck_assert_int_eq(tnode_truncate(n, 4093), 0);
+	ck_assert_uint_eq(n->npages, 1);
+	ck_assert_int_eq(tnode_truncate(n, 4100), 0);
+	ck_assert_int_eq(tnode_read(n, buf, 10, 4090), 10);
+	ck_assert_int_eq(memcmp(buf, "012\0\0\0\0\0\0\0", 10), 0);
+	struct linux_statx stx;
+	tnode_getattr(n, &stx);
+	ck_assert_uint_eq(stx.stx_size, 4100);
+	ck_assert_uint_eq(stx.stx_blocks, 8);
+	ck_assert_uint_eq(stx.stx_dev_minor, 99);
+	tnode_unref(n);
+}
+END_TEST
+
+START_TEST(tmpfs_tree)
+{
+	struct tmpfs fs = { .minor = 1, .next_ino = 1 };
+	struct tnode *root = tnode_new(&fs, S_IFDIR | 0755, 0, 0);
+	root->refs = 1;
+	root->nlink = 2;
+	struct tnode *d = tnode_new(&fs, S_IFDIR | 0755, 0, 0);
+	struct tnode *f = tnode_new(&fs, S_IFREG | 0644, 0, 0);
+	ck_assert_int_eq(tnode_link(root, "d", d), 0);
+	ck_assert_int_eq(tnode_link(d, "f", f), 0);
+	ck_assert_int_eq(tnode_link(root, "hard", f), 0);
+	ck_assert_uint_eq(root->nlink, 3);
+	ck_assert_uint_eq(d->nlink, 2);
+	ck_assert_uint_eq(f->nlink, 2);
+	ck_assert_ptr_eq(tnode_lookup(root, "hard"), f);
+	ck_assert_ptr_eq(d->parent, root);
+	ck_assert(!tnode_dir_empty(d, NULL));
+	ck_assert_int_eq(tnode_unlink(d, "f"), 0);
+	ck_assert_int_eq(tnode_unlink(d, "f"), -ENOENT);
+	ck_assert_uint_eq(f->nlink, 1);
+	ck_assert(tnode_dir_empty(d, NULL));
+	ck_assert_int_eq(tnode_unlink(root, "d"), 0);
+	ck_assert_uint_eq(root->nlink, 2);
+	ck_assert_ptr_null(tnode_lookup(root, "d"));
+	ck_assert_int_eq(tnode_unlink(root, "hard"), 0);
+	ck_assert(tnode_dir_empty(root, NULL));
+	tnode_unref(root);
+}
+END_TEST
+
 static Suite *vfs_suite(void)
 {
 	Suite *s = suite_create("vfs");
@@ -122,6 +188,10 @@ static Suite *vfs_suite(void)
 	tcase_add_test(tc, dirent);
 	tcase_add_test(tc, seek);
 	suite_add_tcase(s, tc);
+	TCase *tm = tcase_create("tmpfs");
+	tcase_add_test(tm, tmpfs_data);
+	tcase_add_test(tm, tmpfs_tree);
+	suite_add_tcase(s, tm);
 	return s;
 }
 

@@ -258,6 +258,163 @@ long ward_host_meminfo(uint64_t *total, uint64_t *free_bytes)
 	return 0;
 }
 
+/* --- Writable binds --------------------------------------------------------
+ * ward do --volume HOST:GUEST:rw. These are the only host calls that change
+ * host files. Why each is safe: dir and f were opened by ward_host_lookup
+ * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) or
+ * ward_host_open_root, so they lie beneath a root the CLI handed in; name is
+ * checked to be one component, and every *at call below acts on that
+ * component itself without following it (creations with O_EXCL or their
+ * own EEXIST, unlinkat and renameat2 never follow the last component). The
+ * calls on f reach it through its /proc/self/fd entry, the kernel's own way
+ * to name an O_PATH handle's object, and refuse symlinks first so that no
+ * symlink is ever followed. */
+
+static long checked_name(const char *name)
+{
+	if (!name_ok(name))
+		return -EINVAL;
+	if (strlen(name) > 255)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+long ward_host_create(ward_hostfd_t dir, const char *name, uint32_t mode)
+{
+	long r = checked_name(name);
+	if (r < 0)
+		return r;
+	struct open_how how = {
+		.flags = (uint64_t)(O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL | O_WRONLY | O_NOCTTY),
+		.mode = mode & 07777,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, dir.fd, name, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+long ward_host_mkdir(ward_hostfd_t dir, const char *name, uint32_t mode)
+{
+	long r = checked_name(name);
+	if (r < 0)
+		return r;
+	return mkdirat(dir.fd, name, mode & 07777) < 0 ? -errno : 0;
+}
+
+long ward_host_mknod(ward_hostfd_t dir, const char *name, uint32_t mode)
+{
+	long r = checked_name(name);
+	if (r < 0)
+		return r;
+	if (!S_ISFIFO(mode) && !S_ISREG(mode))
+		return -EPERM; /* no host devices or sockets from a sandbox */
+	return mknodat(dir.fd, name, mode & (S_IFMT | 07777), 0) < 0 ? -errno : 0;
+}
+
+long ward_host_symlink(ward_hostfd_t dir, const char *name, const char *target)
+{
+	long r = checked_name(name);
+	if (r < 0)
+		return r;
+	return symlinkat(target, dir.fd, name) < 0 ? -errno : 0;
+}
+
+static int is_symlink_fd(int fd)
+{
+	struct stat st;
+	return fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+long ward_host_link(ward_hostfd_t f, ward_hostfd_t dir, const char *name)
+{
+	long r = checked_name(name);
+	if (r < 0)
+		return r;
+	if (is_symlink_fd(f.fd))
+		return -EOPNOTSUPP;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f.fd);
+	return linkat(AT_FDCWD, proc, dir.fd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
+long ward_host_unlink(ward_hostfd_t dir, const char *name, int is_dir)
+{
+	long r = checked_name(name);
+	if (r < 0)
+		return r;
+	return unlinkat(dir.fd, name, is_dir ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
+}
+
+long ward_host_rename(ward_hostfd_t odir, const char *oname, ward_hostfd_t ndir, const char *nname, unsigned int flags)
+{
+	long r = checked_name(oname);
+	if (r >= 0)
+		r = checked_name(nname);
+	if (r < 0)
+		return r;
+	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	return syscall(SYS_renameat2, odir.fd, oname, ndir.fd, nname, flags) < 0 ? -errno : 0;
+}
+
+long ward_host_chmod(ward_hostfd_t f, uint32_t mode)
+{
+	if (is_symlink_fd(f.fd))
+		return -EOPNOTSUPP;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f.fd);
+	return chmod(proc, mode & 07777) < 0 ? -errno : 0;
+}
+
+long ward_host_chown(ward_hostfd_t f, uint32_t uid, uint32_t gid)
+{
+	return fchownat(f.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+long ward_host_utimens(ward_hostfd_t f, const struct linux_timespec ts[2])
+{
+	if (is_symlink_fd(f.fd))
+		return -EOPNOTSUPP;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f.fd);
+	struct timespec t[2] = { { ts[0].tv_sec, ts[0].tv_nsec }, { ts[1].tv_sec, ts[1].tv_nsec } };
+	return utimensat(AT_FDCWD, proc, t, 0) < 0 ? -errno : 0;
+}
+
+long ward_host_truncate(ward_hostfd_t f, uint64_t size)
+{
+	if (is_symlink_fd(f.fd))
+		return -EINVAL;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f.fd);
+	return truncate(proc, (off_t)size) < 0 ? -errno : 0;
+}
+
+long ward_host_reopen_write(ward_hostfd_t f, ward_hostfd_t *out)
+{
+	if (is_symlink_fd(f.fd))
+		return -ELOOP;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f.fd);
+	int fd = open(proc, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	*out = (ward_hostfd_t){ fd };
+	return 0;
+}
+
+long ward_host_pwrite(ward_hostfd_t f, const void *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+	do
+		n = pwrite(f.fd, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
 unsigned int ward_host_poll_now(ward_hostfd_t f, unsigned int events)
 {
 	struct pollfd p = { f.fd, (short)events, 0 };

@@ -74,6 +74,15 @@ struct task *task_by_tid(int32_t tid)
 	return NULL;
 }
 
+int task_count_for_uid(uint32_t uid)
+{
+	int n = 0;
+	for (struct task_node *x = all_tasks; x; x = x->next)
+		if (x->task->creds.uid == uid)
+			n++;
+	return n;
+}
+
 int32_t task_alloc_id(void)
 {
 	/* pid_max is 4194304; ids are not reused before it wraps. */
@@ -524,7 +533,7 @@ static void handle_fault(struct task *t, const struct ward_stop *stop)
 {
 	if (stop->signo == SIGSEGV && stop->code == SEGV_MAPERR) {
 		int code;
-		if (mm_handle_fault(t->mm, stop->addr, false, &code) == 0)
+		if (mm_handle_fault(t->mm, stop->addr, false, t->rlimits[RLIMIT_STACK].rlim_cur, &code) == 0)
 			return;
 	}
 	signal_force_fault(t, stop->signo, stop->code, stop->addr);

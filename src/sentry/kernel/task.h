@@ -211,6 +211,8 @@ struct task *task_current(void);
 /* Looks tasks and processes up by the sandbox's ids. */
 struct task *task_by_tid(int32_t tid);
 struct process *process_by_pid(int32_t pid);
+/* Live tasks whose real uid is uid (RLIMIT_NPROC). */
+int task_count_for_uid(uint32_t uid);
 /* Allocates a new id (pid and tid share one space). */
 int32_t task_alloc_id(void);
 /* A fresh task struct, and its release before it ever ran. */

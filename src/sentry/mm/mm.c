@@ -731,7 +731,15 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	return 0;
 }
 
-long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, int *si_code)
+uint64_t mm_mapped_bytes(struct mm *mm)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < mm->n; i++)
+		total += mm->v[i].end - mm->v[i].start;
+	return total;
+}
+
+long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *si_code)
 {
 	struct vma *v = vma_find(mm, addr);
 	if (v) {
@@ -743,7 +751,12 @@ long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, int *si_code)
 	if (i < mm->n && (mm->v[i].flags & VMA_GROWSDOWN)) {
 		uint64_t start = WARD_PAGE_ALIGN_DOWN(addr);
 		uint64_t prev_end = i > 0 ? mm->v[i - 1].end : 0;
-		if (start >= prev_end + MM_STACK_GUARD_GAP && mm->v[i].start - start <= (256UL << 20)) {
+		/* Up to RLIMIT_STACK below the stack's top, as Linux's
+		 * acct_stack_growth. */
+		uint64_t top = mm->v[i].end;
+		for (size_t j = i + 1; j < mm->n && mm->v[j].start == top && (mm->v[j].flags & VMA_GROWSDOWN); j++)
+			top = mm->v[j].end;
+		if (start >= prev_end + MM_STACK_GUARD_GAP && top - start <= stack_limit) {
 			struct vma nv = mm->v[i];
 			nv.start = start;
 			nv.end = mm->v[i].start;

@@ -43,7 +43,9 @@ void mm_set_mmap_base(struct mm *mm, uint64_t base);
 
 /* Handles a guest fault at addr; returns 0 if it was fixed (a stack that
  * grows down), or -EFAULT with *si_code set (SEGV_MAPERR / SEGV_ACCERR). */
-long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, int *si_code);
+long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *si_code);
+/* Bytes mapped in all, for RLIMIT_AS. */
+uint64_t mm_mapped_bytes(struct mm *mm);
 
 /* Formats the VMAs as /proc/self/maps does into buf. */
 long mm_format_maps(struct mm *mm, char *buf, size_t len);

@@ -7,11 +7,26 @@
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
+/* RLIMIT_AS: would growing by len pass the limit? */
+static bool over_as_limit(struct task *t, uint64_t len)
+{
+	uint64_t limit = t->rlimits[RLIMIT_AS].rlim_cur;
+	if (limit == RLIM_INFINITY)
+		return false;
+	uint64_t cur = mm_mapped_bytes(t->mm);
+	return len > limit || cur > limit - len;
+}
+
 /* mmap(2) */
 long sys_mmap(struct task *t, const struct syscall_args *args)
 {
 	uint64_t addr = arg_u64(args, 0), len = arg_u64(args, 1), off = arg_u64(args, 5);
 	int prot = arg_int(args, 2), flags = arg_int(args, 3), fd = arg_int(args, 4);
+
+	/* A MAP_FIXED map may replace what is there; count it as growth all the
+	 * same (Linux subtracts the overlap; this is slightly stricter). */
+	if (len && over_as_limit(t, WARD_PAGE_ALIGN_UP(len)))
+		return -ENOMEM;
 
 	if (flags & MAP_ANONYMOUS)
 		return mm_mmap(t->mm, addr, len, prot, flags, NULL, 0);
@@ -52,6 +67,8 @@ long sys_mprotect(struct task *t, const struct syscall_args *args)
 /* mremap(2) */
 long sys_mremap(struct task *t, const struct syscall_args *args)
 {
+	if (arg_u64(args, 2) > arg_u64(args, 1) && over_as_limit(t, arg_u64(args, 2) - arg_u64(args, 1)))
+		return -ENOMEM;
 	return mm_mremap(t->mm, arg_u64(args, 0), arg_u64(args, 1), arg_u64(args, 2), arg_int(args, 3),
 			 arg_u64(args, 4));
 }
@@ -65,5 +82,8 @@ long sys_madvise(struct task *t, const struct syscall_args *args)
 /* brk(2): the raw call returns the new break, or the old one on failure. */
 long sys_brk(struct task *t, const struct syscall_args *args)
 {
+	uint64_t cur = mm_brk(t->mm, 0);
+	if (arg_u64(args, 0) > cur && over_as_limit(t, WARD_PAGE_ALIGN_UP(arg_u64(args, 0) - cur)))
+		return (long)cur;
 	return (long)mm_brk(t->mm, arg_u64(args, 0));
 }

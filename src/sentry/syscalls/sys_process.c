@@ -124,6 +124,11 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t pti
 	if ((flags & CLONE_PARENT) && p->pid == 1)
 		return -EINVAL; /* init's parent is outside the sandbox */
 
+	/* RLIMIT_NPROC counts the tasks of the real user; root is exempt, as
+	 * CAP_SYS_RESOURCE makes it on Linux. */
+	if (t->creds.uid != 0 && t->rlimits[RLIMIT_NPROC].rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)task_count_for_uid(t->creds.uid) >= t->rlimits[RLIMIT_NPROC].rlim_cur)
+		return -EAGAIN;
 	struct task *child = task_new();
 	if (!child)
 		return -EAGAIN;

@@ -154,7 +154,14 @@ long sys_fstatfs(struct task *t, const struct syscall_args *args)
 		return -EBADF;
 	struct linux_statfs st;
 	memset(&st, 0, sizeof(st));
-	long r = f->ops->statfs ? f->ops->statfs(f, &st) : -ENOSYS;
+	long r;
+	if (f->vn && f->vn->ops->statfs) {
+		r = f->vn->ops->statfs(f->vn, &st);
+		if (r >= 0 && f->vn->mnt->rdonly)
+			st.f_flags |= VFS_ST_RDONLY;
+	} else {
+		r = f->ops->statfs ? f->ops->statfs(f, &st) : -ENOSYS;
+	}
 	file_put(f);
 	if (r < 0)
 		return r;

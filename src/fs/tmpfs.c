@@ -1,0 +1,765 @@
+/* tmpfs: a file system kept in the sentry's memory. Files, directories,
+ * symlinks, hard links, fifos' and sockets' inodes, sparse files.
+ *
+ * File data lives in pages malloc'd by the sentry, one per 4 KiB of data
+ * written (holes take nothing); private maps copy them into the memory
+ * file through mmap_fill. Shared maps are private copies for now: a store
+ * through a MAP_SHARED map of a tmpfs file is not seen by read(2).
+ *
+ * Every operation runs under the file systems' lock (vfs_fs_lock). */
+#include "sentry/service.h"
+
+#include "fs/tmpfs.h"
+#include "sentry/kernel/task.h"
+
+#define TMPFS_LEAF 512
+#define TMPFS_MAX_SIZE ((uint64_t)INT64_MAX)
+
+/* Nodes. */
+
+struct tnode *tnode_new(struct tmpfs *fs, uint32_t mode, uint32_t uid, uint32_t gid)
+{
+	struct tnode *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->fs = fs;
+	n->ino = fs->next_ino++;
+	n->mode = mode;
+	n->uid = uid;
+	n->gid = gid;
+	n->atime = n->mtime = n->ctime = n->btime = vfs_now();
+	return n;
+}
+
+static void tnode_free_pages(struct tnode *n, uint64_t from_page)
+{
+	for (size_t l = (size_t)(from_page / TMPFS_LEAF); l < n->nleaves; l++) {
+		uint8_t **leaf = n->leaves[l];
+		if (!leaf)
+			continue;
+		size_t first = l == from_page / TMPFS_LEAF ? (size_t)(from_page % TMPFS_LEAF) : 0;
+		for (size_t i = first; i < TMPFS_LEAF; i++) {
+			if (leaf[i]) {
+				free(leaf[i]);
+				leaf[i] = NULL;
+				n->npages--;
+			}
+		}
+		if (first == 0) {
+			free(leaf);
+			n->leaves[l] = NULL;
+		}
+	}
+}
+
+void tnode_ref(struct tnode *n)
+{
+	n->refs++;
+}
+
+void tnode_unref(struct tnode *n)
+{
+	if (--n->refs > 0)
+		return;
+	tnode_free_pages(n, 0);
+	free(n->leaves);
+	free(n->target);
+	/* A node goes only once nothing names it, so a directory is empty. */
+	for (struct tdirent *d = n->ents, *next; d; d = next) {
+		next = d->next;
+		free(d->name);
+		tnode_unref(d->node);
+		free(d);
+	}
+	free(n);
+}
+
+struct tnode *tnode_lookup(struct tnode *dir, const char *name)
+{
+	for (struct tdirent *d = dir->ents; d; d = d->next)
+		if (strcmp(d->name, name) == 0)
+			return d->node;
+	return NULL;
+}
+
+void tnode_touch(struct tnode *n, bool mtime)
+{
+	n->ctime = vfs_now();
+	if (mtime)
+		n->mtime = n->ctime;
+}
+
+long tnode_link(struct tnode *dir, const char *name, struct tnode *n)
+{
+	struct tdirent *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->name = strdup(name);
+	if (!d->name) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->node = n;
+	tnode_ref(n);
+	n->nlink++;
+	if (S_ISDIR(n->mode)) {
+		n->parent = dir;
+		n->nlink++; /* its own "." */
+		dir->nlink++; /* its ".." */
+	}
+	if (dir->ents_tail)
+		dir->ents_tail->next = d;
+	else
+		dir->ents = d;
+	dir->ents_tail = d;
+	tnode_touch(dir, true);
+	return 0;
+}
+
+long tnode_unlink(struct tnode *dir, const char *name)
+{
+	struct tdirent *prev = NULL;
+	for (struct tdirent *d = dir->ents; d; prev = d, d = d->next) {
+		if (strcmp(d->name, name) != 0)
+			continue;
+		if (prev)
+			prev->next = d->next;
+		else
+			dir->ents = d->next;
+		if (dir->ents_tail == d)
+			dir->ents_tail = prev;
+		struct tnode *n = d->node;
+		n->nlink--;
+		if (S_ISDIR(n->mode)) {
+			n->nlink = 0;
+			n->parent = NULL;
+			dir->nlink--;
+		}
+		tnode_touch(n, false);
+		tnode_touch(dir, true);
+		free(d->name);
+		free(d);
+		tnode_unref(n);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool tnode_dir_empty(const struct tnode *dir, bool (*ignore)(const struct tnode *n))
+{
+	for (const struct tdirent *d = dir->ents; d; d = d->next)
+		if (!ignore || !ignore(d->node))
+			return false;
+	return true;
+}
+
+void tnode_getattr(const struct tnode *n, struct linux_statx *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->stx_mask = LINUX_STATX_BASIC_STATS | LINUX_STATX_BTIME;
+	out->stx_blksize = 4096;
+	out->stx_nlink = n->nlink;
+	out->stx_uid = n->uid;
+	out->stx_gid = n->gid;
+	out->stx_mode = (uint16_t)n->mode;
+	out->stx_ino = n->ino;
+	out->stx_atime = n->atime;
+	out->stx_mtime = n->mtime;
+	out->stx_ctime = n->ctime;
+	out->stx_btime = n->btime;
+	out->stx_dev_major = 0;
+	out->stx_dev_minor = n->fs->minor;
+	if (S_ISCHR(n->mode) || S_ISBLK(n->mode)) {
+		out->stx_rdev_major = (uint32_t)((n->rdev >> 8) & 0xfff) | (uint32_t)((n->rdev >> 32) & ~0xfffULL);
+		out->stx_rdev_minor = (uint32_t)(n->rdev & 0xff) | (uint32_t)((n->rdev >> 12) & ~0xffULL);
+	}
+	if (S_ISREG(n->mode)) {
+		out->stx_size = n->size;
+		out->stx_blocks = n->npages * (WARD_PAGE_SIZE / 512);
+	} else if (S_ISLNK(n->mode)) {
+		out->stx_size = strlen(n->target);
+	} else if (S_ISDIR(n->mode)) {
+		/* What tmpfs reports: 20 bytes an entry and 40 more. */
+		uint64_t count = 0;
+		for (const struct tdirent *d = n->ents; d; d = d->next)
+			count++;
+		out->stx_size = 40 + 20 * count;
+	}
+}
+
+long tnode_setattr(struct tnode *n, const struct vattr *a)
+{
+	if (a->valid & VATTR_SIZE) {
+		long r = tnode_truncate(n, a->size);
+		if (r < 0)
+			return r;
+	}
+	if (a->valid & VATTR_MODE)
+		n->mode = (n->mode & S_IFMT) | (a->mode & 07777);
+	if (a->valid & VATTR_UID)
+		n->uid = a->uid;
+	if (a->valid & VATTR_GID)
+		n->gid = a->gid;
+	if (a->valid & VATTR_ATIME)
+		n->atime = a->atime;
+	if (a->valid & VATTR_MTIME)
+		n->mtime = a->mtime;
+	n->ctime = vfs_now();
+	return 0;
+}
+
+static uint8_t *page_at(struct tnode *n, uint64_t idx, bool create)
+{
+	size_t l = (size_t)(idx / TMPFS_LEAF), i = (size_t)(idx % TMPFS_LEAF);
+	if (l >= n->nleaves) {
+		if (!create)
+			return NULL;
+		size_t cap = n->nleaves ? n->nleaves : 1;
+		while (cap <= l)
+			cap *= 2;
+		uint8_t ***leaves = realloc(n->leaves, cap * sizeof(*leaves));
+		if (!leaves)
+			return NULL;
+		memset(leaves + n->nleaves, 0, (cap - n->nleaves) * sizeof(*leaves));
+		n->leaves = leaves;
+		n->nleaves = cap;
+	}
+	if (!n->leaves[l]) {
+		if (!create)
+			return NULL;
+		n->leaves[l] = calloc(TMPFS_LEAF, sizeof(uint8_t *));
+		if (!n->leaves[l])
+			return NULL;
+	}
+	if (!n->leaves[l][i] && create) {
+		n->leaves[l][i] = calloc(1, WARD_PAGE_SIZE);
+		if (n->leaves[l][i])
+			n->npages++;
+	}
+	return n->leaves[l][i];
+}
+
+long tnode_read(struct tnode *n, void *buf, size_t len, uint64_t off)
+{
+	if (off >= n->size)
+		return 0;
+	len = (size_t)WARD_MIN((uint64_t)len, n->size - off);
+	size_t done = 0;
+	while (done < len) {
+		uint64_t p = off + done;
+		size_t in = (size_t)(p % WARD_PAGE_SIZE);
+		size_t chunk = WARD_MIN(len - done, WARD_PAGE_SIZE - in);
+		const uint8_t *page = page_at(n, p / WARD_PAGE_SIZE, false);
+		if (page)
+			memcpy((char *)buf + done, page + in, chunk);
+		else
+			memset((char *)buf + done, 0, chunk);
+		done += chunk;
+	}
+	return (long)done;
+}
+
+long tnode_write(struct tnode *n, const void *buf, size_t len, uint64_t off)
+{
+	if (off > TMPFS_MAX_SIZE || len > TMPFS_MAX_SIZE - off)
+		return -EFBIG;
+	size_t done = 0;
+	while (done < len) {
+		uint64_t p = off + done;
+		size_t in = (size_t)(p % WARD_PAGE_SIZE);
+		size_t chunk = WARD_MIN(len - done, WARD_PAGE_SIZE - in);
+		uint8_t *page = page_at(n, p / WARD_PAGE_SIZE, true);
+		if (!page)
+			break;
+		memcpy(page + in, (const char *)buf + done, chunk);
+		done += chunk;
+	}
+	if (done == 0 && len)
+		return -ENOSPC;
+	if (off + done > n->size)
+		n->size = off + done;
+	if (done)
+		tnode_touch(n, true);
+	return (long)done;
+}
+
+long tnode_truncate(struct tnode *n, uint64_t size)
+{
+	if (size > TMPFS_MAX_SIZE)
+		return -EFBIG;
+	if (size < n->size) {
+		/* Zero the tail of the last page kept, free the rest. */
+		uint64_t keep = WARD_PAGE_ALIGN_UP(size) / WARD_PAGE_SIZE;
+		if (size % WARD_PAGE_SIZE) {
+			uint8_t *page = page_at(n, size / WARD_PAGE_SIZE, false);
+			if (page)
+				memset(page + size % WARD_PAGE_SIZE, 0, WARD_PAGE_SIZE - size % WARD_PAGE_SIZE);
+		}
+		tnode_free_pages(n, keep);
+	}
+	n->size = size;
+	tnode_touch(n, true);
+	return 0;
+}
+
+void tmpfs_statfs_fill(struct linux_statfs *out)
+{
+	vfs_synthetic_statfs(VFS_TMPFS_MAGIC, out);
+	uint64_t total = 0, free_bytes = 0;
+	if (ward_host_meminfo(&total, &free_bytes) >= 0) {
+		/* tmpfs's default size: half of memory. */
+		out->f_blocks = total / 2 / 4096;
+		out->f_bfree = out->f_bavail = free_bytes / 2 / 4096;
+		out->f_files = total / 2 / 4096;
+		out->f_ffree = out->f_files;
+	}
+	out->f_flags = VFS_ST_VALID | 0x1000; /* ST_RELATIME */
+}
+
+/* Files. */
+
+struct tfile {
+	struct tnode *n;
+	struct vfs_dirlist list;
+};
+
+static struct tnode *tf_node(struct file *f)
+{
+	return ((struct tfile *)f->priv)->n;
+}
+
+static long tmpfs_read(struct file *f, void *buf, size_t len, uint64_t *pos)
+{
+	struct tnode *n = tf_node(f);
+	if (S_ISDIR(n->mode))
+		return -EISDIR;
+	vfs_fs_lock();
+	long r = tnode_read(n, buf, len, *pos);
+	if (r > 0) {
+		*pos += (uint64_t)r;
+		/* relatime */
+		if (!(f->flags & O_NOATIME) &&
+		    (n->atime.tv_sec < n->mtime.tv_sec ||
+		     (n->atime.tv_sec == n->mtime.tv_sec && n->atime.tv_nsec <= n->mtime.tv_nsec) ||
+		     n->atime.tv_sec < n->ctime.tv_sec || vfs_now().tv_sec - n->atime.tv_sec >= 86400))
+			n->atime = vfs_now();
+	}
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
+{
+	struct tnode *n = tf_node(f);
+	vfs_fs_lock();
+	if (f->flags & O_APPEND)
+		*pos = n->size;
+	long r = tnode_write(n, buf, len, *pos);
+	if (r > 0) {
+		*pos += (uint64_t)r;
+		/* A write by anyone but root drops set-user-ID. */
+		n->mode &= ~(uint32_t)S_ISUID;
+		if ((n->mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+			n->mode &= ~(uint32_t)S_ISGID;
+	}
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_seek(struct file *f, int64_t off, int whence)
+{
+	vfs_fs_lock();
+	uint64_t size = tf_node(f)->size;
+	vfs_fs_unlock();
+	return vfs_generic_seek(f, off, whence, size);
+}
+
+static long tmpfs_getattr(struct file *f, struct linux_statx *out)
+{
+	vfs_fs_lock();
+	tnode_getattr(tf_node(f), out);
+	vfs_fs_unlock();
+	return 0;
+}
+
+static long tmpfs_mmap_fill(struct file *f, uint64_t memfile_off, uint64_t file_off, size_t len)
+{
+	struct tnode *n = tf_node(f);
+	cleanup_free uint8_t *page = malloc(WARD_PAGE_SIZE);
+	if (!page)
+		return -ENOMEM;
+	size_t done = 0;
+	long r = 0;
+	vfs_fs_lock();
+	while (done < len && r >= 0) {
+		size_t chunk = WARD_MIN(len - done, WARD_PAGE_SIZE);
+		long got = tnode_read(n, page, chunk, file_off + done);
+		if (got < (long)chunk)
+			memset(page + (got > 0 ? got : 0), 0, chunk - (size_t)(got > 0 ? got : 0));
+		r = ward_memfile_write(memfile_off + done, page, chunk);
+		done += chunk;
+	}
+	vfs_fs_unlock();
+	return r < 0 ? r : 0;
+}
+
+static long tmpfs_fstatfs(struct file *f, struct linux_statfs *out)
+{
+	tmpfs_statfs_fill(out);
+	return 0;
+}
+
+static long tmpfs_dir_read(struct file *f, void *buf, size_t len, uint64_t *pos)
+{
+	return -EISDIR;
+}
+
+static long tmpfs_getdents(struct file *f, void *buf, size_t len)
+{
+	struct tfile *tf = f->priv;
+	if (f->pos == 0 || !tf->list.e) {
+		vfs_dirlist_free(&tf->list);
+		vfs_fs_lock();
+		struct tnode *n = tf->n;
+		long r = vfs_dirlist_add(&tf->list, ".", n->ino, 4);
+		if (r >= 0)
+			r = vfs_dirlist_add(&tf->list, "..", n->parent ? n->parent->ino : n->ino, 4);
+		for (struct tdirent *d = n->ents; d && r >= 0; d = d->next)
+			r = vfs_dirlist_add(&tf->list, d->name, d->node->ino, vfs_dtype(d->node->mode));
+		vfs_fs_unlock();
+		if (r < 0)
+			return r;
+	}
+	return vfs_dirlist_getdents(&tf->list, f, buf, len);
+}
+
+static long tmpfs_dir_seek(struct file *f, int64_t off, int whence)
+{
+	return vfs_generic_seek(f, off, whence, INT64_MAX);
+}
+
+static void tmpfs_release(struct file *f)
+{
+	struct tfile *tf = f->priv;
+	vfs_dirlist_free(&tf->list);
+	vfs_fs_lock();
+	tnode_unref(tf->n);
+	vfs_fs_unlock();
+	free(tf);
+}
+
+static const struct file_ops tmpfs_reg_fops = {
+	.read_buf = tmpfs_read,
+	.write_buf = tmpfs_write,
+	.seek = tmpfs_seek,
+	.getattr = tmpfs_getattr,
+	.mmap_fill = tmpfs_mmap_fill,
+	.statfs = tmpfs_fstatfs,
+	.release = tmpfs_release,
+};
+
+static const struct file_ops tmpfs_dir_fops = {
+	.read_buf = tmpfs_dir_read,
+	.seek = tmpfs_dir_seek,
+	.getattr = tmpfs_getattr,
+	.getdents_buf = tmpfs_getdents,
+	.statfs = tmpfs_fstatfs,
+	.release = tmpfs_release,
+};
+
+static const struct file_ops tmpfs_path_fops = {
+	.getattr = tmpfs_getattr,
+	.statfs = tmpfs_fstatfs,
+	.release = tmpfs_release,
+};
+
+long tmpfs_open_node(struct tnode *n, int flags, const char *path, struct file **out)
+{
+	const struct file_ops *ops;
+	if (flags & O_PATH)
+		ops = &tmpfs_path_fops;
+	else if (S_ISDIR(n->mode))
+		ops = &tmpfs_dir_fops;
+	else if (S_ISREG(n->mode))
+		ops = &tmpfs_reg_fops;
+	else if (S_ISFIFO(n->mode))
+		return -ENXIO; /* fifo I/O is not supported yet */
+	else if (S_ISSOCK(n->mode))
+		return -ENXIO;
+	else
+		return -ENXIO; /* device nodes open nothing in a sandbox */
+	struct tfile *tf = calloc(1, sizeof(*tf));
+	if (!tf)
+		return -ENOMEM;
+	struct file *f = file_alloc(ops, (uint32_t)flags, path, tf);
+	if (!f) {
+		free(tf);
+		return -ENOMEM;
+	}
+	vfs_fs_lock();
+	tf->n = n;
+	tnode_ref(n);
+	vfs_fs_unlock();
+	*out = f;
+	return 0;
+}
+
+/* Vnodes: priv is the node, with a reference. */
+
+static struct tnode *vn_node(struct vnode *v)
+{
+	return v->priv;
+}
+
+static const struct vnode_ops tmpfs_vn_ops;
+
+static long tmpfs_vnode(struct tnode *n, struct vmount *mnt, struct vnode **out)
+{
+	struct vnode *v = vnode_alloc(&tmpfs_vn_ops, mnt, n->mode & S_IFMT, n);
+	if (!v)
+		return -ENOMEM;
+	tnode_ref(n);
+	*out = v;
+	return 0;
+}
+
+static long tmpfs_vn_lookup(struct vnode *dir, const char *name, struct vnode **out)
+{
+	vfs_fs_lock();
+	struct tnode *n = tnode_lookup(vn_node(dir), name);
+	long r = n ? tmpfs_vnode(n, dir->mnt, out) : -ENOENT;
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_getattr(struct vnode *v, struct linux_statx *out)
+{
+	vfs_fs_lock();
+	tnode_getattr(vn_node(v), out);
+	vfs_fs_unlock();
+	return 0;
+}
+
+static long tmpfs_vn_setattr(struct vnode *v, const struct vattr *a)
+{
+	vfs_fs_lock();
+	long r = tnode_setattr(vn_node(v), a);
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_readlink(struct vnode *v, char *buf, size_t len)
+{
+	vfs_fs_lock();
+	const char *target = vn_node(v)->target;
+	size_t n = target ? WARD_MIN(strlen(target), len) : 0;
+	if (target)
+		memcpy(buf, target, n);
+	vfs_fs_unlock();
+	return target ? (long)n : -EINVAL;
+}
+
+static long tmpfs_vn_open(struct vnode *v, int flags, const char *path, struct file **out)
+{
+	return tmpfs_open_node(vn_node(v), flags, path, out);
+}
+
+/* A new node of the directory's file system; setgid directories pass
+ * their group (and, to directories, the bit) on. */
+static struct tnode *new_child(struct tnode *dir, uint32_t mode, const struct vfs_owner *o)
+{
+	uint32_t gid = o->gid;
+	if (dir->mode & S_ISGID) {
+		gid = dir->gid;
+		if (S_ISDIR(mode))
+			mode |= S_ISGID;
+	}
+	return tnode_new(dir->fs, mode, o->uid, gid);
+}
+
+static long tmpfs_vn_create(struct vnode *dir, const char *name, uint32_t mode, uint64_t rdev,
+			    const struct vfs_owner *o, struct vnode **out)
+{
+	struct tnode *d = vn_node(dir);
+	long r;
+	vfs_fs_lock();
+	if (d->nlink == 0) {
+		/* A removed directory takes no new entries. */
+		r = -ENOENT;
+	} else if (tnode_lookup(d, name)) {
+		r = -EEXIST;
+	} else {
+		struct tnode *n = new_child(d, mode, o);
+		if (!n) {
+			r = -ENOMEM;
+		} else {
+			n->rdev = rdev;
+			tnode_ref(n);
+			r = tnode_link(d, name, n);
+			if (r >= 0)
+				r = tmpfs_vnode(n, dir->mnt, out);
+			tnode_unref(n);
+		}
+	}
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_symlink(struct vnode *dir, const char *name, const char *target, const struct vfs_owner *o)
+{
+	struct tnode *d = vn_node(dir);
+	long r;
+	vfs_fs_lock();
+	if (tnode_lookup(d, name)) {
+		r = -EEXIST;
+	} else {
+		struct tnode *n = tnode_new(d->fs, S_IFLNK | 0777, o->uid, (d->mode & S_ISGID) ? d->gid : o->gid);
+		if (n)
+			n->target = strdup(target);
+		if (!n || !n->target) {
+			free(n);
+			r = -ENOMEM;
+		} else {
+			tnode_ref(n);
+			r = tnode_link(d, name, n);
+			tnode_unref(n);
+		}
+	}
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_link(struct vnode *dir, const char *name, struct vnode *src)
+{
+	struct tnode *d = vn_node(dir), *n = vn_node(src);
+	long r;
+	vfs_fs_lock();
+	if (tnode_lookup(d, name))
+		r = -EEXIST;
+	else if (n->nlink == 0)
+		r = -ENOENT;
+	else
+		r = tnode_link(d, name, n);
+	if (r >= 0)
+		tnode_touch(n, false);
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_unlink(struct vnode *dir, const char *name, bool is_dir)
+{
+	struct tnode *d = vn_node(dir);
+	long r;
+	vfs_fs_lock();
+	struct tnode *n = tnode_lookup(d, name);
+	if (!n)
+		r = -ENOENT;
+	else if (is_dir && !tnode_dir_empty(n, NULL))
+		r = -ENOTEMPTY;
+	else
+		r = tnode_unlink(d, name);
+	vfs_fs_unlock();
+	return r;
+}
+
+/* Moves the entry oname of od to nname of nd, replacing what is there
+ * (the checks are done). Under the lock. */
+static long tmpfs_move(struct tnode *od, const char *oname, struct tnode *nd, const char *nname)
+{
+	struct tnode *n = tnode_lookup(od, oname);
+	tnode_ref(n);
+	long r = 0;
+	if (tnode_lookup(nd, nname))
+		r = tnode_unlink(nd, nname);
+	if (r >= 0)
+		r = tnode_unlink(od, oname);
+	if (r >= 0)
+		r = tnode_link(nd, nname, n);
+	if (r >= 0)
+		tnode_touch(n, false);
+	tnode_unref(n);
+	return r;
+}
+
+static long tmpfs_vn_rename(struct vnode *odir, const char *oname, struct vnode *ndir, const char *nname,
+			    unsigned int flags)
+{
+	struct tnode *od = vn_node(odir), *nd = vn_node(ndir);
+	long r = 0;
+	vfs_fs_lock();
+	struct tnode *on = tnode_lookup(od, oname), *nn = tnode_lookup(nd, nname);
+	if (!on) {
+		r = -ENOENT;
+	} else if (on == nn) {
+		r = 0; /* two names of one file: nothing happens */
+	} else if (flags & 0x2 /* RENAME_EXCHANGE */) {
+		tnode_ref(on);
+		tnode_ref(nn);
+		r = tnode_unlink(od, oname);
+		if (r >= 0)
+			r = tnode_unlink(nd, nname);
+		if (r >= 0)
+			r = tnode_link(nd, nname, on);
+		if (r >= 0)
+			r = tnode_link(od, oname, nn);
+		tnode_unref(on);
+		tnode_unref(nn);
+	} else {
+		if (nn && S_ISDIR(nn->mode) && !tnode_dir_empty(nn, NULL))
+			r = -ENOTEMPTY;
+		if (r >= 0)
+			r = tmpfs_move(od, oname, nd, nname);
+	}
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_statfs(struct vnode *v, struct linux_statfs *out)
+{
+	tmpfs_statfs_fill(out);
+	return 0;
+}
+
+static void tmpfs_vn_release(struct vnode *v)
+{
+	vfs_fs_lock();
+	tnode_unref(vn_node(v));
+	vfs_fs_unlock();
+}
+
+static const struct vnode_ops tmpfs_vn_ops = {
+	.lookup = tmpfs_vn_lookup,
+	.getattr = tmpfs_vn_getattr,
+	.setattr = tmpfs_vn_setattr,
+	.read_link = tmpfs_vn_readlink,
+	.open_file = tmpfs_vn_open,
+	.create = tmpfs_vn_create,
+	.make_symlink = tmpfs_vn_symlink,
+	.make_link = tmpfs_vn_link,
+	.remove = tmpfs_vn_unlink,
+	.move = tmpfs_vn_rename,
+	.statfs = tmpfs_vn_statfs,
+	.release = tmpfs_vn_release,
+};
+
+long tmpfs_create(bool sticky, struct vmount *mnt, struct vnode **out)
+{
+	struct tmpfs *fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->minor = vfs_anon_minor();
+	fs->next_ino = 1;
+	struct tnode *root = tnode_new(fs, S_IFDIR | (sticky ? 01777 : 0755), 0, 0);
+	if (!root) {
+		free(fs);
+		return -ENOMEM;
+	}
+	root->nlink = 2;
+	root->refs = 1; /* the mount's */
+	long r = tmpfs_vnode(root, mnt, out);
+	if (r < 0) {
+		free(root);
+		free(fs);
+	}
+	return r;
+}

@@ -1,0 +1,73 @@
+/* tmpfs nodes, the in-sentry file system's objects, as tmpfs.c and the
+ * overlay (whose upper layer is a tmpfs tree) share them. Services only.
+ *
+ * Every function here expects the file systems' lock (vfs_fs_lock) held,
+ * except tmpfs_open_node and the vnode operations, which take it. */
+#ifndef WARD_FS_TMPFS_H
+#define WARD_FS_TMPFS_H
+
+#include "fs/vfs_internal.h"
+
+struct tmpfs {
+	uint32_t minor; /* the anonymous device number */
+	uint64_t next_ino;
+};
+
+struct tdirent;
+
+/* One object: its attributes, and its contents by type. refs counts the
+ * directory entries that name it plus the vnodes that hold it; the node is
+ * freed when it drops to zero. */
+struct tnode {
+	int refs;
+	struct tmpfs *fs;
+	uint64_t ino;
+	uint32_t mode, uid, gid, nlink;
+	uint64_t rdev;
+	struct linux_statx_timestamp atime, mtime, ctime, btime;
+	uint64_t size;
+	/* Regular files: pages of WARD_PAGE_SIZE bytes in a two-level table
+	 * (512 pages a leaf); a missing page is a hole. */
+	uint8_t ***leaves;
+	size_t nleaves;
+	uint64_t npages;
+	/* Symlinks. */
+	char *target;
+	/* Directories: entries in creation order, and the parent (not a
+	 * reference; NULL at the root and once removed). */
+	struct tdirent *ents, *ents_tail;
+	struct tnode *parent;
+	bool opaque; /* overlay: hides the lower directory */
+};
+
+struct tdirent {
+	char *name;
+	struct tnode *node;
+	struct tdirent *next;
+};
+
+struct tnode *tnode_new(struct tmpfs *fs, uint32_t mode, uint32_t uid, uint32_t gid);
+void tnode_ref(struct tnode *n);
+void tnode_unref(struct tnode *n);
+/* The node named name in dir, or NULL. */
+struct tnode *tnode_lookup(struct tnode *dir, const char *name);
+/* Adds the entry name -> n to dir (taking a reference, counting a link). */
+long tnode_link(struct tnode *dir, const char *name, struct tnode *n);
+/* Removes the entry name from dir (dropping its reference and link). */
+long tnode_unlink(struct tnode *dir, const char *name);
+bool tnode_dir_empty(const struct tnode *dir, bool (*ignore)(const struct tnode *n));
+void tnode_getattr(const struct tnode *n, struct linux_statx *out);
+long tnode_setattr(struct tnode *n, const struct vattr *a);
+long tnode_read(struct tnode *n, void *buf, size_t len, uint64_t off);
+long tnode_write(struct tnode *n, const void *buf, size_t len, uint64_t off);
+long tnode_truncate(struct tnode *n, uint64_t size);
+/* Marks the node's change time (and modification time when mtime). */
+void tnode_touch(struct tnode *n, bool mtime);
+
+/* Opens n as a file description (takes the lock; the file keeps a node
+ * reference of its own). */
+long tmpfs_open_node(struct tnode *n, int flags, const char *path, struct file **out);
+/* tmpfs's statfs. */
+void tmpfs_statfs_fill(struct linux_statfs *out);
+
+#endif
