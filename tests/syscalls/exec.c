@@ -233,8 +233,8 @@ static void test_run(void)
 	CHECK_EQ(WEXITSTATUS(status), 1);
 
 	/* argv and envp reach the new program (dash on Debian). */
-	char *sh_argv[] = { "sh", "-c", "test \"$1\" = x && test \"$V\" = y && test $# = 1 && test \"$0\" = name",
-			    "name", "x", NULL };
+	char *sh_argv[] = { "sh",   "-c", "test \"$1\" = x && test \"$V\" = y && test $# = 1 && test \"$0\" = name",
+			    "name", "x",  NULL };
 	char *good_envp[] = { "V=y", NULL };
 	char *bad_envp[] = { "V=z", NULL };
 	status = run("/bin/sh", sh_argv, good_envp);

@@ -26,6 +26,8 @@ root=$(cd "$here/../.." && pwd)
 ward=${WARD:-$root/ward}
 platforms=${WARD_PLATFORMS:-ptrace}
 build_dir=${BUILD_DIR:-$here/bin}
+mkdir -p "$build_dir"
+build_abs=$(cd "$build_dir" && pwd)
 cc=${CC:-cc}
 cflags="-D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter ${CFLAGS:-}"
 run_timeout=${TEST_TIMEOUT:-60}
@@ -143,7 +145,10 @@ for src in "${sources[@]}"; do
 		[ $have_ward -eq 1 ] || continue
 		for p in $platforms; do
 			log=$log_dir/$name-$kind.$p.log
-			run_one "$log" "$ward" "do" --platform="$p" -- "$bin"
+			# The binaries are bound in read-only at their own path: the
+			# build directory may lie under /tmp, which is the sandbox's
+			# own tmpfs.
+			run_one "$log" "$ward" "do" --platform="$p" --volume="$build_abs:$build_abs:ro" -- "$bin"
 			rc=$?
 			if is_known "$p" "$label"; then
 				case $rc in

@@ -188,12 +188,17 @@ long ward_as_protect(struct ward_as *as, gaddr_t start, uint64_t len, int prot)
 		pthread_rwlock_unlock(&as->lock);
 		return -ENOMEM;
 	}
-	long r = ward_platform()->as_protect(as->pas, start.v, len, prot);
-	if (r == 0) {
-		split_at(as, start.v);
-		split_at(as, start.v + len);
-		for (size_t i = first_above(as, start.v); i < as->n && as->ranges[i].start < start.v + len; i++)
-			as->ranges[i].prot = prot;
+	/* Only the backed parts exist on the platform side (a host mprotect
+	 * over a hole would fail), so protect range by range. */
+	long r = 0;
+	split_at(as, start.v);
+	split_at(as, start.v + len);
+	for (size_t i = first_above(as, start.v); i < as->n && as->ranges[i].start < start.v + len; i++) {
+		struct backed_range *b = &as->ranges[i];
+		r = ward_platform()->as_protect(as->pas, b->start, b->end - b->start, prot);
+		if (r < 0)
+			break;
+		b->prot = prot;
 	}
 	pthread_rwlock_unlock(&as->lock);
 	return r;

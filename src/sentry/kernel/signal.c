@@ -3,6 +3,7 @@
  * the frame; kernel/signal.c for the rules). */
 #include "sentry/service.h"
 
+#include "sentry/kernel/fault.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 
@@ -253,7 +254,9 @@ void signal_force_fault(struct task *t, int signo, int code, uint64_t addr)
 	memset(&si, 0, sizeof(si));
 	si.si_signo = signo;
 	si.si_code = code;
-	si.u.fault.addr = addr;
+	/* A general protection fault carries no address (SI_KERNEL). */
+	si.u.fault.addr = code == SI_KERNEL_ && signo == SIGSEGV ? 0 : addr;
+	fault_classify(t, signo, code, addr, &t->fault_trapno, &t->fault_err);
 	/* As force_sig_info: a blocked or ignored fault signal cannot be
 	 * escaped; the disposition goes back to the default. */
 	struct linux_sigaction *act = action_of(p, signo);
@@ -401,8 +404,12 @@ static long setup_frame(struct task *t, int sig, const struct linux_sigaction *a
 	sc->cs = 0x33;
 	sc->ss = 0x2b;
 	sc->oldmask = old_mask;
-	if (sig == SIGSEGV || sig == SIGBUS)
-		sc->cr2 = info->u.fault.addr;
+	if (SYNCHRONOUS & SIGBIT(sig) && info->si_code > 0) {
+		sc->trapno = t->fault_trapno;
+		sc->err = t->fault_err;
+		if (sig == SIGSEGV || sig == SIGBUS)
+			sc->cr2 = info->u.fault.addr;
+	}
 	sc->fpstate = fp_addr;
 	frame.uc.uc_sigmask = old_mask;
 	frame.info = *info;

@@ -531,12 +531,14 @@ static void task_finish(struct task *t)
 
 static void handle_fault(struct task *t, const struct ward_stop *stop)
 {
+	int signo = stop->signo, code = stop->code;
+	/* The host saw an unmapped page; the sentry knows why: a stack to
+	 * grow, a file's end (SIGBUS), a protection (ACCERR), or nothing. */
 	if (stop->signo == SIGSEGV && stop->code == SEGV_MAPERR) {
-		int code;
-		if (mm_handle_fault(t->mm, stop->addr, false, t->rlimits[RLIMIT_STACK].rlim_cur, &code) == 0)
+		if (mm_handle_fault(t->mm, stop->addr, false, t->rlimits[RLIMIT_STACK].rlim_cur, &signo, &code) == 0)
 			return;
 	}
-	signal_force_fault(t, stop->signo, stop->code, stop->addr);
+	signal_force_fault(t, signo, code, stop->addr);
 }
 
 /* Runs t until its process exits. The kernel lock is held on entry and on

@@ -114,6 +114,10 @@ struct task {
 	bool restore_sigmask;
 	uint64_t saved_sigmask;
 
+	/* The trap number and error code of the last fault, for its frame. */
+	uint64_t fault_trapno;
+	uint64_t fault_err;
+
 	/* Blocking. */
 	struct ward_cond wake;
 

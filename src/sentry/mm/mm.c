@@ -41,6 +41,9 @@ struct vma {
 	uint64_t backing; /* memory-file offset of start; 0 = none yet */
 	struct file *file; /* for file maps: a reference, and the maps line */
 	uint64_t file_off;
+	/* File maps: where the file's data ends (page-rounded); pages past it
+	 * are not mapped, and touching them is SIGBUS, as on Linux. */
+	uint64_t eof_addr;
 };
 
 struct mm {
@@ -79,6 +82,15 @@ void mm_put(struct mm *mm)
 {
 	if (mm && --mm->refs == 0)
 		mm_destroy(mm);
+}
+
+/* How much of v, from its start, is mapped: all of it, but for file maps
+ * that end past the end of the file. */
+static uint64_t vma_mapped_len(const struct vma *v)
+{
+	if (!v->file || v->eof_addr >= v->end)
+		return v->end - v->start;
+	return v->eof_addr > v->start ? v->eof_addr - v->start : 0;
 }
 
 long mm_fork(struct mm *parent, struct mm **out)
@@ -129,9 +141,9 @@ long mm_attach(struct mm *mm)
 		return r;
 	for (size_t i = 0; i < mm->n; i++) {
 		const struct vma *v = &mm->v[i];
-		if (!v->backing)
+		if (!v->backing || !vma_mapped_len(v))
 			continue;
-		r = ward_as_map(mm->as, gaddr(v->start), v->end - v->start, v->prot, v->backing);
+		r = ward_as_map(mm->as, gaddr(v->start), vma_mapped_len(v), v->prot, v->backing);
 		if (r < 0)
 			return r;
 	}
@@ -302,7 +314,8 @@ static long vma_back(struct mm *mm, struct vma *v)
 			*v->shm = (struct shm_backing){ off, len, 1 };
 		}
 	}
-	return ward_as_map(mm->as, gaddr(v->start), len, v->prot, v->backing);
+	uint64_t mapped = vma_mapped_len(v);
+	return mapped ? ward_as_map(mm->as, gaddr(v->start), mapped, v->prot, v->backing) : 0;
 }
 
 /* Whether b continues a with nothing to tell them apart. */
@@ -467,9 +480,15 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		.prot = prot_to_ward(prot),
 		.flags = (type != MAP_PRIVATE ? VMA_SHARED : 0) | (flags & MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
 	};
+	nv.eof_addr = UINT64_MAX;
 	if (file) {
+		struct linux_statx stx;
 		nv.file = file_get(file);
 		nv.file_off = off;
+		if (file_getattr(file, &stx) == 0 && S_ISREG(stx.stx_mode)) {
+			uint64_t in_file = stx.stx_size > off ? WARD_PAGE_ALIGN_UP(stx.stx_size - off) : 0;
+			nv.eof_addr = in_file > alen ? UINT64_MAX : addr + in_file;
+		}
 	}
 	if (fixed) {
 		long r = remove_range(mm, addr, addr + alen);
@@ -636,6 +655,8 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	struct vma nv = *v;
 	nv.start = new_addr;
 	nv.end = new_addr + alen;
+	if (v->eof_addr != UINT64_MAX)
+		nv.eof_addr = v->eof_addr - old_addr + new_addr;
 	nv.backing = 0;
 	nv.flags &= ~VMA_HEAP;
 	if (v->file) {
@@ -670,8 +691,8 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	memmove(&mm->v[i + 1], &mm->v[i], (mm->n - i) * sizeof(nv));
 	mm->v[i] = nv;
 	mm->n++;
-	if (nv.backing) {
-		r = ward_as_map(mm->as, gaddr(nv.start), alen, nv.prot, nv.backing);
+	if (nv.backing && vma_mapped_len(&nv)) {
+		r = ward_as_map(mm->as, gaddr(nv.start), vma_mapped_len(&nv), nv.prot, nv.backing);
 		if (r < 0)
 			return r;
 	}
@@ -739,10 +760,16 @@ uint64_t mm_mapped_bytes(struct mm *mm)
 	return total;
 }
 
-long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *si_code)
+long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *signo, int *si_code)
 {
 	struct vma *v = vma_find(mm, addr);
+	*signo = SIGSEGV;
 	if (v) {
+		if (v->file && addr >= v->eof_addr && v->prot) {
+			*signo = SIGBUS;
+			*si_code = BUS_ADRERR;
+			return -EFAULT;
+		}
 		*si_code = SEGV_ACCERR;
 		return -EFAULT;
 	}

@@ -42,8 +42,9 @@ long mm_find_free(struct mm *mm, uint64_t len, uint64_t *out);
 void mm_set_mmap_base(struct mm *mm, uint64_t base);
 
 /* Handles a guest fault at addr; returns 0 if it was fixed (a stack that
- * grows down), or -EFAULT with *si_code set (SEGV_MAPERR / SEGV_ACCERR). */
-long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *si_code);
+ * grows down), or -EFAULT with the signal to send: SIGSEGV with
+ * SEGV_MAPERR / SEGV_ACCERR, or SIGBUS with BUS_ADRERR past a file's end. */
+long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *signo, int *si_code);
 /* Bytes mapped in all, for RLIMIT_AS. */
 uint64_t mm_mapped_bytes(struct mm *mm);
 

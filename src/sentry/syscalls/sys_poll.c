@@ -132,9 +132,9 @@ long sys_poll(struct task *t, const struct syscall_args *args)
 {
 	int timeout = arg_int(args, 2);
 	int64_t deadline = timeout < 0 ? 0 : timeout == 0 ? -1 : ward_now_ns() + (int64_t)timeout * 1000000;
-	long r = poll_common(t, arg_addr(args, 0), arg_u64(args, 1), deadline);
-	/* poll restarts transparently after a signal without a handler. */
-	return r == -WARD_ERESTARTNOHAND ? -WARD_ERESTARTSYS : r;
+	/* After a handler: EINTR even with SA_RESTART; without one the call
+	 * goes again (ERESTARTNOHAND, as Linux's poll). */
+	return poll_common(t, arg_addr(args, 0), arg_u64(args, 1), deadline);
 }
 
 static long read_timeout(struct task *t, gaddr_t addr, int64_t *deadline)
@@ -268,7 +268,7 @@ long sys_select(struct task *t, const struct syscall_args *args)
 		struct linux_timeval tv = { left / NSEC, (left % NSEC) / 1000 };
 		WARD_COPY_OUT_OBJ(task_as(t), tv_addr, &tv);
 	}
-	return r == -WARD_ERESTARTNOHAND ? -WARD_ERESTARTSYS : r;
+	return r;
 }
 
 /* pselect6(2): the sixth argument points at { sigset pointer, size }. */

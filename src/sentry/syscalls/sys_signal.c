@@ -89,33 +89,36 @@ long sys_rt_sigprocmask(struct task *t, const struct syscall_args *args)
 long sys_sigaltstack(struct task *t, const struct syscall_args *args)
 {
 	gaddr_t ss = arg_addr(args, 0), oss = arg_addr(args, 1);
-	struct linux_stack nss;
+	struct linux_stack nss, cur = t->altstack;
+	uint64_t sp = t->regs.rsp;
+	bool on_stack = t->altstack.ss_size && sp > t->altstack.ss_sp && sp - t->altstack.ss_sp <= t->altstack.ss_size;
 
+	/* The old settings as they are now, with SS_ONSTACK when running on
+	 * the stack (do_sigaltstack's order: read, then change, then copy). */
+	cur.ss_flags = (on_stack	      ? SS_ONSTACK
+			: t->altstack.ss_size ? 0
+					      : SS_DISABLE) |
+		       (t->altstack.ss_flags & (int)0x80000000);
 	if (!gaddr_is_null(ss)) {
 		if (WARD_COPY_IN_OBJ(task_as(t), &nss, ss) < 0)
 			return -EFAULT;
+		if (on_stack)
+			return -EPERM;
 		/* SS_AUTODISARM may be or'ed into SS_ONSTACK or 0. */
 		int mode = nss.ss_flags & ~(int)0x80000000;
 		if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK)
 			return -EINVAL;
-		if (mode != SS_DISABLE && nss.ss_size < MINSIGSTKSZ_LINUX)
-			return -ENOMEM;
-	}
-	if (!gaddr_is_null(oss)) {
-		struct linux_stack cur = t->altstack;
-		if (!cur.ss_size)
-			cur.ss_flags = SS_DISABLE;
-		if (WARD_COPY_OUT_OBJ(task_as(t), oss, &cur) < 0)
-			return -EFAULT;
-	}
-	if (!gaddr_is_null(ss)) {
-		if ((nss.ss_flags & ~(int)0x80000000) == SS_DISABLE) {
+		if (mode == SS_DISABLE) {
 			memset(&t->altstack, 0, sizeof(t->altstack));
 		} else {
+			if (nss.ss_size < MINSIGSTKSZ_LINUX)
+				return -ENOMEM;
 			t->altstack = nss;
 			t->altstack.ss_flags &= (int)0x80000000;
 		}
 	}
+	if (!gaddr_is_null(oss) && WARD_COPY_OUT_OBJ(task_as(t), oss, &cur) < 0)
+		return -EFAULT;
 	return 0;
 }
 
@@ -169,15 +172,19 @@ long sys_kill(struct task *t, const struct syscall_args *args)
 	int sig = arg_int(args, 1);
 	struct kill_walk k;
 
-	if (sig < 0 || sig > WARD_NSIG)
-		return -EINVAL;
-	user_info(t, &k.info, sig, 0 /* SI_USER */);
+	/* kill looks the process up before it checks the signal number. */
 	if (pid > 0) {
 		struct process *p = process_by_pid(pid);
 		if (!p)
 			return -ESRCH;
+		if (sig < 0 || sig > WARD_NSIG)
+			return -EINVAL;
+		user_info(t, &k.info, sig, 0 /* SI_USER */);
 		return sig ? signal_send_process(p, &k.info) : 0;
 	}
+	if (sig < 0 || sig > WARD_NSIG)
+		return -EINVAL;
+	user_info(t, &k.info, sig, 0 /* SI_USER */);
 	if (pid == INT32_MIN)
 		return -ESRCH;
 	k.pgid = pid == 0 ? t->proc->pgid : pid == -1 ? 0 : -pid;
