@@ -9,8 +9,14 @@
 
 struct pipe_buf {
 	uint8_t *buf;
+	size_t cap; /* bytes the ring holds: F_SETPIPE_SZ changes it */
 	size_t head; /* where the next read starts */
 	size_t len; /* bytes in the ring */
+	/* Packet mode (O_DIRECT): the lengths of the packets in the ring, in
+	 * order, as a ring of their own. */
+	bool packets;
+	uint16_t *pkt;
+	size_t pkt_head, pkt_count, pkt_cap;
 	int readers;
 	int writers;
 	struct waitq readable;
@@ -30,12 +36,22 @@ static long pipe_read(struct file *f, void *out, size_t len, uint64_t *pos)
 		return 0;
 	for (;;) {
 		if (p->len) {
-			size_t n = WARD_MIN(len, p->len);
-			size_t first = WARD_MIN(n, PIPE_CAPACITY - p->head);
+			/* In packet mode a read takes one packet; what does not fit
+			 * in the buffer is dropped (pipe(7)). */
+			size_t avail = p->len, drop = 0;
+			if (p->packets && p->pkt_count) {
+				avail = p->pkt[p->pkt_head];
+				p->pkt_head = (p->pkt_head + 1) % p->pkt_cap;
+				p->pkt_count--;
+			}
+			size_t n = WARD_MIN(len, avail);
+			if (p->packets)
+				drop = avail - n;
+			size_t first = WARD_MIN(n, p->cap - p->head);
 			memcpy(out, p->buf + p->head, first);
 			memcpy((uint8_t *)out + first, p->buf, n - first);
-			p->head = (p->head + n) % PIPE_CAPACITY;
-			p->len -= n;
+			p->head = (p->head + n + drop) % p->cap;
+			p->len -= n + drop;
 			waitq_wake_all(&p->writable);
 			return (long)n;
 		}
@@ -72,12 +88,20 @@ static long pipe_write(struct file *f, const void *in, size_t len, uint64_t *pos
 			}
 			return done ? (long)done : -EPIPE;
 		}
-		size_t space = PIPE_CAPACITY - p->len, want = len - done;
+		size_t space = p->cap - p->len, want = len - done;
 		/* Up to PIPE_ATOMIC bytes go in whole or not at all. */
+		if (p->packets && want > PIPE_ATOMIC)
+			want = PIPE_ATOMIC; /* one packet at a time */
+		if (p->packets && p->pkt_count == p->pkt_cap)
+			space = 0;
 		if (space && (want > PIPE_ATOMIC || space >= want)) {
 			size_t n = WARD_MIN(space, want);
-			size_t tail = (p->head + p->len) % PIPE_CAPACITY;
-			size_t first = WARD_MIN(n, PIPE_CAPACITY - tail);
+			if (p->packets) {
+				p->pkt[(p->pkt_head + p->pkt_count) % p->pkt_cap] = (uint16_t)n;
+				p->pkt_count++;
+			}
+			size_t tail = (p->head + p->len) % p->cap;
+			size_t first = WARD_MIN(n, p->cap - tail);
 			memcpy(p->buf + tail, (const uint8_t *)in + done, first);
 			memcpy(p->buf, (const uint8_t *)in + done + first, n - first);
 			p->len += n;
@@ -137,6 +161,7 @@ static void pipe_release(struct file *f)
 	}
 	if (!p->readers && !p->writers) {
 		free(p->buf);
+		free(p->pkt);
 		free(p);
 	}
 }
@@ -147,7 +172,7 @@ static unsigned int pipe_poll(struct file *f, struct waitq **q)
 	unsigned int ev = 0;
 	if ((f->flags & O_ACCMODE) == O_WRONLY) {
 		*q = &p->writable;
-		if (PIPE_CAPACITY - p->len >= PIPE_ATOMIC)
+		if (p->cap - p->len >= PIPE_ATOMIC)
 			ev |= POLLOUT | POLLWRNORM;
 		if (!p->readers)
 			ev |= POLLERR;
@@ -176,8 +201,14 @@ long pipe_create(int flags, struct file **read_end, struct file **write_end)
 	struct pipe_buf *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENFILE;
-	p->buf = malloc(PIPE_CAPACITY);
-	if (!p->buf) {
+	p->cap = PIPE_CAPACITY;
+	p->buf = malloc(p->cap);
+	p->packets = flags & O_DIRECT;
+	p->pkt_cap = p->cap / 1; /* at most one packet per byte */
+	p->pkt = p->packets ? calloc(p->pkt_cap, sizeof(*p->pkt)) : NULL;
+	if (!p->buf || (p->packets && !p->pkt)) {
+		free(p->buf);
+		free(p->pkt);
 		free(p);
 		return -ENFILE;
 	}
@@ -187,14 +218,15 @@ long pipe_create(int flags, struct file **read_end, struct file **write_end)
 		p->created = (struct linux_statx_timestamp){ now.tv_sec, (uint32_t)now.tv_nsec, 0 };
 	char name[64];
 	snprintf(name, sizeof(name), "pipe:[%" PRIu64 "]", p->ino);
-	struct file *r = file_alloc(&pipe_ops, (uint32_t)(O_RDONLY | (flags & O_NONBLOCK)), name, p);
+	uint32_t fl = (uint32_t)(flags & (O_NONBLOCK | O_DIRECT));
+	struct file *r = file_alloc(&pipe_ops, O_RDONLY | fl, name, p);
 	if (!r) {
 		free(p->buf);
 		free(p);
 		return -ENFILE;
 	}
 	p->readers = 1;
-	struct file *w = file_alloc(&pipe_ops, (uint32_t)(O_WRONLY | (flags & O_NONBLOCK)), name, p);
+	struct file *w = file_alloc(&pipe_ops, O_WRONLY | fl, name, p);
 	if (!w) {
 		file_put(r);
 		return -ENFILE;
@@ -203,4 +235,48 @@ long pipe_create(int flags, struct file **read_end, struct file **write_end)
 	*read_end = r;
 	*write_end = w;
 	return 0;
+}
+
+#define PIPE_MAX_SIZE (1024 * 1024) /* /proc/sys/fs/pipe-max-size */
+
+long pipe_fcntl_size(struct file *f, bool set, uint64_t arg)
+{
+	if (f->ops != &pipe_ops)
+		return -EBADF;
+	struct pipe_buf *p = f->priv;
+	if (!set)
+		return (long)p->cap;
+	/* Rounded up to a power of two pages, at least one page. */
+	uint64_t want = 4096;
+	while (want < arg && want <= PIPE_MAX_SIZE)
+		want <<= 1;
+	if (arg > PIPE_MAX_SIZE || want > PIPE_MAX_SIZE)
+		return -EPERM;
+	if (want < p->len)
+		return -EBUSY;
+	if (want == p->cap)
+		return (long)want;
+	uint8_t *nb = malloc(want);
+	uint16_t *np = p->packets ? calloc(want, sizeof(*np)) : NULL;
+	if (!nb || (p->packets && !np)) {
+		free(nb);
+		free(np);
+		return -ENOMEM;
+	}
+	/* Move the data (and packet lengths) to the front of the new ring. */
+	size_t first = WARD_MIN(p->len, p->cap - p->head);
+	memcpy(nb, p->buf + p->head, first);
+	memcpy(nb + first, p->buf, p->len - first);
+	for (size_t i = 0; np && i < p->pkt_count; i++)
+		np[i] = p->pkt[(p->pkt_head + i) % p->pkt_cap];
+	free(p->buf);
+	free(p->pkt);
+	p->buf = nb;
+	p->pkt = np;
+	p->pkt_head = 0;
+	p->pkt_cap = want;
+	p->head = 0;
+	p->cap = want;
+	waitq_wake_all(&p->writable);
+	return (long)want;
 }

@@ -822,6 +822,32 @@ long vfs_mount_host(const char *host_path, const char *guest_path, bool writable
 	return 0;
 }
 
+void vfs_create_mountpoints(struct task *t)
+{
+	/* Oldest first, so a mount's own mount point lands in the file system
+	 * mounted before it (a volume under /tmp goes into /tmp's tmpfs). */
+	struct vmount *order[64];
+	size_t n = 0;
+	for (struct vmount *m = vfs_mounts; m && n < WARD_ARRAY_SIZE(order); m = m->next)
+		order[n++] = m;
+	while (n-- > 0) {
+		const char *path = order[n]->path;
+		char prefix[VFS_PATH_MAX];
+		size_t len = strlen(path);
+		if (len >= sizeof(prefix) || len <= 1)
+			continue;
+		for (size_t i = 1; i <= len; i++) {
+			if (path[i] != '/' && path[i] != '\0')
+				continue;
+			memcpy(prefix, path, i);
+			prefix[i] = 0;
+			/* Existing directories, and the mount point itself once
+			 * mounted, answer EEXIST: that is fine. */
+			vfs_mkdirat(t, AT_FDCWD, prefix, 0755);
+		}
+	}
+}
+
 /* Opening. */
 
 /* The open(2) flags a file description keeps (F_GETFL shows them). */

@@ -171,6 +171,10 @@ long vfs_fchdir(struct task *t, int fd);
 /* The write side. mode arguments are already masked by the umask. */
 long vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t rdev);
 long vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode);
+/* Creates the directories the CLI's mounts hang from, as runc creates a
+ * bind mount's target: inside the sandbox's view (the overlay's upper, a
+ * tmpfs), with the first task's credentials. */
+void vfs_create_mountpoints(struct task *t);
 long vfs_symlinkat(struct task *t, const char *target, int dirfd, const char *path);
 /* AT_SYMLINK_FOLLOW and AT_EMPTY_PATH. */
 long vfs_linkat(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int at_flags);

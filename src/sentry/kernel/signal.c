@@ -141,7 +141,7 @@ int sigpending_dequeue(struct sigpending *p, uint64_t mask, struct linux_siginfo
 
 static struct linux_sigaction *action_of(struct process *p, int sig)
 {
-	return &p->actions[sig - 1];
+	return &p->sighand->actions[sig - 1];
 }
 
 static bool is_ignored(struct process *p, int sig)
@@ -276,7 +276,7 @@ void signal_notify_parent(struct process *p, int why, int status)
 	if (!parent)
 		return;
 	bool stop_report = why == 5 /* CLD_STOPPED */ || why == 6 /* CLD_CONTINUED */;
-	struct linux_sigaction *act = &parent->actions[SIGCHLD - 1];
+	struct linux_sigaction *act = &parent->sighand->actions[SIGCHLD - 1];
 	/* A parent that ignores SIGCHLD, or asked for SA_NOCLDWAIT, never sees
 	 * zombies: the child is reaped at once. SIGCHLD is still sent unless it
 	 * is ignored (do_notify_parent). */
@@ -615,13 +615,23 @@ void signal_deliver(struct task *t, bool in_syscall, long result)
 void signal_exec_reset(struct task *t)
 {
 	struct process *p = t->proc;
+	/* A shared table is unshared first (unshare_sighand in exec). */
+	if (p->sighand->refs > 1) {
+		struct sighand *own = malloc(sizeof(*own));
+		if (own) {
+			*own = *p->sighand;
+			own->refs = 1;
+			p->sighand->refs--;
+			p->sighand = own;
+		}
+	}
 	for (int i = 0; i < WARD_NSIG; i++) {
-		if (p->actions[i].handler != SIG_IGN_) {
-			memset(&p->actions[i], 0, sizeof(p->actions[i]));
+		if (p->sighand->actions[i].handler != SIG_IGN_) {
+			memset(&p->sighand->actions[i], 0, sizeof(p->sighand->actions[i]));
 		} else {
-			p->actions[i].flags = 0;
-			p->actions[i].mask = 0;
-			p->actions[i].restorer = 0;
+			p->sighand->actions[i].flags = 0;
+			p->sighand->actions[i].mask = 0;
+			p->sighand->actions[i].restorer = 0;
 		}
 	}
 	memset(&t->altstack, 0, sizeof(t->altstack));

@@ -249,6 +249,13 @@ long task_create_init(const struct task_spec *spec, struct task **out, char *err
 		task_free(t);
 		return -ENOMEM;
 	}
+	p->sighand = calloc(1, sizeof(*p->sighand));
+	if (!p->sighand) {
+		free(p);
+		task_free(t);
+		return -ENOMEM;
+	}
+	p->sighand->refs = 1;
 	p->pid = p->pgid = p->sid = task_alloc_id();
 	p->exit_signal = SIGCHLD;
 	p->threads = t;
@@ -272,6 +279,7 @@ long task_create_init(const struct task_spec *spec, struct task **out, char *err
 	r = fdtable_install_stdio(t);
 	if (r < 0)
 		goto fail;
+	vfs_create_mountpoints(t);
 	r = mm_create(&t->mm);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "cannot create the guest address space: %s", strerror((int)-r));
@@ -311,6 +319,7 @@ fail:
 	free(t->fs_refs);
 	task_free(t);
 	init_process = NULL;
+	free(p->sighand);
 	free(p);
 	return r;
 }
@@ -440,6 +449,8 @@ void process_release(struct process *p)
 	if (p->parent)
 		unlink_child(p->parent, p);
 	sigpending_clear(&p->pending);
+	if (p->sighand && --p->sighand->refs == 0)
+		free(p->sighand);
 	pidfd_notify_exit();
 	free(p);
 }

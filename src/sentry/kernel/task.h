@@ -26,9 +26,22 @@ struct process;
 #define WARD_NSIG 64
 #define WARD_RLIM_NLIMITS 16
 
+struct group_list;
+
 struct creds {
 	uint32_t uid, euid, suid, fsuid;
 	uint32_t gid, egid, sgid, fsgid;
+
+	/* --- Capabilities, securebits and supplementary groups
+	 * (sys_identity.c). They travel with the creds (clone copies them).
+	 * While caps_set is false (the CLI's creds, zero-filled) the sets are
+	 * those Linux gives a process of these uids: everything for root,
+	 * nothing otherwise, and a full bounding set. groups points to an
+	 * immutable, shared list owned by sys_identity.c (NULL: none). --- */
+	bool caps_set;
+	uint32_t securebits;
+	uint64_t cap_effective, cap_permitted, cap_inheritable, cap_bset, cap_ambient;
+	const struct group_list *groups;
 };
 
 /* The kernel's siginfo_t: 128 bytes, with the fields ward fills. */
@@ -139,6 +152,26 @@ struct task {
 	bool exiting;
 	/* CPU time, approximately: time spent running guest code. */
 	int64_t run_ns;
+
+	/* --- Timers and scheduling (kernel/timer.c, sys_sched.c, prctl).
+	 * cpu_ns is this thread's CPU time (timer_account_run). sched is
+	 * inherited at clone: copy_task_state should do child->sched =
+	 * t->sched (zero is the default: SCHED_OTHER, nice 0, default timer
+	 * slack). --- */
+	int64_t cpu_ns;
+	struct task_sched {
+		int policy; /* SCHED_OTHER, SCHED_FIFO, ... */
+		int priority; /* 1..99 for SCHED_FIFO/RR, else 0 */
+		int nice; /* -20..19 */
+		bool reset_on_fork;
+		uint64_t timer_slack_ns; /* 0 = the default, 50 us */
+	} sched;
+};
+
+/* A table of signal dispositions; shared with CLONE_SIGHAND. */
+struct sighand {
+	int refs;
+	struct linux_sigaction actions[WARD_NSIG];
 };
 
 enum stop_state {
@@ -155,8 +188,9 @@ struct process {
 	struct process *sibling; /* next child of the same parent */
 	struct task *threads;
 	int nthreads;
-	/* Dispositions, shared by the threads. */
-	struct linux_sigaction actions[WARD_NSIG];
+	/* Dispositions, shared by the threads (and by processes made with
+	 * CLONE_SIGHAND). */
+	struct sighand *sighand;
 	struct sigpending pending;
 	int exit_signal; /* sent to the parent at exit: SIGCHLD usually */
 	bool subreaper;
@@ -184,6 +218,15 @@ struct process {
 	struct task *exec_waiter;
 	/* Children's CPU time, for RUSAGE_CHILDREN and times(). */
 	int64_t children_run_ns;
+
+	/* --- Timers and CPU time (kernel/timer.c). timers holds the
+	 * itimers, alarm and POSIX timers (NULL until first used; freed by
+	 * timer_process_exit). cpu_ns is the CPU time of all the threads,
+	 * live and gone. membarrier_registered is sys_sched.c's record of
+	 * MEMBARRIER_CMD_REGISTER_* commands. --- */
+	struct timer_proc *timers;
+	int64_t cpu_ns;
+	unsigned int membarrier_registered;
 };
 
 /* The guest address space of the task, for the copy helpers. */

@@ -2,6 +2,7 @@
  * getcwd, chdir, fchdir, fcntl, dup, dup2, dup3, ioctl, umask. */
 #include "sentry/service.h"
 
+#include "fs/pipe.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
@@ -221,6 +222,10 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
 		}
 		f->flags = (f->flags & ~(uint32_t)FCNTL_SETFL_MASK) | ((uint32_t)arg & FCNTL_SETFL_MASK);
 		r = 0;
+		break;
+	case 1031: /* F_SETPIPE_SZ */
+	case 1032: /* F_GETPIPE_SZ */
+		r = pipe_fcntl_size(f, cmd == 1031, arg);
 		break;
 	default:
 		r = -EINVAL;

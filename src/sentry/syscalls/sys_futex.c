@@ -237,10 +237,10 @@ static long futex_lock_pi(struct task *t, gaddr_t uaddr, int64_t deadline, bool 
 				return 0;
 			continue;
 		}
-		if (try_only)
-			return -EAGAIN;
 		if (!task_by_tid((int32_t)owner))
 			return -ESRCH;
+		if (try_only)
+			return -EAGAIN;
 		if (!(word & FUTEX_WAITERS_)) {
 			uint32_t seen;
 			r = ward_guest_cmpxchg32(task_as(t), uaddr, word, word | FUTEX_WAITERS_, &seen);

@@ -9,8 +9,8 @@
 static long do_pipe(struct task *t, gaddr_t fds_addr, int flags)
 {
 	struct file *r, *w;
-	/* O_DIRECT (packet mode) and O_NOTIFICATION_PIPE are not offered. */
-	if (flags & ~(O_CLOEXEC | O_NONBLOCK))
+	/* O_NOTIFICATION_PIPE (watch queues) is not offered. */
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
 		return -EINVAL;
 	long e = pipe_create(flags, &r, &w);
 	if (e < 0)

@@ -16,6 +16,11 @@
 #define CLONE_PIDFD_ 0x1000
 #define CSIGNAL_ 0xff
 #define CLONE_UNTRACED_ 0x00800000
+#define CLONE_DETACHED_ 0x00400000
+#define CLONE_CLEAR_SIGHAND_ 0x100000000ULL
+#define CLONE_INTO_CGROUP_ 0x200000000ULL
+/* Every flag Linux knows (the low byte is the exit signal, masked off). */
+#define CLONE_KNOWN (0xffffff00ULL | CLONE_CLEAR_SIGHAND_ | CLONE_INTO_CGROUP_)
 
 /* One report a wait can make. */
 struct wait_result {
@@ -103,24 +108,30 @@ static long copy_task_state(struct task *t, struct task *child, uint64_t flags, 
  * this one. CLONE_SIGHAND without CLONE_THREAD (processes sharing signal
  * handlers) and CLONE_PIDFD are not offered and are refused with EINVAL. */
 static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t ptid, gaddr_t ctid, uint64_t tls,
-		     int exit_signal)
+		     int exit_signal, gaddr_t pidfd_out)
 {
 	struct process *p = t->proc;
 
-	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+	/* copy_process's checks, in its order. */
+	if (flags & ~CLONE_KNOWN)
+		return -EINVAL;
+	if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
+	    (flags & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
 		return -EINVAL;
 	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
 		return -EINVAL;
-	if ((flags & CLONE_FS) && (flags & CLONE_NEWNS))
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+		return -EINVAL;
+	if ((flags & CLONE_SIGHAND) && (flags & CLONE_CLEAR_SIGHAND_))
+		return -EINVAL;
+	if ((flags & CLONE_PIDFD_) && (flags & (CLONE_DETACHED_ | CLONE_THREAD)))
 		return -EINVAL;
 	if (exit_signal < 0 || exit_signal > WARD_NSIG)
 		return -EINVAL;
 	if (flags & CLONE_NS_FLAGS)
 		return -EPERM; /* the sandbox's root holds no CAP_SYS_ADMIN over namespaces */
-	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_THREAD))
-		return -EINVAL;
-	if (flags & (CLONE_PIDFD_ | CLONE_PTRACE | CLONE_UNTRACED_))
-		return -EINVAL;
+	if (flags & (CLONE_PTRACE | CLONE_UNTRACED_))
+		return -EINVAL; /* no ptrace inside the sandbox */
 	if ((flags & CLONE_PARENT) && p->pid == 1)
 		return -EINVAL; /* init's parent is outside the sandbox */
 
@@ -154,7 +165,24 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t pti
 			discard_child(child);
 			return -EAGAIN;
 		}
-		memcpy(cp->actions, p->actions, sizeof(cp->actions));
+		if (flags & CLONE_SIGHAND) {
+			cp->sighand = p->sighand;
+			p->sighand->refs++;
+		} else {
+			cp->sighand = malloc(sizeof(*cp->sighand));
+			if (!cp->sighand) {
+				free(cp);
+				discard_child(child);
+				return -EAGAIN;
+			}
+			*cp->sighand = *p->sighand;
+			cp->sighand->refs = 1;
+			/* CLONE_CLEAR_SIGHAND: handled signals start at the default. */
+			if (flags & CLONE_CLEAR_SIGHAND_)
+				for (int i = 0; i < WARD_NSIG; i++)
+					if (cp->sighand->actions[i].handler > 1)
+						memset(&cp->sighand->actions[i], 0, sizeof(cp->sighand->actions[i]));
+		}
 		cp->pid = id;
 		cp->pgid = p->pgid;
 		cp->sid = p->sid;
@@ -174,11 +202,38 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t pti
 		child->clear_child_tid = ctid.v;
 	if (flags & CLONE_PARENT_SETTID)
 		ward_copy_out(task_as(t), ptid, &id, sizeof(id));
+	if (flags & CLONE_PIDFD_) {
+		/* The pidfd is the parent's before the child runs. */
+		struct file *pf;
+		long fd = pidfd_create(id, 0, &pf);
+		if (fd == 0) {
+			fd = fd_install(t, pf, FD_CLOEXEC, 0);
+			file_put(pf);
+		}
+		int32_t fd32 = (int32_t)fd;
+		if (fd < 0 || ward_copy_out(task_as(t), pidfd_out, &fd32, sizeof(fd32)) < 0) {
+			if (fd >= 0)
+				fd_close(t, (int)fd);
+			if (cp) {
+				cp->parent->children = cp->sibling;
+				if (--cp->sighand->refs == 0)
+					free(cp->sighand);
+				free(cp);
+			} else {
+				p->threads = child->next_in_proc;
+				p->nthreads--;
+			}
+			discard_child(child);
+			return fd < 0 ? fd : -EFAULT;
+		}
+	}
 
 	r = task_start(child);
 	if (r < 0) {
 		if (cp) {
 			cp->parent->children = cp->sibling;
+			if (--cp->sighand->refs == 0)
+				free(cp->sighand);
 			free(cp);
 		} else {
 			p->threads = child->next_in_proc;
@@ -208,21 +263,25 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t pti
 /* fork(2) */
 long sys_fork(struct task *t, const struct syscall_args *args)
 {
-	return do_clone(t, 0, 0, gaddr(0), gaddr(0), 0, SIGCHLD);
+	return do_clone(t, 0, 0, gaddr(0), gaddr(0), 0, SIGCHLD, gaddr(0));
 }
 
 /* vfork(2) */
 long sys_vfork(struct task *t, const struct syscall_args *args)
 {
-	return do_clone(t, CLONE_VM | CLONE_VFORK, 0, gaddr(0), gaddr(0), 0, SIGCHLD);
+	return do_clone(t, CLONE_VM | CLONE_VFORK, 0, gaddr(0), gaddr(0), 0, SIGCHLD, gaddr(0));
 }
 
 /* clone(2): x86-64 order is flags, stack, parent_tid, child_tid, tls. */
 long sys_clone(struct task *t, const struct syscall_args *args)
 {
 	uint64_t flags = arg_u64(args, 0);
+	/* clone's CLONE_PIDFD writes through the parent_tid slot, so the two
+	 * cannot go together. */
+	if ((flags & CLONE_PIDFD_) && (flags & CLONE_PARENT_SETTID))
+		return -EINVAL;
 	return do_clone(t, flags & ~(uint64_t)CSIGNAL_, arg_u64(args, 1), arg_addr(args, 2), arg_addr(args, 3),
-			arg_u64(args, 4), (int)(flags & CSIGNAL_));
+			arg_u64(args, 4), (int)(flags & CSIGNAL_), arg_addr(args, 2));
 }
 
 struct linux_clone_args {
@@ -235,7 +294,9 @@ long sys_clone3(struct task *t, const struct syscall_args *args)
 {
 	struct linux_clone_args ca;
 	uint64_t size = arg_u64(args, 1);
-	if (size < 64 || size > 4096)
+	if (size > 4096)
+		return -E2BIG;
+	if (size < 64)
 		return -EINVAL;
 	memset(&ca, 0, sizeof(ca));
 	if (ward_copy_in(task_as(t), &ca, arg_addr(args, 0), WARD_MIN(size, sizeof(ca))) < 0)
@@ -248,12 +309,13 @@ long sys_clone3(struct task *t, const struct syscall_args *args)
 		if (v)
 			return -E2BIG;
 	}
-	if ((ca.flags & CSIGNAL_) || ca.exit_signal > WARD_NSIG || ca.set_tid || ca.set_tid_size || ca.cgroup)
+	if ((ca.flags & CSIGNAL_) || ca.exit_signal > WARD_NSIG || ca.set_tid || ca.set_tid_size || ca.cgroup ||
+	    (ca.flags & CLONE_INTO_CGROUP_))
 		return -EINVAL;
 	if ((ca.stack == 0) != (ca.stack_size == 0))
 		return -EINVAL;
 	return do_clone(t, ca.flags, ca.stack ? ca.stack + ca.stack_size : 0, gaddr(ca.parent_tid), gaddr(ca.child_tid),
-			ca.tls, (int)ca.exit_signal);
+			ca.tls, (int)ca.exit_signal, gaddr(ca.pidfd));
 }
 
 /* Copies a NULL-terminated array of guest strings. */

@@ -39,14 +39,14 @@ long sys_rt_sigaction(struct task *t, const struct syscall_args *args)
 		if (sig == SIGKILL || sig == SIGSTOP)
 			return -EINVAL;
 	}
-	if (!gaddr_is_null(oldact) && WARD_COPY_OUT_OBJ(task_as(t), oldact, &t->proc->actions[sig - 1]) < 0)
+	if (!gaddr_is_null(oldact) && WARD_COPY_OUT_OBJ(task_as(t), oldact, &t->proc->sighand->actions[sig - 1]) < 0)
 		return -EFAULT;
 	if (!gaddr_is_null(act)) {
 		/* Linux keeps unknown flag bits but clears SA_UNSUPPORTED; the
 		 * handler's mask never holds SIGKILL or SIGSTOP. */
 		sa.flags &= ~(uint64_t)0x00000400;
 		sa.mask &= ~UNBLOCKABLE;
-		t->proc->actions[sig - 1] = sa;
+		t->proc->sighand->actions[sig - 1] = sa;
 		/* Setting SIG_IGN (or a default that ignores) discards what is pending. */
 		if (sa.handler == 1 || (sa.handler == 0 && (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH)))
 			discard_pending(t, sig);

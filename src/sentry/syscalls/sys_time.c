@@ -1,28 +1,45 @@
-/* Time: clocks and sleeps. */
+/* Time: clocks, sleeps, interval timers and alarm. The timers themselves
+ * are kernel/timer.c's; POSIX timers and CPU usage are in sys_timer.c. */
 #include "sentry/service.h"
 
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/syscalls/syscalls.h"
 
 #define NSEC_PER_SEC 1000000000L
 
-/* The clock ids Linux accepts (CLOCK_SGI_CYCLE, 10, is gone). Dynamic
- * per-process CPU clocks (negative ids) come with the process issue. */
+/* The fixed clock ids Linux accepts (CLOCK_SGI_CYCLE, 10, is gone). The
+ * CPU-time ones (2, 3 and the negative ids) are the sandbox's own. */
 static bool clock_valid(int id)
 {
 	return id >= CLOCK_REALTIME && id <= CLOCK_TAI && id != 10;
 }
 
+/* The resolution of CPU clocks other than CPUCLOCK_SCHED: a tick (HZ=250),
+ * as Linux reports them. */
+#define TICK_NSEC_ 4000000
+
 /* clock_gettime(2) */
 long sys_clock_gettime(struct task *t, const struct syscall_args *args)
 {
 	struct linux_timespec ts;
-	int id = arg_int(args, 0);
-	if (!clock_valid(id))
-		return -EINVAL;
-	long r = ward_host_clock_gettime(id, &ts);
+	int id = arg_int(args, 0), which;
+	struct process *p;
+	struct task *th;
+	long r = timer_cpu_clock(t, id, true, &p, &th, &which);
 	if (r < 0)
 		return r;
+	if (r) {
+		int64_t ns = th ? timer_thread_cpu_ns(th) : timer_process_cpu_ns(p);
+		ts.tv_sec = ns / NSEC_PER_SEC;
+		ts.tv_nsec = ns % NSEC_PER_SEC;
+	} else {
+		if (!clock_valid(id))
+			return -EINVAL;
+		r = ward_host_clock_gettime(id, &ts);
+		if (r < 0)
+			return r;
+	}
 	return WARD_COPY_OUT_OBJ(task_as(t), arg_addr(args, 1), &ts);
 }
 
@@ -30,12 +47,22 @@ long sys_clock_gettime(struct task *t, const struct syscall_args *args)
 long sys_clock_getres(struct task *t, const struct syscall_args *args)
 {
 	struct linux_timespec ts;
-	int id = arg_int(args, 0);
-	if (!clock_valid(id))
-		return -EINVAL;
-	long r = ward_host_clock_getres(id, &ts);
+	int id = arg_int(args, 0), which;
+	struct process *p;
+	struct task *th;
+	long r = timer_cpu_clock(t, id, false, &p, &th, &which);
 	if (r < 0)
 		return r;
+	if (r) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = which == CPUCLOCK_SCHED ? 1 : TICK_NSEC_;
+	} else {
+		if (!clock_valid(id))
+			return -EINVAL;
+		r = ward_host_clock_getres(id, &ts);
+		if (r < 0)
+			return r;
+	}
 	if (gaddr_is_null(arg_addr(args, 1)))
 		return 0;
 	return WARD_COPY_OUT_OBJ(task_as(t), arg_addr(args, 1), &ts);
@@ -135,6 +162,54 @@ long sys_nanosleep(struct task *t, const struct syscall_args *args)
 	return sleep_until(t, deadline_after(&req), arg_addr(args, 1));
 }
 
+/* clock_nanosleep(2) on a CPU clock: sleeps until the clock (advanced by
+ * the other threads) reaches the time. The CPU time of threads running
+ * guest code is only counted when they stop, so they are stopped at each
+ * look. A signal ends the sleep with EINTR (and the time left). */
+static long cpu_nanosleep(struct task *t, int id, int flags, gaddr_t req_addr, gaddr_t rem)
+{
+	struct process *p;
+	struct task *th;
+	struct linux_timespec req;
+	int which;
+	/* A thread cannot wait for its own CPU clock. */
+	if ((id & CPUCLOCK_PERTHREAD) && id < 0 && (~(id >> 3) == 0 || ~(id >> 3) == t->tid))
+		return -EINVAL;
+	long r = timer_cpu_clock(t, id, false, &p, &th, &which);
+	if (r < 0)
+		return r;
+	r = read_timespec(t, req_addr, &req);
+	if (r < 0)
+		return r;
+	int64_t now = th ? timer_thread_cpu_ns(th) : timer_process_cpu_ns(p);
+	int64_t target = req.tv_sec * NSEC_PER_SEC + req.tv_nsec;
+	if (!(flags & TIMER_ABSTIME))
+		target = target > INT64_MAX - now ? INT64_MAX : now + target;
+	int32_t pid = p->pid, tid = th ? th->tid : 0;
+	for (;;) {
+		/* The clock's owner may be gone. */
+		if (process_by_pid(pid) != p || (tid && task_by_tid(tid) != th))
+			return -EINVAL;
+		now = th ? timer_thread_cpu_ns(th) : timer_process_cpu_ns(p);
+		if (now >= target)
+			return 0;
+		for (struct task *o = p->threads; o; o = o->next_in_proc)
+			if (o != t && o->ctx)
+				ward_ctx_interrupt(o->ctx);
+		int64_t step = (target - now) / (p->nthreads > 0 ? p->nthreads : 1);
+		r = task_sleep(t, ward_now_ns() + WARD_MAX(step, (int64_t)1000000));
+		if (r == -EINTR)
+			break;
+	}
+	if (!(flags & TIMER_ABSTIME) && !gaddr_is_null(rem)) {
+		int64_t left = target - now;
+		struct linux_timespec ts = { left / NSEC_PER_SEC, left % NSEC_PER_SEC };
+		if (WARD_COPY_OUT_OBJ(task_as(t), rem, &ts) < 0)
+			return -EFAULT;
+	}
+	return -EINTR;
+}
+
 /* clock_nanosleep(2) */
 long sys_clock_nanosleep(struct task *t, const struct syscall_args *args)
 {
@@ -147,11 +222,14 @@ long sys_clock_nanosleep(struct task *t, const struct syscall_args *args)
 	case CLOCK_MONOTONIC:
 	case CLOCK_BOOTTIME:
 	case CLOCK_TAI:
-	case CLOCK_PROCESS_CPUTIME_ID:
 		break;
+	case CLOCK_PROCESS_CPUTIME_ID:
+		return cpu_nanosleep(t, id, flags, arg_addr(args, 2), arg_addr(args, 3));
 	case CLOCK_THREAD_CPUTIME_ID:
 		return -EOPNOTSUPP; /* the kernel's answer; glibc says EINVAL itself */
 	default:
+		if (id < 0)
+			return cpu_nanosleep(t, id, flags, arg_addr(args, 2), arg_addr(args, 3));
 		return clock_valid(id) ? -ENOTSUP : -EINVAL;
 	}
 	long r = read_timespec(t, arg_addr(args, 2), &req);
@@ -175,54 +253,7 @@ long sys_clock_nanosleep(struct task *t, const struct syscall_args *args)
 	return sleep_until(t, deadline_after(&req), arg_addr(args, 3));
 }
 
-/* ITIMER_REAL and alarm: one sentry thread sleeps until the earliest
- * deadline of any process and sends SIGALRM when it passes. */
-static struct ward_cond timer_cond;
-static bool timer_running;
-
-struct timer_scan {
-	int64_t now;
-	int64_t earliest;
-};
-
-static void timer_check(struct process *p, void *arg)
-{
-	struct timer_scan *s = arg;
-	if (!p->alarm_deadline_ns || p->zombie)
-		return;
-	if (p->alarm_deadline_ns <= s->now) {
-		struct linux_siginfo si;
-		memset(&si, 0, sizeof(si));
-		si.si_signo = SIGALRM;
-		si.si_code = 0x80; /* SI_KERNEL */
-		signal_send_process(p, &si);
-		p->alarm_deadline_ns = p->alarm_interval_ns ? s->now + p->alarm_interval_ns : 0;
-	}
-	if (p->alarm_deadline_ns && (!s->earliest || p->alarm_deadline_ns < s->earliest))
-		s->earliest = p->alarm_deadline_ns;
-}
-
-static void *timer_thread(void *arg)
-{
-	ward_kernel_lock();
-	for (;;) {
-		struct timer_scan s = { ward_now_ns(), 0 };
-		process_for_each(timer_check, &s);
-		ward_cond_wait(&timer_cond, s.earliest);
-	}
-	return NULL;
-}
-
-static void timer_kick(void)
-{
-	if (!timer_running) {
-		ward_cond_init(&timer_cond);
-		if (ward_thread_spawn(timer_thread, NULL) == 0)
-			timer_running = true;
-	}
-	ward_cond_broadcast(&timer_cond);
-}
-
+/* Interval timers: kernel/timer.c's itimers of the process. */
 #define ITIMER_REAL_ 0
 #define ITIMER_VIRTUAL_ 1
 #define ITIMER_PROF_ 2
@@ -246,43 +277,63 @@ static struct linux_timeval ns_tv(int64_t ns)
 	return tv;
 }
 
-static void get_real(struct process *p, struct linux_itimerval *out)
+static bool tv_valid(const struct linux_timeval *tv)
 {
-	int64_t left = p->alarm_deadline_ns ? p->alarm_deadline_ns - ward_now_ns() : 0;
-	out->it_value = ns_tv(left > 0 ? left : (p->alarm_deadline_ns ? 1 : 0));
-	out->it_interval = ns_tv(p->alarm_interval_ns);
+	return tv->tv_sec >= 0 && tv->tv_usec >= 0 && tv->tv_usec < 1000000;
 }
 
-/* getitimer(2): ITIMER_VIRTUAL and ITIMER_PROF need per-task CPU
- * accounting and are refused until then. */
+static void get_itimer(struct ptimer *pt, struct linux_itimerval *out)
+{
+	out->it_value = ns_tv(ptimer_remaining(pt));
+	out->it_interval = ns_tv(pt->interval);
+}
+
+/* Arms itimer which of p for value ns from now (0 disarms), repeating
+ * every interval; the old setting goes to old. */
+static long set_itimer(struct process *p, int which, int64_t value, int64_t interval, struct linux_itimerval *old)
+{
+	struct timer_proc *tp = timer_proc_of(p);
+	if (!tp)
+		return -ENOMEM;
+	struct ptimer *pt = &tp->itimer[which];
+	if (old)
+		get_itimer(pt, old);
+	ptimer_set(pt, value ? ptimer_now(pt) + value : 0, interval);
+	return 0;
+}
+
+/* getitimer(2) */
 long sys_getitimer(struct task *t, const struct syscall_args *args)
 {
 	struct linux_itimerval it;
 	int which = arg_int(args, 0);
-	if (which == ITIMER_VIRTUAL_ || which == ITIMER_PROF_ || which != ITIMER_REAL_)
+	if (which < ITIMER_REAL_ || which > ITIMER_PROF_)
 		return -EINVAL;
-	get_real(t->proc, &it);
+	memset(&it, 0, sizeof(it));
+	struct timer_proc *tp = timer_proc_of(t->proc);
+	if (!tp)
+		return -ENOMEM;
+	get_itimer(&tp->itimer[which], &it);
 	return WARD_COPY_OUT_OBJ(task_as(t), arg_addr(args, 1), &it);
 }
 
-/* setitimer(2) */
+/* setitimer(2): a NULL new value disarms (a misfeature Linux keeps). */
 long sys_setitimer(struct task *t, const struct syscall_args *args)
 {
 	struct linux_itimerval nv, old;
 	int which = arg_int(args, 0);
-	if (which != ITIMER_REAL_)
-		return -EINVAL;
 	memset(&nv, 0, sizeof(nv));
-	if (!gaddr_is_null(arg_addr(args, 1)) && WARD_COPY_IN_OBJ(task_as(t), &nv, arg_addr(args, 1)) < 0)
-		return -EFAULT;
-	if (nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 || nv.it_interval.tv_usec < 0 ||
-	    nv.it_interval.tv_usec >= 1000000 || nv.it_value.tv_sec < 0 || nv.it_interval.tv_sec < 0)
+	if (!gaddr_is_null(arg_addr(args, 1))) {
+		if (WARD_COPY_IN_OBJ(task_as(t), &nv, arg_addr(args, 1)) < 0)
+			return -EFAULT;
+		if (!tv_valid(&nv.it_value) || !tv_valid(&nv.it_interval))
+			return -EINVAL;
+	}
+	if (which < ITIMER_REAL_ || which > ITIMER_PROF_)
 		return -EINVAL;
-	get_real(t->proc, &old);
-	int64_t v = tv_ns(&nv.it_value);
-	t->proc->alarm_deadline_ns = v ? ward_now_ns() + v : 0;
-	t->proc->alarm_interval_ns = v ? tv_ns(&nv.it_interval) : 0;
-	timer_kick();
+	long r = set_itimer(t->proc, which, tv_ns(&nv.it_value), tv_ns(&nv.it_interval), &old);
+	if (r < 0)
+		return r;
 	if (!gaddr_is_null(arg_addr(args, 2)) && WARD_COPY_OUT_OBJ(task_as(t), arg_addr(args, 2), &old) < 0)
 		return -EFAULT;
 	return 0;
@@ -294,10 +345,9 @@ long sys_alarm(struct task *t, const struct syscall_args *args)
 {
 	struct linux_itimerval old;
 	unsigned int secs = arg_uint(args, 0);
-	get_real(t->proc, &old);
-	t->proc->alarm_deadline_ns = secs ? ward_now_ns() + (int64_t)secs * NSEC_PER_SEC : 0;
-	t->proc->alarm_interval_ns = 0;
-	timer_kick();
+	long r = set_itimer(t->proc, ITIMER_REAL_, (int64_t)secs * NSEC_PER_SEC, 0, &old);
+	if (r < 0)
+		return r;
 	int64_t left = old.it_value.tv_sec;
 	if ((!left && old.it_value.tv_usec) || old.it_value.tv_usec >= 500000)
 		left++;
