@@ -378,6 +378,8 @@ static void log_trim(struct ward_platform_as *as)
 	size_t keep = 0;
 	while (keep < as->nlog && as->log[keep].gen <= min)
 		keep++;
+	if (keep == 0)
+		return;
 	memmove(as->log, as->log + keep, (as->nlog - keep) * sizeof(*as->log));
 	as->nlog -= keep;
 }
