@@ -10,7 +10,13 @@
  * stdout; exits 1 with a message on stderr if an operation fails. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -42,6 +48,69 @@ static int op_read1(void)
 	return (read(zero_fd, &c, 1) == 1 && c == 0) ? 0 : -1;
 }
 
+/* fork + _exit + waitpid of a process with 100 MiB touched. */
+static char *big;
+static int op_fork(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(0);
+	int st;
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? 0 : -1;
+}
+
+static void *thread_body(void *arg)
+{
+	return arg;
+}
+
+/* pthread_create + pthread_join. */
+static int op_thread(void)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, thread_body, NULL) != 0)
+		return -1;
+	return pthread_join(t, NULL);
+}
+
+/* One round trip between two threads over futexes. */
+static _Atomic int pp_word;
+static pthread_t pp_peer;
+static long pp_rounds;
+static void *pp_body(void *arg)
+{
+	for (long i = 0; i < pp_rounds; i++) {
+		while (atomic_load(&pp_word) != 1)
+			syscall(SYS_futex, &pp_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		atomic_store(&pp_word, 0);
+		syscall(SYS_futex, &pp_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	}
+	return arg;
+}
+
+static int op_futexpp(void)
+{
+	atomic_store(&pp_word, 1);
+	syscall(SYS_futex, &pp_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	while (atomic_load(&pp_word) != 0)
+		syscall(SYS_futex, &pp_word, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
+	return 0;
+}
+
+/* A signal to oneself, its handler, and the return. */
+static volatile sig_atomic_t sig_seen;
+static void on_usr1(int sig)
+{
+	sig_seen++;
+}
+
+static int op_signal(void)
+{
+	return raise(SIGUSR1);
+}
+
 static int op_openclose(void)
 {
 	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
@@ -58,7 +127,7 @@ int main(int argc, char **argv)
 	double t0, t1;
 
 	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: micro getpid|read1|openclose ITERATIONS\n");
+		fprintf(stderr, "usage: micro getpid|read1|openclose|fork|thread|futexpp|signal ITERATIONS\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "getpid") == 0) {
@@ -72,6 +141,22 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[1], "openclose") == 0) {
 		op = op_openclose;
+	} else if (strcmp(argv[1], "fork") == 0) {
+		op = op_fork;
+		big = malloc(100 << 20);
+		if (!big)
+			return 1;
+		memset(big, 1, 100 << 20);
+	} else if (strcmp(argv[1], "thread") == 0) {
+		op = op_thread;
+	} else if (strcmp(argv[1], "futexpp") == 0) {
+		op = op_futexpp;
+		pp_rounds = n + n / 10 + 1;
+		if (pthread_create(&pp_peer, NULL, pp_body, NULL) != 0)
+			return 1;
+	} else if (strcmp(argv[1], "signal") == 0) {
+		op = op_signal;
+		signal(SIGUSR1, on_usr1);
 	} else {
 		fprintf(stderr, "micro: unknown benchmark %s\n", argv[1]);
 		return 2;

@@ -39,18 +39,22 @@ NATIVE_X=50
 iters_getpid=$((20000 * scale))
 iters_read1=$((20000 * scale))
 iters_openclose=$((5000 * scale))
+iters_fork=$((50 * scale))
+iters_thread=$((500 * scale))
+iters_futexpp=$((2000 * scale))
+iters_signal=$((2000 * scale))
 startup_runs=$((10 * scale))
 startup_runs_native=$((100 * scale))
 
 # --- Build the microbenchmarks. -----------------------------------------
 variants=
-if $CC -O2 -o "$work/micro-dynamic" "$here/micro.c" 2>"$work/cc.log"; then
+if $CC -O2 -pthread -o "$work/micro-dynamic" "$here/micro.c" 2>"$work/cc.log"; then
 	variants="dynamic"
 else
 	echo "bench: cannot build micro.c: $(head -n 1 "$work/cc.log")" >&2
 	exit 1
 fi
-if $CC -O2 -static -o "$work/micro-static" "$here/micro.c" 2>"$work/cc.log"; then
+if $CC -O2 -static -pthread -o "$work/micro-static" "$here/micro.c" 2>"$work/cc.log"; then
 	variants="static dynamic"
 else
 	echo "static build skipped: $(head -n 1 "$work/cc.log")" >>"$work/notes"
@@ -70,7 +74,9 @@ run_in() {
 	shift
 	case $e in
 	native) $TIMEOUT "$@" ;;
-	ward) $TIMEOUT "$WARD" "do" --platform=ptrace -- "$@" ;;
+	# The benchmark binaries live in a temporary directory, which may be
+	# under /tmp, the sandbox's own tmpfs: bind it in at the same path.
+	ward) $TIMEOUT "$WARD" "do" --platform=ptrace --volume="$work:$work:ro" -- "$@" ;;
 	runsc) $TIMEOUT "$RUNSC" --rootless --network=none --platform=ptrace "do" "$@" ;;
 	esac
 }
@@ -113,7 +119,7 @@ startup() {
 # --- Run everything, one row per benchmark. -----------------------------
 : >"$work/rows"
 for v in $variants; do
-	for b in getpid read1 openclose; do
+	for b in getpid read1 openclose fork thread futexpp signal; do
 		eval "n=\$iters_$b"
 		row="$b-$v"
 		for e in $envs; do
@@ -150,7 +156,8 @@ case $envs in
 *runsc*) ;;
 *) echo "(runsc is not on PATH: its columns are skipped; install the Debian package runsc)" ;;
 esac
-echo "(iterations: getpid $iters_getpid, read1 $iters_read1, openclose $iters_openclose under a sandbox," \
+echo "(iterations: getpid $iters_getpid, read1 $iters_read1, openclose $iters_openclose, fork $iters_fork," \
+	"thread $iters_thread, futexpp $iters_futexpp, signal $iters_signal under a sandbox," \
 	"x$NATIVE_X natively; start-up: $startup_runs runs, $startup_runs_native natively)"
 if [ -s "$work/notes" ]; then
 	echo "notes:"

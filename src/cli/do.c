@@ -31,6 +31,7 @@ struct do_volume {
 
 struct do_options {
 	const char *platform;
+	long pids_limit;
 	const char *root;
 	const char *cwd;
 	const char *strace_log;
@@ -73,6 +74,8 @@ static void do_usage(FILE *out)
 		     "  --cwd=DIR           the working directory inside the sandbox (default /)\n"
 		     "  --env=K=V           set an environment variable (repeatable); the guest\n"
 		     "                      otherwise gets ward's own environment\n"
+		     "  --pids-limit=N      at most N tasks (processes and threads) in the sandbox;\n"
+		     "                      fork beyond it fails with EAGAIN (default 1024, 0: none)\n"
 		     "  --strace            print every guest system call to stderr\n"
 		     "  --strace-log=FILE   print them to FILE instead\n"
 		     "  -h, --help          this text\n");
@@ -140,13 +143,20 @@ static int parse_volume(struct do_options *o, const char *arg)
 static int parse(int argc, char **argv, struct do_options *o)
 {
 	static const struct option opts[] = {
-		{ "platform", required_argument, NULL, 'p' }, { "root", required_argument, NULL, 'r' },
-		{ "cwd", required_argument, NULL, 'c' },      { "env", required_argument, NULL, 'e' },
-		{ "strace", no_argument, NULL, 's' },	      { "strace-log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },	      { "tmpfs", required_argument, NULL, 't' },
-		{ "volume", required_argument, NULL, 'v' },   { NULL, 0, NULL, 0 },
+		{ "platform", required_argument, NULL, 'p' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "cwd", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "pids-limit", required_argument, NULL, 'P' },
+		{ "strace", no_argument, NULL, 's' },
+		{ "strace-log", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "tmpfs", required_argument, NULL, 't' },
+		{ "volume", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
 	};
 	o->platform = "ptrace";
+	o->pids_limit = 1024;
 	o->root = "/";
 	o->cwd = "/";
 	for (char **e = environ; *e; e++)
@@ -174,6 +184,19 @@ static int parse(int argc, char **argv, struct do_options *o)
 				return -1;
 			}
 			break;
+		case 'P': {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 0 || v > 4194304) {
+				fprintf(stderr,
+					"ward: --pids-limit wants a number from 0 (no limit) to 4194304, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			o->pids_limit = v;
+			break;
+		}
 		case 's':
 			o->strace = true;
 			break;
@@ -295,6 +318,7 @@ int ward_cmd_do(int argc, char **argv)
 		fprintf(stderr, "ward: cannot open the strace log '%s': %s\n", o.strace_log, strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
+	task_set_pids_limit((int)o.pids_limit);
 	st.spec.path = o.argv[0];
 	st.spec.argv = o.argv;
 	st.spec.envp = o.env;

@@ -190,6 +190,23 @@ long fd_close(struct task *t, int fd)
 	return 0;
 }
 
+long fd_next_open(struct task *t, int from)
+{
+	struct fd_table *fdt = t->files;
+	long r = -1;
+	if (from < 0 || !fdt)
+		return r;
+	ward_mutex_lock(&fdt->lock);
+	for (unsigned int fd = (unsigned int)from; fd < fdt->cap; fd++) {
+		if (fdt->slots[fd].file) {
+			r = fd;
+			break;
+		}
+	}
+	ward_mutex_unlock(&fdt->lock);
+	return r;
+}
+
 long fd_get_flags(struct task *t, int fd)
 {
 	struct fd_table *fdt = t->files;

@@ -111,6 +111,11 @@ struct vmount {
 	struct vnode *root;
 	bool rdonly;
 	struct vmount *next;
+	/* For /proc/[pid]/mounts and mountinfo: the file system's type and
+	 * source as mount(8) shows them (static strings), and a mount id. */
+	const char *fstype;
+	const char *source;
+	int id;
 };
 
 /* Allocates a vnode with one reference. NULL when memory runs out (then
@@ -201,6 +206,9 @@ long vfs_permission(struct task *t, const struct linux_statx *stx, int mask, boo
 /* Puts f (taking a new reference) at exactly fd, closing what was there,
  * for dup2/dup3. -EBADF when fd is negative or beyond RLIMIT_NOFILE. */
 long fd_replace(struct task *t, int fd, struct file *f, int fd_flags);
+/* The lowest open descriptor >= from in t's table, or -1 when there is
+ * none (for /proc/[pid]/fd). */
+long fd_next_open(struct task *t, int from);
 /* The FD_CLOEXEC flag of fd, or -EBADF. */
 long fd_get_flags(struct task *t, int fd);
 long fd_set_flags(struct task *t, int fd, int fd_flags);
@@ -240,8 +248,21 @@ long devfs_root(struct vmount *mnt, struct vnode **out);
 /* True for /dev/null, whose writes never look at the bytes. */
 bool devfs_is_sink(const struct file *f);
 
-/* The sentry's empty directories (/proc and /sys until their issue). */
+/* The sentry's empty directories. */
 long emptydir_root(int64_t magic, uint32_t minor, struct vmount *mnt, struct vnode **out);
+
+/* procfs and sysfs: the sentry's /proc, computed from its own tasks, and
+ * the few files of /sys that runtimes read (procfs.c, sysfs.c). */
+long procfs_root(struct vmount *mnt, struct vnode **out);
+long sysfs_root(struct vmount *mnt, struct vnode **out);
+/* The proc and sysfs device minors (major 0), shown by stat and
+ * mountinfo. */
+#define VFS_PROC_MINOR 21
+#define VFS_SYSFS_MINOR 22
+
+/* Calls fn for every mount, oldest first (the root first), for
+ * /proc/[pid]/mounts. */
+void vfs_mount_for_each(void (*fn)(const struct vmount *m, void *arg), void *arg);
 
 /* Appends one linux_dirent64 record to buf (of len bytes, *used filled so
  * far). Returns 0, or -EINVAL when it does not fit. */

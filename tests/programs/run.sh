@@ -56,6 +56,12 @@ run glibc-cat         0   /bin/cat /etc/os-release
 run glibc-md5sum      0   /usr/bin/md5sum /etc/os-release
 run glibc-true        0   /bin/true
 run glibc-false       1   /bin/false
+run sh-pipeline       0   /bin/busybox sh @HERE@/scripts/pipeline.sh
+run bash-200-lines    0   /bin/bash @HERE@/scripts/long.sh
+run dash-200-lines    0   /bin/dash @HERE@/scripts/long.sh
+run python3-procs     0   /usr/bin/python3 @HERE@/scripts/procs.py
+run perl-fork         0   /usr/bin/perl @HERE@/scripts/fork.pl
+run make-j2           0   /bin/sh @HERE@/scripts/make.sh
 cli missing-program   127 /nonexistent
 cli not-executable    126 /etc/os-release
 '
@@ -135,6 +141,8 @@ while read -r kind name expect prog args; do
 		for w in "$@"; do [ "$w" = "$name" ] && wanted=1; done
 		[ $wanted -eq 1 ] || continue
 	fi
+	# @HERE@ names this directory (the scripts), bound into the sandbox.
+	args=${args//@HERE@/$here}
 	# shellcheck disable=SC2206
 	argv=($prog $args)
 	base=$out_dir/$name
@@ -165,7 +173,9 @@ while read -r kind name expect prog args; do
 
 	[ $have_ward -eq 1 ] || continue
 	for p in $platforms; do
-		run_one "$base.$p.out" "$base.$p.err" "$ward" "do" --platform="$p" -- "${argv[@]}"
+		# This directory is bound in at its own path: the repository may
+		# lie under /tmp, which is the sandbox's own tmpfs.
+		run_one "$base.$p.out" "$base.$p.err" "$ward" "do" --platform="$p" --volume="$here:$here:ro" -- "${argv[@]}"
 		rc=$?
 		why=()
 		[ "$rc" -eq "$native_rc" ] || why+=("exit status $rc, native $native_rc")

@@ -163,6 +163,28 @@ printf '\177ELF\002\001\001\000garbage' >"$root/bin/bad"
 chmod +x "$root/bin/bad" "$root/etc/marker"
 expect truncated-elf 126 --root "$root" -- /bin/bad
 
+# A fork bomb meets the pids limit: fork fails with EAGAIN (busybox sh gives
+# up with status 2) and the sentry stays responsive.
+expect pids-limit-stops-fork-bomb 2 --pids-limit=5 -- /bin/busybox sh -c \
+	'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1 & done; echo unreachable'
+if command -v python3 >/dev/null 2>&1; then
+	out=$(timeout 60 "$WARD" do --pids-limit=5 -- /usr/bin/python3 -c '
+import errno, os
+kids, fails = [], 0
+for i in range(20):
+    try:
+        p = os.fork()
+        if p == 0:
+            os._exit(0)
+        kids.append(p)
+    except OSError as e:
+        fails += e.errno == errno.EAGAIN
+for p in kids:
+    os.waitpid(p, 0)
+print(fails > 0)' 2>&1)
+	[ "$out" = True ] && result pids-limit-eagain ok || result pids-limit-eagain bad "$out"
+fi
+
 # Killing the sentry leaves no stub behind (PTRACE_O_EXITKILL, PDEATHSIG).
 "$WARD" do -- /bin/sleep 30 </dev/null >/dev/null 2>&1 &
 wpid=$!

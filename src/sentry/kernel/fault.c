@@ -102,7 +102,9 @@ void fault_classify(struct task *t, int signo, int code, uint64_t addr, uint64_t
 	case SIGSEGV:
 		if (code == SEGV_MAPERR || code == SEGV_ACCERR) {
 			*trapno = TRAP_PF;
-			*err = PF_USER | (code == SEGV_ACCERR ? PF_PROT : 0);
+			/* The kernel's half of the address space is present, just not
+			 * the user's: a protection fault. */
+			*err = PF_USER | (code == SEGV_ACCERR || addr >= 0x800000000000ULL ? PF_PROT : 0);
 			if (addr == t->regs.rip)
 				*err |= PF_INSTR;
 			else if (insn_is_store(t, t->regs.rip))

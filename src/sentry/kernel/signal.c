@@ -52,6 +52,8 @@ static enum default_action default_action(int sig)
 
 /* Pending sets. */
 
+struct waitq signal_sent_waitq;
+
 void sigpending_clear(struct sigpending *p)
 {
 	while (p->head) {
@@ -78,6 +80,8 @@ static void sigpending_add(struct sigpending *p, const struct linux_siginfo *inf
 		*pp = e;
 	}
 	p->set |= SIGBIT(sig);
+	/* signalfd readers wait for blocked signals too. */
+	waitq_wake_all(&signal_sent_waitq);
 }
 
 static void sigpending_remove(struct sigpending *p, uint64_t set)
@@ -205,7 +209,7 @@ long signal_send_process(struct process *p, const struct linux_siginfo *info)
 	if (p->zombie || p->exiting)
 		return 0;
 	send_side_effects(p, sig);
-	if (p->threads && init_protected(p, sig, p->threads->sigmask))
+	if (p->threads && init_protected(p, sig, p->threads->sigmask | p->threads->real_blocked))
 		return 0;
 	/* An ignored signal is dropped unless every thread blocks it (the
 	 * disposition could still change before it is unblocked). */
@@ -237,7 +241,7 @@ long signal_send_task(struct task *t, const struct linux_siginfo *info)
 	if (p->zombie || p->exiting)
 		return 0;
 	send_side_effects(p, sig);
-	if (init_protected(p, sig, t->sigmask))
+	if (init_protected(p, sig, t->sigmask | t->real_blocked))
 		return 0;
 	if (is_ignored(p, sig) && !(t->sigmask & SIGBIT(sig)))
 		return 0;

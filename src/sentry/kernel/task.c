@@ -6,6 +6,7 @@
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -74,6 +75,21 @@ struct task *task_by_tid(int32_t tid)
 	return NULL;
 }
 
+static int task_total;
+static int zombie_total; /* processes that hold their pid until reaped */
+static int pids_limit = 1024;
+
+void task_set_pids_limit(int limit)
+{
+	pids_limit = limit;
+}
+
+bool task_pids_exhausted(void)
+{
+	/* As a pids cgroup counts them: every task, and every zombie. */
+	return pids_limit > 0 && task_total + zombie_total >= pids_limit;
+}
+
 int task_count_for_uid(uint32_t uid)
 {
 	int n = 0;
@@ -103,6 +119,7 @@ static long register_task(struct task *t)
 	n->task = t;
 	n->next = all_tasks;
 	all_tasks = n;
+	task_total++;
 	return 0;
 }
 
@@ -113,6 +130,7 @@ static void unregister_task(struct task *t)
 			struct task_node *n = *pp;
 			*pp = n->next;
 			free(n);
+			task_total--;
 			return;
 		}
 	}
@@ -128,6 +146,17 @@ struct ward_as *task_as(const struct task *t)
 void waitq_add(struct waitq *q, struct waiter *w, struct task *t)
 {
 	w->task = t;
+	w->func = NULL;
+	w->arg = NULL;
+	w->next = q->head;
+	q->head = w;
+}
+
+void waitq_add_callback(struct waitq *q, struct waiter *w, void (*func)(struct waiter *w), void *arg)
+{
+	w->task = NULL;
+	w->func = func;
+	w->arg = arg;
 	w->next = q->head;
 	q->head = w;
 }
@@ -144,8 +173,15 @@ void waitq_remove(struct waitq *q, struct waiter *w)
 
 void waitq_wake_all(struct waitq *q)
 {
-	for (struct waiter *w = q->head; w; w = w->next)
-		task_wake(w->task);
+	struct waiter *next;
+	/* A callback may take its own waiter off the queue: read next first. */
+	for (struct waiter *w = q->head; w; w = next) {
+		next = w->next;
+		if (w->func)
+			w->func(w);
+		else
+			task_wake(w->task);
+	}
 }
 
 void task_wake(struct task *t)
@@ -448,6 +484,8 @@ void process_release(struct process *p)
 {
 	if (p->parent)
 		unlink_child(p->parent, p);
+	if (p->zombie)
+		zombie_total--;
 	sigpending_clear(&p->pending);
 	if (p->sighand && --p->sighand->refs == 0)
 		free(p->sighand);
@@ -484,6 +522,7 @@ static void reparent_children(struct process *p)
 
 static int init_status;
 static bool init_done;
+static struct ward_cond init_done_cond;
 
 /* The last act of a task thread: release what it owned; the last thread
  * turns its process into a zombie and tells the parent. */
@@ -520,18 +559,19 @@ static void task_finish(struct task *t)
 		task_free(t);
 		return;
 	}
+	timer_process_exit(p);
 	p->zombie = true;
+	zombie_total++;
 	pidfd_notify_exit();
 	p->vfork_released = true;
 	waitq_wake_all(&p->vfork_done);
-	if (p->parent)
-		p->parent->children_run_ns += t->run_ns + p->children_run_ns;
 	reparent_children(p);
 	int st = p->exit_status;
 	int why = (st & 0x7f) ? ((st & 0x80) ? 3 /* CLD_DUMPED */ : 2 /* CLD_KILLED */) : 1 /* CLD_EXITED */;
 	if (p == init_process) {
 		init_status = st;
 		init_done = true;
+		ward_cond_broadcast(&init_done_cond);
 	} else {
 		signal_notify_parent(p, why, st);
 	}
@@ -566,8 +606,10 @@ static void run_loop(struct task *t)
 		ward_kernel_unlock();
 		int64_t t0 = ward_now_ns();
 		long r = ward_ctx_run(t->ctx, ward_as_platform(task_as(t)), &t->regs, NULL, &stop);
-		t->run_ns += ward_now_ns() - t0;
+		int64_t ran = ward_now_ns() - t0;
+		t->run_ns += ran;
 		ward_kernel_lock();
+		timer_account_run(t, ran);
 		if (r < 0) {
 			ward_log(WARD_LOG_ERROR, "the platform lost the guest (%s)", strerror((int)-r));
 			process_exit(t, SIGKILL);
@@ -604,11 +646,16 @@ static void run_loop(struct task *t)
 
 int task_run_init(struct task *t)
 {
+	ward_cond_init(&init_done_cond);
 	run_loop(t);
 	task_finish(t);
-	/* Init is gone: as in a PID namespace, everything else dies with it
-	 * (the CLI ends the sentry, and the stubs with it). */
-	return init_done ? init_status : SIGKILL;
+	/* Init's other threads may still be on their way out; the process is
+	 * over when the last of them is. Then, as in a PID namespace,
+	 * everything else dies with it (the CLI ends the sentry, and the stubs
+	 * with it). */
+	while (!init_done)
+		ward_cond_wait(&init_done_cond, 0);
+	return init_status;
 }
 
 static void *task_thread(void *arg)

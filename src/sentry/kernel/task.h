@@ -88,9 +88,12 @@ struct sigpending {
 	struct sigqueue_entry *head;
 };
 
-/* A sleeper on a wait queue. */
+/* A sleeper on a wait queue: a task to wake, or (func set) a callback,
+ * which epoll uses to hear of readiness changes. */
 struct waiter {
 	struct task *task;
+	void (*func)(struct waiter *w);
+	void *arg;
 	struct waiter *next;
 };
 
@@ -120,6 +123,9 @@ struct task {
 
 	/* Signals. */
 	uint64_t sigmask;
+	/* The mask rt_sigtimedwait set aside while it waits with the awaited
+	 * signals unblocked (Linux's real_blocked). */
+	uint64_t real_blocked;
 	struct sigpending pending;
 	struct linux_stack altstack;
 	/* sigsuspend and pselect swap the mask for one wait; this is restored
@@ -167,6 +173,10 @@ struct task {
 		uint64_t timer_slack_ns; /* 0 = the default, 50 us */
 	} sched;
 };
+
+/* What a new task (fork, clone) inherits of its parent's scheduling, with
+ * SCHED_RESET_ON_FORK's resets (sys_sched.c). For copy_task_state. */
+void task_sched_fork(struct task *child, const struct task *parent);
 
 /* A table of signal dispositions; shared with CLONE_SIGHAND. */
 struct sighand {
@@ -226,6 +236,10 @@ struct process {
 	 * MEMBARRIER_CMD_REGISTER_* commands. --- */
 	struct timer_proc *timers;
 	int64_t cpu_ns;
+	/* Peak memory seen for getrusage's ru_maxrss (KiB): p's own, and the
+	 * largest of its children's (recorded by timer_process_exit). */
+	int64_t maxrss_kb;
+	int64_t children_maxrss_kb;
 	unsigned int membarrier_registered;
 };
 
@@ -258,6 +272,10 @@ struct task *task_current(void);
 /* Looks tasks and processes up by the sandbox's ids. */
 struct task *task_by_tid(int32_t tid);
 struct process *process_by_pid(int32_t pid);
+/* The sandbox's limit on tasks (threads included), as a pids cgroup:
+ * --pids-limit; 0 for none. */
+void task_set_pids_limit(int limit);
+bool task_pids_exhausted(void);
 /* Live tasks whose real uid is uid (RLIMIT_NPROC). */
 int task_count_for_uid(uint32_t uid);
 /* Allocates a new id (pid and tid share one space). */
@@ -283,6 +301,10 @@ void task_exit_thread(struct task *t, int exit_code);
 
 /* Sleeping. Precondition: the kernel lock is held. */
 void waitq_add(struct waitq *q, struct waiter *w, struct task *t);
+/* Adds a waiter whose func runs (under the kernel lock) at each wake. */
+void waitq_add_callback(struct waitq *q, struct waiter *w, void (*func)(struct waiter *w), void *arg);
+/* Woken at every signal sent to anyone (signalfd readiness). */
+extern struct waitq signal_sent_waitq;
 void waitq_remove(struct waitq *q, struct waiter *w);
 void waitq_wake_all(struct waitq *q);
 void task_wake(struct task *t);

@@ -3,6 +3,7 @@
 #include "sentry/service.h"
 
 #include "sentry/kernel/timer.h"
+#include "sentry/mm/mm.h"
 
 #define SI_TIMER_ (-2)
 #define SI_KERNEL_ 0x80
@@ -199,15 +200,16 @@ static void drop_queued(struct ptimer *pt)
 		q->set &= ~SIGBIT(pt->signo);
 }
 
-/* Tells pt's owner that it expired; over more expiries were missed. */
-static void ptimer_notify(struct ptimer *pt, int64_t over)
+/* Tells pt's owner that it expired; over more expiries were missed.
+ * Returns true when pt's earlier signal was still queued. */
+static bool ptimer_notify(struct ptimer *pt, int64_t over)
 {
 	if (pt->notify == PTIMER_NOTIFY_NONE || pt->proc->zombie || pt->proc->exiting)
-		return;
+		return false;
 	struct task *th;
 	struct sigpending *q = pending_of(pt, &th);
 	if (!q)
-		return; /* the target thread is gone */
+		return false; /* the target thread is gone */
 	if (pt->id >= 0) {
 		/* Still queued: one more overrun instead of another signal. */
 		struct sigqueue_entry *e = queued_entry(q, pt, NULL);
@@ -215,7 +217,7 @@ static void ptimer_notify(struct ptimer *pt, int64_t over)
 			int64_t n = (int64_t)e->info.u.timer.overrun + 1 + over;
 			e->info.u.timer.overrun = n > DELAYTIMER_MAX_ ? DELAYTIMER_MAX_ : (int32_t)n;
 			pt->overrun_cur = e->info.u.timer.overrun;
-			return;
+			return true;
 		}
 		pt->overrun_last = pt->overrun_cur;
 	}
@@ -233,6 +235,7 @@ static void ptimer_notify(struct ptimer *pt, int64_t over)
 		signal_send_task(th, &si);
 	else
 		signal_send_process(pt->proc, &si);
+	return false;
 }
 
 /* pt's expiry time has come (now is on pt's clock): notify, and move a
@@ -251,9 +254,12 @@ static void ptimer_expire(struct ptimer *pt, int64_t now)
 	} else {
 		pt->expires = 0;
 	}
-	ptimer_notify(pt, over);
+	bool still_queued = ptimer_notify(pt, over);
+	/* While the signal waits (blocked), a fast periodic timer need not
+	 * wake the timer thread every period: the next expiry counts the
+	 * periods missed meanwhile as overruns anyway. */
 	if (pt->clock == PTIMER_WALL && pt->expires)
-		ktimer_arm(&pt->kt, pt->expires);
+		ktimer_arm(&pt->kt, still_queued ? WARD_MAX(pt->expires, now + 1000000) : pt->expires);
 }
 
 static void ptimer_wall_fire(struct ktimer *k, int64_t now)
@@ -326,29 +332,51 @@ static void cpu_poll_fire(struct ktimer *k, int64_t now)
 			ward_ctx_interrupt(t->ctx);
 }
 
+void timer_sample_rss(struct task *t)
+{
+	if (!t->mm)
+		return;
+	int64_t kb = (int64_t)(mm_mapped_bytes(t->mm) / 1024);
+	if (kb > t->proc->maxrss_kb)
+		t->proc->maxrss_kb = kb;
+}
+
+/* How often (in CPU time) the peak memory is sampled. */
+#define RSS_SAMPLE_NS 10000000
+
 void timer_account_run(struct task *t, int64_t ns)
 {
 	if (ns <= 0)
 		return;
+	struct process *p = t->proc;
+	int64_t before = p->cpu_ns;
 	t->cpu_ns += ns;
-	t->proc->cpu_ns += ns;
-	if (t->proc->timers)
-		check_cpu_timers(t->proc);
+	p->cpu_ns += ns;
+	if (!p->maxrss_kb || before / RSS_SAMPLE_NS != p->cpu_ns / RSS_SAMPLE_NS)
+		timer_sample_rss(t);
+	if (p->timers)
+		check_cpu_timers(p);
 }
 
 /* Process state. */
 
-static void itimer_init(struct ptimer *pt, struct process *p, enum ptimer_clock clock, int signo)
+void ptimer_init(struct ptimer *pt, struct process *p, enum ptimer_clock clock)
 {
 	memset(pt, 0, sizeof(*pt));
 	pt->proc = p;
 	pt->pid = p->pid;
 	pt->clock = clock;
+	pt->clockid = CLOCK_MONOTONIC;
+	ktimer_init(&pt->kt, ptimer_wall_fire, pt);
+}
+
+static void itimer_init(struct ptimer *pt, struct process *p, enum ptimer_clock clock, int signo)
+{
+	ptimer_init(pt, p, clock);
 	pt->notify = PTIMER_NOTIFY_SIGNAL;
 	pt->signo = signo;
 	pt->si_code = SI_KERNEL_;
 	pt->id = -1;
-	ktimer_init(&pt->kt, ptimer_wall_fire, pt);
 }
 
 struct timer_proc *timer_proc_of(struct process *p)
@@ -424,6 +452,11 @@ void timer_process_exec(struct process *p)
 
 void timer_process_exit(struct process *p)
 {
+	if (p->parent) {
+		int64_t kb = WARD_MAX(p->maxrss_kb, p->children_maxrss_kb);
+		if (kb > p->parent->children_maxrss_kb)
+			p->parent->children_maxrss_kb = kb;
+	}
 	struct timer_proc *tp = p->timers;
 	if (!tp)
 		return;

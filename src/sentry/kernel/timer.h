@@ -91,6 +91,7 @@ struct ptimer {
 	int32_t target_tid;
 	uint64_t value; /* si_value */
 	int32_t id; /* POSIX timer id; -1 for itimers */
+	int clockid; /* the clock id it was created with (absolute times) */
 	/* Overruns: of the signal queued now, and of the last one delivered. */
 	int overrun_cur;
 	int overrun_last;
@@ -113,6 +114,9 @@ void timer_account_run(struct task *t, int64_t ns);
 /* Called at execve and at process exit (see above). */
 void timer_process_exec(struct process *p);
 void timer_process_exit(struct process *p);
+
+/* Records the memory t's process maps now in its peak (ru_maxrss). */
+void timer_sample_rss(struct task *t);
 
 /* The timer state of p, created if needed; NULL when out of memory. */
 struct timer_proc *timer_proc_of(struct process *p);
@@ -138,6 +142,10 @@ int64_t timer_thread_cpu_ns(const struct task *t);
  * process) or a dynamic (fd) clock. gettime: a process clock may name the
  * caller's own tid (clock_gettime only). */
 long timer_cpu_clock(struct task *cur, int clockid, bool gettime, struct process **p, struct task **th, int *which);
+
+/* Initialises a disarmed ptimer of p counting clock (the notification
+ * fields are the caller's to fill). */
+void ptimer_init(struct ptimer *pt, struct process *p, enum ptimer_clock clock);
 
 /* The current value of the clock a ptimer counts. */
 int64_t ptimer_now(const struct ptimer *pt);

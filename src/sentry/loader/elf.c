@@ -691,6 +691,7 @@ static long write_stack(struct task *t, const struct stack_args *a, uint64_t *sp
 		s += l;
 	}
 	words[w++] = 0;
+	uint64_t env_start = s;
 	for (size_t i = 0; i < envc; i++) {
 		size_t l = strlen(a->envp->v[i]) + 1;
 		memcpy(AT(s), a->envp->v[i], l);
@@ -698,6 +699,7 @@ static long write_stack(struct task *t, const struct stack_args *a, uint64_t *sp
 		s += l;
 	}
 	words[w++] = 0;
+	mm_set_args(t->mm, strings_start, env_start, env_start, s);
 	for (size_t i = 0; i < WARD_ARRAY_SIZE(aux); i++) {
 		words[w++] = aux[i].key;
 		words[w++] = aux[i].val;

@@ -55,6 +55,9 @@ struct mm {
 	uint64_t brk_start;
 	uint64_t brk_cur;
 	uint64_t mmap_base;
+	/* Where execve put the argv and envp strings (/proc/[pid]/cmdline
+	 * and environ). */
+	uint64_t arg_start, arg_end, env_start, env_end;
 };
 
 long mm_create(struct mm **out)
@@ -108,6 +111,10 @@ long mm_fork(struct mm *parent, struct mm **out)
 	mm->brk_start = parent->brk_start;
 	mm->brk_cur = parent->brk_cur;
 	mm->mmap_base = parent->mmap_base;
+	mm->arg_start = parent->arg_start;
+	mm->arg_end = parent->arg_end;
+	mm->env_start = parent->env_start;
+	mm->env_end = parent->env_end;
 	/* An eager copy of what holds data; holes stay holes. Copy-on-write
 	 * comes with the seccomp platform issue (bench/ measures this). */
 	for (size_t i = 0; i < parent->n; i++) {
@@ -758,6 +765,31 @@ uint64_t mm_mapped_bytes(struct mm *mm)
 	for (size_t i = 0; i < mm->n; i++)
 		total += mm->v[i].end - mm->v[i].start;
 	return total;
+}
+
+uint64_t mm_resident_bytes(struct mm *mm)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < mm->n; i++)
+		if (mm->v[i].backing || mm->v[i].shm)
+			total += mm->v[i].end - mm->v[i].start;
+	return total;
+}
+
+void mm_set_args(struct mm *mm, uint64_t arg_start, uint64_t arg_end, uint64_t env_start, uint64_t env_end)
+{
+	mm->arg_start = arg_start;
+	mm->arg_end = arg_end;
+	mm->env_start = env_start;
+	mm->env_end = env_end;
+}
+
+void mm_get_args(struct mm *mm, uint64_t *arg_start, uint64_t *arg_end, uint64_t *env_start, uint64_t *env_end)
+{
+	*arg_start = mm->arg_start;
+	*arg_end = mm->arg_end;
+	*env_start = mm->env_start;
+	*env_end = mm->env_end;
 }
 
 long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *signo, int *si_code)

@@ -48,6 +48,16 @@ long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack
 /* Bytes mapped in all, for RLIMIT_AS. */
 uint64_t mm_mapped_bytes(struct mm *mm);
 
+/* Bytes of the VMAs that have memory behind them (touched at least once):
+ * an upper bound of the resident set, for /proc's VmRSS and statm. */
+uint64_t mm_resident_bytes(struct mm *mm);
+
+/* Where execve put the argv and envp strings: [arg_start, arg_end) and
+ * [env_start, env_end), each a run of NUL-terminated strings, for
+ * /proc/[pid]/cmdline and environ. Set by the loader, copied by fork. */
+void mm_set_args(struct mm *mm, uint64_t arg_start, uint64_t arg_end, uint64_t env_start, uint64_t env_end);
+void mm_get_args(struct mm *mm, uint64_t *arg_start, uint64_t *arg_end, uint64_t *env_start, uint64_t *env_end);
+
 /* Formats the VMAs as /proc/self/maps does into buf. */
 long mm_format_maps(struct mm *mm, char *buf, size_t len);
 

@@ -355,3 +355,38 @@ long sys_umask(struct task *t, const struct syscall_args *args)
 	t->fs->umask = arg_uint(args, 0) & 0777;
 	return old;
 }
+
+#define CLOSE_RANGE_UNSHARE_ 0x2
+#define CLOSE_RANGE_CLOEXEC_ 0x4
+
+/* close_range(2) */
+long sys_close_range(struct task *t, const struct syscall_args *args)
+{
+	unsigned int first = arg_uint(args, 0), last = arg_uint(args, 1), flags = arg_uint(args, 2);
+	if (flags & ~(unsigned int)(CLOSE_RANGE_UNSHARE_ | CLOSE_RANGE_CLOEXEC_))
+		return -EINVAL;
+	if (first > last)
+		return -EINVAL;
+	if ((flags & CLOSE_RANGE_UNSHARE_) && t->files_refs && *t->files_refs > 1) {
+		struct fd_table *own = fdtable_dup(t->files);
+		int *refs = malloc(sizeof(int));
+		if (!own || !refs) {
+			free(refs);
+			if (own)
+				fdtable_destroy(own);
+			return -ENOMEM;
+		}
+		(*t->files_refs)--;
+		t->files = own;
+		t->files_refs = refs;
+		*refs = 1;
+	}
+	uint64_t limit = fd_limit(t);
+	for (uint64_t fd = first; fd <= last && fd < limit; fd++) {
+		if (flags & CLOSE_RANGE_CLOEXEC_)
+			fd_set_flags(t, (int)fd, FD_CLOEXEC);
+		else
+			fd_close(t, (int)fd);
+	}
+	return 0;
+}

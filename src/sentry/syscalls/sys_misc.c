@@ -2,6 +2,7 @@
  * resource limits, randomness, scheduling and exit. */
 #include "sentry/service.h"
 
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -255,6 +256,19 @@ long sys_rseq(struct task *t, const struct syscall_args *args)
 #define PR_GET_SECCOMP_ 21
 #define PR_SET_NO_NEW_PRIVS_ 38
 #define PR_GET_NO_NEW_PRIVS_ 39
+#define PR_GET_KEEPCAPS_ 7
+#define PR_SET_KEEPCAPS_ 8
+#define PR_GET_TIMERSLACK_ 30
+#define PR_SET_TIMERSLACK_ 29
+#define PR_GET_TSC_ 25
+#define PR_SET_TSC_ 26
+#define PR_TSC_ENABLE_ 1
+#define PR_CAPBSET_READ_ 23
+#define PR_CAPBSET_DROP_ 24
+#define PR_SET_CHILD_SUBREAPER_ 36
+#define PR_GET_CHILD_SUBREAPER_ 37
+/* The default timer slack of a task, in nanoseconds. */
+#define DEFAULT_TIMER_SLACK_NS 50000
 
 /* prctl(2): the options the foundation's programs use; the rest are
  * EINVAL, as on a kernel without them. */
@@ -299,6 +313,53 @@ long sys_prctl(struct task *t, const struct syscall_args *args)
 		if (a2 || arg_u64(args, 2) || arg_u64(args, 3) || arg_u64(args, 4))
 			return -EINVAL;
 		return t->no_new_privs ? 1 : 0;
+	case PR_SET_CHILD_SUBREAPER_:
+		t->proc->subreaper = a2 != 0;
+		return 0;
+	case PR_GET_CHILD_SUBREAPER_: {
+		int v = t->proc->subreaper;
+		return ward_copy_out(task_as(t), arg_addr(args, 1), &v, sizeof(v)) < 0 ? -EFAULT : 0;
+	}
+	case PR_GET_KEEPCAPS_:
+		return (t->creds.securebits & WARD_SECBIT_KEEP_CAPS) ? 1 : 0;
+	case PR_SET_KEEPCAPS_:
+		if (a2 > 1)
+			return -EINVAL;
+		if (t->creds.securebits & WARD_SECBIT_KEEP_CAPS_LOCKED)
+			return -EPERM;
+		if (a2)
+			t->creds.securebits |= WARD_SECBIT_KEEP_CAPS;
+		else
+			t->creds.securebits &= ~WARD_SECBIT_KEEP_CAPS;
+		return 0;
+	case PR_CAPBSET_READ_: {
+		uint64_t e, p, i, b, amb;
+		if (a2 > WARD_CAP_LAST_CAP)
+			return -EINVAL;
+		creds_caps(&t->creds, &e, &p, &i, &b, &amb);
+		return (b >> a2) & 1;
+	}
+	case PR_CAPBSET_DROP_:
+		if (!creds_capable(&t->creds, WARD_CAP_SETPCAP))
+			return -EPERM;
+		if (a2 > WARD_CAP_LAST_CAP)
+			return -EINVAL;
+		creds_caps_materialize(&t->creds);
+		t->creds.cap_bset &= ~(1ULL << a2);
+		return 0;
+	case PR_GET_TIMERSLACK_:
+		return t->sched.timer_slack_ns ? (long)t->sched.timer_slack_ns : DEFAULT_TIMER_SLACK_NS;
+	case PR_SET_TIMERSLACK_:
+		/* 0 restores the default. */
+		t->sched.timer_slack_ns = a2;
+		return 0;
+	case PR_GET_TSC_: {
+		int v = PR_TSC_ENABLE_;
+		return ward_copy_out(task_as(t), arg_addr(args, 1), &v, sizeof(v)) < 0 ? -EFAULT : 0;
+	}
+	case PR_SET_TSC_:
+		/* PR_TSC_SIGSEGV (rdtsc faulting) is not offered. */
+		return a2 == PR_TSC_ENABLE_ ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}

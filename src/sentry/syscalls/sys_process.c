@@ -4,8 +4,10 @@
 
 #include "fs/vfs.h"
 #include "fs/vfs_internal.h"
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -60,6 +62,7 @@ static long copy_task_state(struct task *t, struct task *child, uint64_t flags, 
 	if (!((flags & CLONE_VM) && !(flags & CLONE_VFORK)))
 		child->altstack = t->altstack;
 	child->creds = t->creds;
+	task_sched_fork(child, t);
 	memcpy(child->rlimits, t->rlimits, sizeof(child->rlimits));
 	memcpy(child->comm, t->comm, sizeof(child->comm));
 	child->exe_path = t->exe_path ? strdup(t->exe_path) : NULL;
@@ -135,6 +138,9 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t pti
 	if ((flags & CLONE_PARENT) && p->pid == 1)
 		return -EINVAL; /* init's parent is outside the sandbox */
 
+	/* The sandbox's pids limit binds everyone, root included (a cgroup). */
+	if (task_pids_exhausted())
+		return -EAGAIN;
 	/* RLIMIT_NPROC counts the tasks of the real user; root is exempt, as
 	 * CAP_SYS_RESOURCE makes it on Linux. */
 	if (t->creds.uid != 0 && t->rlimits[RLIMIT_NPROC].rlim_cur != RLIM_INFINITY &&
@@ -431,6 +437,8 @@ static long do_execve(struct task *t, const char *path, gaddr_t argv_addr, gaddr
 	mm_put(old);
 	fdtable_close_on_exec(t->files);
 	signal_exec_reset(t);
+	timer_process_exec(t->proc);
+	creds_exec(&t->creds);
 	t->proc->has_execed = true;
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
@@ -547,9 +555,9 @@ static long do_wait(struct task *t, int idtype, int32_t id, int options, struct 
 				res->status = st;
 				res->code = (st & 0x7f) ? ((st & 0x80) ? 3 : 2) : 1;
 				res->child_status = (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff;
-				res->run_ns = c->children_run_ns;
+				res->run_ns = c->cpu_ns + c->children_run_ns;
 				if (!(options & WNOWAIT_)) {
-					p->children_run_ns += c->children_run_ns;
+					p->children_run_ns += c->cpu_ns + c->children_run_ns;
 					process_release(c);
 				}
 				return res->pid;

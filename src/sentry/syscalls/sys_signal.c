@@ -2,6 +2,7 @@
  * Queueing, delivery and frames are in kernel/signal.c. */
 #include "sentry/service.h"
 
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -143,11 +144,24 @@ static void user_info(struct task *t, struct linux_siginfo *si, int sig, int cod
 	si->u.rt.uid = t->creds.uid;
 }
 
+/* kill(2)'s permission rule (check_kill_permission): the sender's
+ * credentials, or SIGCONT within one session. */
+static bool may_signal(struct task *t, struct process *p, int sig)
+{
+	if (!p->threads)
+		return true; /* a zombie: nothing to hurt */
+	if (creds_may_kill(&t->creds, &p->threads->creds))
+		return true;
+	return sig == SIGCONT && p->sid == t->proc->sid;
+}
+
 struct kill_walk {
 	struct linux_siginfo info;
 	int32_t pgid; /* 0: every process but init and the sender */
 	struct process *self;
+	struct task *sender;
 	int count;
+	int denied;
 };
 
 static void kill_one(struct process *p, void *arg)
@@ -157,6 +171,10 @@ static void kill_one(struct process *p, void *arg)
 		return;
 	if (k->pgid ? p->pgid != k->pgid : (p->pid == 1 || p == k->self))
 		return;
+	if (!may_signal(k->sender, p, k->info.si_signo)) {
+		k->denied++;
+		return;
+	}
 	k->count++;
 	if (k->info.si_signo)
 		signal_send_process(p, &k->info);
@@ -179,6 +197,8 @@ long sys_kill(struct task *t, const struct syscall_args *args)
 			return -ESRCH;
 		if (sig < 0 || sig > WARD_NSIG)
 			return -EINVAL;
+		if (!may_signal(t, p, sig))
+			return -EPERM;
 		user_info(t, &k.info, sig, 0 /* SI_USER */);
 		return sig ? signal_send_process(p, &k.info) : 0;
 	}
@@ -189,11 +209,15 @@ long sys_kill(struct task *t, const struct syscall_args *args)
 		return -ESRCH;
 	k.pgid = pid == 0 ? t->proc->pgid : pid == -1 ? 0 : -pid;
 	k.self = t->proc;
+	k.sender = t;
 	k.count = 0;
+	k.denied = 0;
 	process_for_each(kill_one, &k);
 	if (pid == -1 && sig)
 		signal_send_process(t->proc, &k.info);
-	return k.count || pid == -1 ? 0 : -ESRCH;
+	if (k.count)
+		return 0;
+	return k.denied ? -EPERM : pid == -1 ? 0 : -ESRCH;
 }
 
 static long send_to_thread(struct task *t, int32_t tgid, int32_t tid, int sig, const struct linux_siginfo *info)
@@ -330,8 +354,10 @@ long sys_rt_sigtimedwait(struct task *t, const struct syscall_args *args)
 			return -EAGAIN;
 		}
 		t->sigmask = old & ~set;
+		t->real_blocked = old;
 		long r = task_sleep(t, deadline);
 		t->sigmask = old;
+		t->real_blocked = 0;
 		if (r == -ETIMEDOUT)
 			return -EAGAIN;
 		if (r == -EINTR && !((t->pending.set | t->proc->pending.set) & set))
