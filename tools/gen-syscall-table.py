@@ -97,7 +97,7 @@ IMPL = {
     "sysinfo": ("sys_sysinfo", "PARTIAL", "p", "uptime and memory are the host's; loads are 0 until the process issue"),
     "fadvise64": ("sys_fadvise64", "FULL", "dlld", "checked, then taken as the hint it is"),
     "fork": ("sys_fork", "FULL", "", "an eager copy of what holds data; MAP_SHARED memory stays shared"),
-    "vfork": ("sys_vfork", "PARTIAL", "", "the child gets a copy of the address space (CLONE_VM|CLONE_VFORK through clone shares it); the parent waits for exec or exit"),
+    "vfork": ("sys_vfork", "FULL", "", ""),
     "clone": ("sys_clone", "PARTIAL", "xppppx", "processes and threads, CLONE_PIDFD, CLONE_CLEAR_SIGHAND; namespace flags EPERM, CLONE_PTRACE/UNTRACED EINVAL"),
     "clone3": ("sys_clone3", "PARTIAL", "pu", "as clone; set_tid and CLONE_INTO_CGROUP EINVAL"),
     "execve": ("sys_execve", "FULL", "spp", ""),

@@ -374,11 +374,15 @@ static bool vmount_within(const char *canon)
 	return false;
 }
 
-static struct vmount *vmount_new(const char *path, bool rdonly)
+static struct vmount *vmount_new(const char *path, bool rdonly, const char *fstype, const char *source)
 {
+	static int next_id = 21; /* where Linux's first mount ids start, roughly */
 	struct vmount *m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
+	m->fstype = fstype;
+	m->source = source;
+	m->id = next_id++;
 	m->path = strdup(path);
 	if (!m->path) {
 		free(m);
@@ -392,6 +396,16 @@ static void vmount_add(struct vmount *m)
 {
 	m->next = vfs_mounts;
 	vfs_mounts = m;
+}
+
+void vfs_mount_for_each(void (*fn)(const struct vmount *m, void *arg), void *arg)
+{
+	struct vmount *order[256];
+	size_t n = 0;
+	for (struct vmount *m = vfs_mounts; m && n < WARD_ARRAY_SIZE(order); m = m->next)
+		order[n++] = m;
+	while (n-- > 0)
+		fn(order[n], arg);
 }
 
 static void vmount_discard(struct vmount *m)
@@ -726,7 +740,7 @@ long vfs_init(const char *host_root)
 	r = ward_host_open_root(host_root ? host_root : "/", &root);
 	if (r < 0)
 		return r;
-	struct vmount *m = vmount_new("/", false);
+	struct vmount *m = vmount_new("/", false, "overlay", "overlay");
 	if (!m) {
 		ward_host_close(root);
 		return -ENOMEM;
@@ -742,11 +756,13 @@ long vfs_init(const char *host_root)
 	static const struct {
 		const char *path;
 		int kind; /* 0 devfs, 1 tmpfs, 2 proc, 3 sys */
+		const char *fstype, *source;
 	} std_mounts[] = {
-		{ "/dev", 0 }, { "/dev/shm", 1 }, { "/tmp", 1 }, { "/proc", 2 }, { "/sys", 3 },
+		{ "/dev", 0, "devtmpfs", "udev" }, { "/dev/shm", 1, "tmpfs", "tmpfs" }, { "/tmp", 1, "tmpfs", "tmpfs" },
+		{ "/proc", 2, "proc", "proc" },	   { "/sys", 3, "sysfs", "sysfs" },
 	};
 	for (size_t i = 0; i < WARD_ARRAY_SIZE(std_mounts); i++) {
-		m = vmount_new(std_mounts[i].path, false);
+		m = vmount_new(std_mounts[i].path, false, std_mounts[i].fstype, std_mounts[i].source);
 		if (!m)
 			return -ENOMEM;
 		switch (std_mounts[i].kind) {
@@ -757,10 +773,10 @@ long vfs_init(const char *host_root)
 			r = tmpfs_create(true, m, &m->root);
 			break;
 		case 2:
-			r = emptydir_root(VFS_PROC_MAGIC, 21, m, &m->root);
+			r = procfs_root(m, &m->root);
 			break;
 		default:
-			r = emptydir_root(VFS_SYSFS_MAGIC, 22, m, &m->root);
+			r = sysfs_root(m, &m->root);
 			break;
 		}
 		if (r < 0) {
@@ -786,7 +802,7 @@ long vfs_mount_tmpfs(const char *guest_path)
 	long r = vmount_path(guest_path, canon, sizeof(canon));
 	if (r < 0)
 		return r;
-	struct vmount *m = vmount_new(canon, false);
+	struct vmount *m = vmount_new(canon, false, "tmpfs", "tmpfs");
 	if (!m)
 		return -ENOMEM;
 	r = tmpfs_create(false, m, &m->root);
@@ -808,7 +824,7 @@ long vfs_mount_host(const char *host_path, const char *guest_path, bool writable
 	r = ward_host_open_root(host_path, &h);
 	if (r < 0)
 		return r;
-	struct vmount *m = vmount_new(canon, !writable);
+	struct vmount *m = vmount_new(canon, !writable, "hostfs", "none");
 	if (!m) {
 		ward_host_close(h);
 		return -ENOMEM;
@@ -1577,7 +1593,8 @@ long vfs_setattr_file(struct task *t, struct file *f, const struct vattr *a)
 	return setattr_vnode(t, f->vn, a);
 }
 
-/* The empty directories: /proc and /sys until they have contents. */
+/* Empty directories of the sentry's own (none is mounted by default now
+ * that /proc and /sys have contents; kept for file systems to come). */
 
 struct emptydir {
 	int64_t magic;

@@ -2,9 +2,9 @@
  * and path resolution over a mount tree of the sentry's own file systems:
  * the root is an overlay of a read-only host directory (hostfs) and a tmpfs
  * upper layer that is discarded at exit; /dev is devfs with /dev/shm a
- * tmpfs; /tmp is a tmpfs; /proc and /sys are empty directories of the
- * sentry's; the CLI may add tmpfs mounts and bind mounts of host
- * directories (read-only unless asked).
+ * tmpfs; /tmp is a tmpfs; /proc and /sys are the sentry's own procfs and
+ * sysfs (procfs.c), computed from its state; the CLI may add tmpfs mounts
+ * and bind mounts of host directories (read-only unless asked).
  *
  * Paths are resolved by the sentry, component by component, in the guest's
  * view: symlinks are read and followed here (40 links at most, ELOOP), ".."

@@ -252,7 +252,7 @@ bool devfs_is_sink(const struct file *f);
 long emptydir_root(int64_t magic, uint32_t minor, struct vmount *mnt, struct vnode **out);
 
 /* procfs and sysfs: the sentry's /proc, computed from its own tasks, and
- * the few files of /sys that runtimes read (procfs.c, sysfs.c). */
+ * the few files of /sys that runtimes read (both in procfs.c). */
 long procfs_root(struct vmount *mnt, struct vnode **out);
 long sysfs_root(struct vmount *mnt, struct vnode **out);
 /* The proc and sysfs device minors (major 0), shown by stat and

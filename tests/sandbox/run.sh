@@ -46,7 +46,10 @@ expect() {
 	fi
 }
 
-expect host-proc-hidden 1 -- /bin/busybox cat /proc/self/status
+# /proc is the sentry's: the guest's first process is PID 1 there.
+out=$(timeout 60 "$WARD" do -- /bin/busybox cat /proc/self/status 2>/dev/null </dev/null)
+printf '%s\n' "$out" | grep -q "^Pid:	1\$" && result host-proc-hidden ok ||
+	result host-proc-hidden bad "$(printf '%s\n' "$out" | grep '^Pid:')"
 expect host-sys-hidden 1 -- /bin/busybox cat /sys/kernel/hostname
 # Writes succeed inside and never reach the host.
 host_absent() { # name path
@@ -118,6 +121,35 @@ expect overlay-chmod 0 --root "$root" -- /bin/busybox chmod 600 /etc/marker
 expect overlay-rmdir-refused 1 --root "$root" -- /bin/busybox rmdir /etc
 out=$("$WARD" do --root "$root" -- /bin/busybox ls /etc 2>&1)
 [ "$out" = marker ] && result overlay-listing ok || result overlay-listing bad "$out"
+
+# The guest's /proc shows the guest: its argv, its binary, its own few
+# processes, and links that lead nowhere outside the sandbox.
+out=$(timeout 60 "$WARD" do -- /bin/busybox cat /proc/1/cmdline 2>/dev/null </dev/null | tr '\0' ' ')
+[ "$out" = "/bin/busybox cat /proc/1/cmdline " ] && result proc-cmdline-is-guest ok ||
+	result proc-cmdline-is-guest bad "$out"
+out=$(timeout 60 "$WARD" do -- /bin/busybox readlink /proc/1/exe 2>/dev/null </dev/null)
+[ "$out" = "$(readlink -f /bin/busybox)" ] && result proc-exe-is-guest ok || result proc-exe-is-guest bad "$out"
+out=$(timeout 60 "$WARD" do -- /bin/busybox sh -c 'ls /proc | grep -c "^[0-9]"' 2>/dev/null </dev/null)
+[ -n "$out" ] && [ "$out" -ge 1 ] && [ "$out" -le 4 ] && result proc-no-host-processes ok ||
+	result proc-no-host-processes bad "$out pid directories"
+out=$(timeout 60 "$WARD" do -- /bin/busybox sh -c 'ls /proc/1/task; cat /proc/1/stat' 2>/dev/null </dev/null)
+[ "$(printf '%s\n' "$out" | head -n 1)" = 1 ] && printf '%s\n' "$out" | grep -q '^1 ([a-z]*) [RS] 0 ' &&
+	result proc-pid1-is-guest ok || result proc-pid1-is-guest bad "$out"
+expect proc-root-stays-inside 1 --root "$root" -- /bin/busybox cat /proc/self/root/etc/passwd
+expect proc-root-dotdot-stays-inside 1 --root "$root" -- /bin/busybox cat /proc/self/root/../../etc/passwd
+out=$("$WARD" do --root "$root" -- /bin/busybox cat /proc/1/root/etc/marker 2>/dev/null </dev/null)
+[ "$out" = inside ] && result proc-root-is-sandbox-root ok || result proc-root-is-sandbox-root bad "$out"
+# An inherited host descriptor: its fd link is text, not a way to the host
+# file behind it.
+out=$("$WARD" do --root "$root" -- /bin/busybox cat /proc/self/fd/0 </etc/passwd 2>/dev/null)
+case $out in
+*root:*) result proc-fd-link-stays-inside bad "the guest read the host's /etc/passwd" ;;
+*) result proc-fd-link-stays-inside ok ;;
+esac
+out=$("$WARD" do --root "$root" -- /bin/busybox ls /proc/self/root/ 2>/dev/null </dev/null | tr '\n' ' ')
+case $out in *" usr "* | "usr "* | *" home "*) false ;; *" etc "*) true ;; *) false ;; esac &&
+	result proc-root-lists-sandbox ok ||
+	result proc-root-lists-sandbox bad "$out"
 
 # --tmpfs and --volume.
 expect tmpfs-option 0 --tmpfs /mnt/ward-scratch -- /bin/busybox touch /mnt/ward-scratch/x

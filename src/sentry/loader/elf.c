@@ -954,7 +954,9 @@ long loader_load(struct task *t, const char *path, char *const argv[], char *con
 	if (r < 0)
 		goto out;
 
-	char *exe_abs = absolute_path(t, elf_path);
+	/* /proc/self/exe: the file's canonical path (symlinks resolved), as
+	 * Linux's d_path gives it. */
+	char *exe_abs = f->path && f->path[0] == '/' ? strdup(f->path) : absolute_path(t, elf_path);
 	if (!exe_abs) {
 		r = -ENOMEM;
 		goto out;

@@ -13,6 +13,9 @@ wait $p2; echo "job2: $?"
 trap 'echo got TERM' TERM
 kill -TERM $$
 echo "after TERM"
+trap 'echo got INT' INT
+kill -INT $$
+echo "after INT"
 chld=0
 trap 'chld=$((chld+1))' CHLD
 true & wait
