@@ -41,6 +41,13 @@ int64_t ward_now_ns(void);
 void ward_thread_set_current(void *p);
 void *ward_thread_current(void);
 
+/* Host calls that may block (a read of an inherited terminal or pipe) run
+ * with the kernel lock dropped, so other tasks go on, and can be broken off
+ * by ward_thread_kick from another thread: they then return -EINTR. A
+ * thread's handle comes from ward_thread_self. */
+uint64_t ward_thread_self(void);
+void ward_thread_kick(uint64_t thread);
+
 /* Starts fn(arg) on a new detached sentry thread. */
 long ward_thread_spawn(void *(*fn)(void *), void *arg);
 

@@ -245,14 +245,49 @@ static ward_hostfd_t stdio_handle(struct file *f)
 	return ward_host_stdio(*(const int *)f->priv);
 }
 
+struct stdio_io {
+	ward_hostfd_t h;
+	void *buf;
+	const void *cbuf;
+	size_t len;
+};
+
+static long stdio_do_read(void *arg)
+{
+	struct stdio_io *io = arg;
+	return ward_host_read(io->h, io->buf, io->len);
+}
+
+static long stdio_do_write(void *arg)
+{
+	struct stdio_io *io = arg;
+	return ward_host_write(io->h, io->cbuf, io->len);
+}
+
+/* Inherited terminals and pipes may block: the call runs with the kernel
+ * lock dropped, and a signal breaks it off as it would a Linux read. */
+static long stdio_io_call(long (*fn)(void *), struct stdio_io *io)
+{
+	struct task *t = task_current();
+	for (;;) {
+		long r = task_host_call(t, fn, io);
+		if (r != -EINTR)
+			return r;
+		if (!t || t->exiting || signal_pending(t))
+			return -WARD_ERESTARTSYS;
+	}
+}
+
 static long stdio_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 {
-	return ward_host_read(stdio_handle(f), buf, len);
+	struct stdio_io io = { stdio_handle(f), buf, NULL, len };
+	return stdio_io_call(stdio_do_read, &io);
 }
 
 static long stdio_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
 {
-	return ward_host_write(stdio_handle(f), buf, len);
+	struct stdio_io io = { stdio_handle(f), NULL, buf, len };
+	return stdio_io_call(stdio_do_write, &io);
 }
 
 static long stdio_seek(struct file *f, int64_t off, int whence)

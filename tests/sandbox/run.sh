@@ -217,6 +217,23 @@ print(fails > 0)' 2>&1)
 	[ "$out" = True ] && result pids-limit-eagain ok || result pids-limit-eagain bad "$out"
 fi
 
+# A task blocked reading the inherited stdin neither stalls the others nor
+# ignores signals (the host read runs with the kernel lock dropped, and a
+# signal breaks it off).
+# The other task must get on while cat sits in its read for 3 s.
+out=$( (sleep 3 | timeout 20 "$WARD" do -- /bin/sh -c \
+	't0=$(date +%s%N); exec 3<&0; cat <&3 & sleep 0.2; echo "other $(( ($(date +%s%N) - t0) / 1000000000 ))"; wait') 2>&1)
+[ "$out" = "other 0" ] && result stdin-read-does-not-stall ok || result stdin-read-does-not-stall bad "$out"
+if command -v python3 >/dev/null 2>&1; then
+	out=$( (sleep 3 | timeout 20 "$WARD" do -- /usr/bin/python3 -c '
+import signal, sys
+signal.signal(signal.SIGALRM, lambda *a: print("alarm", flush=True))
+signal.alarm(1)
+sys.stdin.read(1)' ) 2>&1)
+	[ "$out" = alarm ] && result stdin-read-interrupted-by-signal ok ||
+		result stdin-read-interrupted-by-signal bad "$out"
+fi
+
 # Killing the sentry leaves no stub behind (PTRACE_O_EXITKILL, PDEATHSIG).
 "$WARD" do -- /bin/sleep 30 </dev/null >/dev/null 2>&1 &
 wpid=$!

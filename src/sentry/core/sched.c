@@ -2,6 +2,8 @@
 #include "core.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <string.h>
 #include <time.h>
 
 #include "ward/sched.h"
@@ -84,4 +86,37 @@ void ward_thread_set_current(void *p)
 void *ward_thread_current(void)
 {
 	return thread_current;
+}
+
+/* The signal that breaks a sentry thread out of a blocking host call. Its
+ * handler does nothing; installed without SA_RESTART, it makes the call
+ * fail with EINTR. (SIGRTMAX is the ptrace platform's, sent to stubs.) */
+#define KICK_SIGNAL (SIGRTMAX - 1)
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+
+static void kick_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(KICK_SIGNAL, &sa, NULL);
+}
+
+uint64_t ward_thread_self(void)
+{
+	pthread_once(&kick_once, kick_install);
+	return (uint64_t)pthread_self();
+}
+
+void ward_thread_kick(uint64_t thread)
+{
+	if (thread)
+		pthread_kill((pthread_t)thread, KICK_SIGNAL);
 }

@@ -187,6 +187,22 @@ void waitq_wake_all(struct waitq *q)
 void task_wake(struct task *t)
 {
 	ward_cond_broadcast(&t->wake);
+	if (t->in_host_call)
+		ward_thread_kick(t->host_thread);
+}
+
+long task_host_call(struct task *t, long (*fn)(void *arg), void *arg)
+{
+	if (!t)
+		return fn(arg);
+	if (t->exiting || signal_pending(t))
+		return -EINTR;
+	t->in_host_call = true;
+	ward_kernel_unlock();
+	long r = fn(arg);
+	ward_kernel_lock();
+	t->in_host_call = false;
+	return r;
 }
 
 long task_sleep(struct task *t, int64_t deadline_ns)
@@ -600,6 +616,7 @@ static void run_loop(struct task *t)
 	struct syscall_args args;
 
 	ward_thread_set_current(t);
+	t->host_thread = ward_thread_self();
 	/* Signals that arrived before the first run. */
 	signal_deliver(t, false, 0);
 	while (!t->exiting) {

@@ -139,6 +139,10 @@ struct task {
 
 	/* Blocking. */
 	struct ward_cond wake;
+	/* The sentry thread, and whether it is in a blocking host call with
+	 * the kernel lock dropped (a kick then breaks the call off). */
+	uint64_t host_thread;
+	bool in_host_call;
 
 	uint64_t clear_child_tid;
 	uint64_t robust_list;
@@ -308,6 +312,9 @@ extern struct waitq signal_sent_waitq;
 void waitq_remove(struct waitq *q, struct waiter *w);
 void waitq_wake_all(struct waitq *q);
 void task_wake(struct task *t);
+/* Runs a host call that may block, with the kernel lock dropped; a signal
+ * for t breaks it off (it returns -EINTR). */
+long task_host_call(struct task *t, long (*fn)(void *arg), void *arg);
 /* Sleeps until woken, a signal that would interrupt is pending (-EINTR),
  * or the deadline passes (-ETIMEDOUT; deadline 0 = none). */
 long task_sleep(struct task *t, int64_t deadline_ns);

@@ -3,7 +3,7 @@
  *   d int, l long, u unsigned long, x hex, p pointer, s string (path),
  *   b buffer the guest passes in (length in the next argument),
  *   B buffer the call fills (length is the result), F dirfd,
- *   o open flags, m mode (octal), P mmap prot, M mmap flags, w whence,
+ *   o open flags, a access mode, m mode (octal), P mmap prot, M mmap flags, w whence,
  *   k clock id, S signal number. */
 #include "sentry/service.h"
 
@@ -97,6 +97,12 @@ static const struct flag_name open_flags[] = {
 	{ O_DIRECT, "O_DIRECT" },     { O_LARGEFILE, "O_LARGEFILE" }, { O_DIRECTORY, "O_DIRECTORY" },
 	{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },     { O_CLOEXEC, "O_CLOEXEC" },
 	{ O_PATH, "O_PATH" },	      { __O_TMPFILE, "O_TMPFILE" },   { 04000000, "O_SYNC" },
+};
+
+static const struct flag_name access_flags[] = {
+	{ R_OK, "R_OK" },
+	{ W_OK, "W_OK" },
+	{ X_OK, "X_OK" },
 };
 
 static const struct flag_name prot_flags[] = {
@@ -284,6 +290,12 @@ static void emit_arg(struct out *o, struct task *t, char f, const struct syscall
 			   (v & O_ACCMODE) == O_RDONLY	 ? "O_RDONLY"
 			   : (v & O_ACCMODE) == O_WRONLY ? "O_WRONLY"
 							 : "O_RDWR");
+		break;
+	case 'a':
+		if (v == 0)
+			emit(o, "F_OK");
+		else
+			emit_flags(o, v, access_flags, WARD_ARRAY_SIZE(access_flags), NULL);
 		break;
 	case 'm':
 		emit(o, "%#" PRIo64, v);
