@@ -640,3 +640,18 @@ void signal_exec_reset(struct task *t)
 	}
 	memset(&t->altstack, 0, sizeof(t->altstack));
 }
+
+long signal_swap_mask(struct task *t, gaddr_t mask_addr, uint64_t size)
+{
+	uint64_t mask;
+	if (gaddr_is_null(mask_addr))
+		return 0;
+	if (size != 8)
+		return -EINVAL;
+	if (WARD_COPY_IN_OBJ(task_as(t), &mask, mask_addr) < 0)
+		return -EFAULT;
+	t->saved_sigmask = t->sigmask;
+	t->restore_sigmask = true;
+	t->sigmask = mask & ~UNBLOCKABLE;
+	return 0;
+}

@@ -342,6 +342,10 @@ void signal_deliver(struct task *t, bool in_syscall, long syscall_result);
 void signal_force_fault(struct task *t, int signo, int code, uint64_t addr);
 /* rt_sigreturn's work: restores the frame at the guest's stack. */
 long signal_return(struct task *t);
+/* The temporary mask of ppoll, pselect6 and epoll_pwait: read from the
+ * guest (NULL: none) and swapped in for one wait, as sigsuspend does; it is
+ * put back after delivery. */
+long signal_swap_mask(struct task *t, gaddr_t mask_addr, uint64_t size);
 /* Resets dispositions at execve: handled signals go back to default. */
 void signal_exec_reset(struct task *t);
 /* Frees queued siginfo. */

@@ -83,22 +83,6 @@ static int64_t ms_deadline(int timeout)
 	return timeout < 0 ? 0 : timeout == 0 ? -1 : ward_now_ns() + (int64_t)timeout * 1000000;
 }
 
-/* The signal mask of the pwait forms, swapped in for the wait. */
-static long swap_mask(struct task *t, gaddr_t mask_addr, uint64_t size)
-{
-	uint64_t mask;
-	if (gaddr_is_null(mask_addr))
-		return 0;
-	if (size != 8)
-		return -EINVAL;
-	if (WARD_COPY_IN_OBJ(task_as(t), &mask, mask_addr) < 0)
-		return -EFAULT;
-	t->saved_sigmask = t->sigmask;
-	t->restore_sigmask = true;
-	t->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
-	return 0;
-}
-
 /* epoll_wait(2) */
 long sys_epoll_wait(struct task *t, const struct syscall_args *args)
 {
@@ -108,7 +92,7 @@ long sys_epoll_wait(struct task *t, const struct syscall_args *args)
 /* epoll_pwait(2) */
 long sys_epoll_pwait(struct task *t, const struct syscall_args *args)
 {
-	long r = swap_mask(t, arg_addr(args, 4), arg_u64(args, 5));
+	long r = signal_swap_mask(t, arg_addr(args, 4), arg_u64(args, 5));
 	if (r < 0)
 		return r;
 	return wait_common(t, args, ms_deadline(arg_int(args, 3)));
@@ -126,7 +110,7 @@ long sys_epoll_pwait2(struct task *t, const struct syscall_args *args)
 			return -EINVAL;
 		deadline = ts.tv_sec == 0 && ts.tv_nsec == 0 ? -1 : ward_now_ns() + ts.tv_sec * NSEC + ts.tv_nsec;
 	}
-	long r = swap_mask(t, arg_addr(args, 4), arg_u64(args, 5));
+	long r = signal_swap_mask(t, arg_addr(args, 4), arg_u64(args, 5));
 	if (r < 0)
 		return r;
 	return wait_common(t, args, deadline);

@@ -154,23 +154,6 @@ static long read_timeout(struct task *t, gaddr_t addr, int64_t *deadline)
 	return 0;
 }
 
-/* The signal mask of ppoll and pselect6, swapped in for the wait as
- * sigsuspend does. */
-static long swap_mask(struct task *t, gaddr_t mask_addr, uint64_t size)
-{
-	uint64_t mask;
-	if (gaddr_is_null(mask_addr))
-		return 0;
-	if (size != 8)
-		return -EINVAL;
-	if (WARD_COPY_IN_OBJ(task_as(t), &mask, mask_addr) < 0)
-		return -EFAULT;
-	t->saved_sigmask = t->sigmask;
-	t->restore_sigmask = true;
-	t->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
-	return 0;
-}
-
 /* ppoll(2) */
 long sys_ppoll(struct task *t, const struct syscall_args *args)
 {
@@ -178,7 +161,7 @@ long sys_ppoll(struct task *t, const struct syscall_args *args)
 	long r = read_timeout(t, arg_addr(args, 2), &deadline);
 	if (r < 0)
 		return r;
-	r = swap_mask(t, arg_addr(args, 3), arg_u64(args, 4));
+	r = signal_swap_mask(t, arg_addr(args, 3), arg_u64(args, 4));
 	if (r < 0)
 		return r;
 	return poll_common(t, arg_addr(args, 0), arg_u64(args, 1), deadline);
@@ -282,7 +265,7 @@ long sys_pselect6(struct task *t, const struct syscall_args *args)
 		uint64_t pair[2];
 		if (WARD_COPY_IN_OBJ(task_as(t), &pair, arg_addr(args, 5)) < 0)
 			return -EFAULT;
-		r = swap_mask(t, gaddr(pair[0]), pair[1]);
+		r = signal_swap_mask(t, gaddr(pair[0]), pair[1]);
 		if (r < 0)
 			return r;
 	}
