@@ -24,14 +24,12 @@
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/uts.h"
 #include "sentry/mm/mm.h"
 
 /* USER_HZ: the unit of /proc's CPU times. */
 #define PROC_HZ 100
 /* What uname(2) reports (sys_misc.c): /proc/version and osrelease agree. */
-#define PROC_UTS_RELEASE "6.1.0-ward"
-#define PROC_UTS_VERSION "#1 SMP PREEMPT_DYNAMIC ward"
-#define PROC_HOSTNAME "ward"
 #define PROC_PID_MAX 4194304
 #define PROC_NR_OPEN (1U << 20)
 #define PROC_PIPE_MAX_SIZE (1024 * 1024)
@@ -315,14 +313,6 @@ static int64_t boot_time_s(void)
 	return (timespec_ns(&now) - uptime_ns()) / 1000000000;
 }
 
-/* When the sandbox started, in clock ticks since boot: the start time of
- * every process, since the sentry does not record one per process. */
-static uint64_t sandbox_start_ticks(void)
-{
-	int64_t s = vfs_boot_time().tv_sec - boot_time_s();
-	return s > 0 ? (uint64_t)s * PROC_HZ : 0;
-}
-
 static uint64_t ns_to_ticks(int64_t ns)
 {
 	return ns > 0 ? (uint64_t)ns / (1000000000 / PROC_HZ) : 0;
@@ -539,13 +529,13 @@ static void gen_static(int id, struct pbuf *b)
 {
 	switch ((enum stree_id)id) {
 	case ST_HOSTNAME:
-		pb_printf(b, "%s\n", PROC_HOSTNAME);
+		pb_printf(b, "%s\n", WARD_UTS_NODENAME);
 		break;
 	case ST_OSTYPE:
 		pb_printf(b, "Linux\n");
 		break;
 	case ST_OSRELEASE:
-		pb_printf(b, "%s\n", PROC_UTS_RELEASE);
+		pb_printf(b, "%s\n", WARD_UTS_RELEASE);
 		break;
 	case ST_PID_MAX:
 		pb_printf(b, "%d\n", PROC_PID_MAX);
@@ -655,13 +645,13 @@ static long gen_pid_stat(const struct pnode *n, struct pbuf *b)
 	uint64_t rsslim = t ? t->rlimits[RLIMIT_RSS].rlim_cur : UINT64_MAX;
 	int exit_code = p->zombie ? p->exit_status : 0;
 
-	pb_printf(b, "%d (%s) %c %d %d %d 0 -1 %u ", n->tid ? n->tid : p->pid, t ? t->comm : "", st,
+	pb_printf(b, "%d (%s) %c %d %d %d 0 -1 %u ", n->tid ? n->tid : p->pid, t ? t->comm : p->comm, st,
 		  p->parent ? p->parent->pid : 0, p->pgid, p->sid, 0x400040u /* PF_RANDOMIZE... as ps shows */);
 	/* minflt cminflt majflt cmajflt utime stime cutime cstime */
 	pb_printf(b, "0 0 0 0 %" PRIu64 " 0 %" PRIu64 " 0 ", ns_to_ticks(cpu), ns_to_ticks(p->children_run_ns));
 	/* priority nice num_threads itrealvalue starttime vsize rss rsslim */
 	pb_printf(b, "%d %d %d 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " ", prio, nice, p->nthreads,
-		  sandbox_start_ticks(), m.size, m.rss / WARD_PAGE_SIZE, rsslim);
+		  ns_to_ticks(p->start_boot_ns), m.size, m.rss / WARD_PAGE_SIZE, rsslim);
 	/* startcode endcode startstack kstkesp kstkeip */
 	pb_printf(b, "0 0 0 0 0 ");
 	/* signal blocked sigignore sigcatch wchan nswap cnswap */
@@ -695,7 +685,7 @@ static long gen_pid_status(const struct pnode *n, struct pbuf *b)
 	char st = state_letter(p, t, &sname);
 	int32_t pid = n->tid ? n->tid : p->pid;
 
-	pb_printf(b, "Name:\t%s\n", t ? t->comm : "");
+	pb_printf(b, "Name:\t%s\n", t ? t->comm : p->comm);
 	if (t && t->fs)
 		pb_printf(b, "Umask:\t%04o\n", t->fs->umask);
 	pb_printf(b, "State:\t%c (%s)\n", st, sname);
@@ -1026,8 +1016,8 @@ static long gen_file(const struct pnode *n, struct pbuf *b)
 		gen_loadavg(b);
 		return 0;
 	case PK_VERSION:
-		pb_printf(b, "Linux version %s (ward@%s) (ward) %s\n", PROC_UTS_RELEASE, PROC_HOSTNAME,
-			  PROC_UTS_VERSION);
+		pb_printf(b, "Linux version %s (ward@%s) (ward) %s\n", WARD_UTS_RELEASE, WARD_UTS_NODENAME,
+			  WARD_UTS_VERSION);
 		return 0;
 	case PK_FILESYSTEMS:
 		pb_printf(b, "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tpipefs\n"
@@ -1042,7 +1032,7 @@ static long gen_file(const struct pnode *n, struct pbuf *b)
 		if (!pn_proc(n))
 			return -ESRCH;
 		struct task *t = pn_task(n);
-		pb_printf(b, "%s\n", t ? t->comm : "");
+		pb_printf(b, "%s\n", t ? t->comm : pn_proc(n)->comm);
 		return 0;
 	}
 	case PK_P_ENVIRON:

@@ -40,6 +40,20 @@ static struct process *find_process(struct process *p, int32_t pid)
 	return NULL;
 }
 
+/* CLOCK_BOOTTIME now, for a process's start time. */
+static int64_t boot_now_ns(void)
+{
+	struct linux_timespec ts;
+	if (ward_host_clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+		return 0;
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+void process_mark_start(struct process *p)
+{
+	p->start_boot_ns = boot_now_ns();
+}
+
 struct process *process_init(void)
 {
 	return init_process;
@@ -309,6 +323,7 @@ long task_create_init(const struct task_spec *spec, struct task **out, char *err
 	}
 	p->sighand->refs = 1;
 	p->pid = p->pgid = p->sid = task_alloc_id();
+	process_mark_start(p);
 	p->exit_signal = SIGCHLD;
 	p->threads = t;
 	p->nthreads = 1;
@@ -576,6 +591,7 @@ static void task_finish(struct task *t)
 		return;
 	}
 	timer_process_exit(p);
+	memcpy(p->comm, t->comm, sizeof(p->comm));
 	p->zombie = true;
 	zombie_total++;
 	pidfd_notify_exit();

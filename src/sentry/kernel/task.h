@@ -230,6 +230,10 @@ struct process {
 	int64_t alarm_interval_ns;
 	/* execve of a multi-threaded process waits here for the others. */
 	struct task *exec_waiter;
+	/* When the process started (CLOCK_BOOTTIME ns: /proc's starttime),
+	 * and its name kept past its last thread (a zombie's comm). */
+	int64_t start_boot_ns;
+	char comm[16];
 	/* Children's CPU time, for RUSAGE_CHILDREN and times(). */
 	int64_t children_run_ns;
 
@@ -289,6 +293,8 @@ struct task *task_new(void);
 void task_delete(struct task *t);
 /* Frees a reaped zombie and unlinks it from its parent. */
 void process_release(struct process *p);
+/* Records now as p's start time (fork, and the first process). */
+void process_mark_start(struct process *p);
 /* The first process (PID 1). */
 struct process *process_init(void);
 /* Calls fn for every process not yet reaped. */

@@ -4,24 +4,19 @@
 
 #include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/uts.h"
 #include "sentry/syscalls/syscalls.h"
-
-/* What the sandbox reports as its kernel: a release as recent as the
- * interface ward implements, so programs' version checks pass. */
-#define WARD_UTS_RELEASE "6.1.0-ward"
-#define WARD_UTS_VERSION "#1 SMP PREEMPT_DYNAMIC ward"
-#define WARD_UTS_NODENAME "ward"
 
 /* uname(2) */
 long sys_uname(struct task *t, const struct syscall_args *args)
 {
 	struct linux_utsname u;
 	memset(&u, 0, sizeof(u));
-	snprintf(u.sysname, sizeof(u.sysname), "Linux");
+	snprintf(u.sysname, sizeof(u.sysname), WARD_UTS_SYSNAME);
 	snprintf(u.nodename, sizeof(u.nodename), WARD_UTS_NODENAME);
 	snprintf(u.release, sizeof(u.release), WARD_UTS_RELEASE);
 	snprintf(u.version, sizeof(u.version), WARD_UTS_VERSION);
-	snprintf(u.machine, sizeof(u.machine), "x86_64");
+	snprintf(u.machine, sizeof(u.machine), WARD_UTS_MACHINE);
 	snprintf(u.domainname, sizeof(u.domainname), "(none)");
 	return WARD_COPY_OUT_OBJ(task_as(t), arg_addr(args, 0), &u);
 }

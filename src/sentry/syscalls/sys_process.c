@@ -190,6 +190,7 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t pti
 						memset(&cp->sighand->actions[i], 0, sizeof(cp->sighand->actions[i]));
 		}
 		cp->pid = id;
+		process_mark_start(cp);
 		cp->pgid = p->pgid;
 		cp->sid = p->sid;
 		cp->exit_signal = exit_signal;
