@@ -105,6 +105,64 @@ static char *rw_bounce(uint64_t len)
 	return malloc(WARD_MAX(WARD_MIN(len, RW_CHUNK), 1));
 }
 
+/* The most one call on a stream (pipe, socket, tty) moves at once: a
+ * quarter of it for reads. */
+#define RW_STREAM_CHUNK (4UL * 1024 * 1024)
+
+/* read/write/readv/writev on a stream: one read_buf call for all the
+ * iovecs (a stream returns what it has), and writes in calls of up to
+ * RW_STREAM_CHUNK bytes, so that a datagram or a packet written with
+ * writev stays one message. */
+static long rw_stream_vec(struct task *t, struct file *f, const struct ward_iovec *vecs, long cnt, uint64_t total_len,
+			  bool is_read)
+{
+	size_t cap = (size_t)WARD_MIN(total_len, is_read ? RW_STREAM_CHUNK / 4 : RW_STREAM_CHUNK);
+	char *b = malloc(WARD_MAX(cap, 1));
+	if (!b)
+		return -ENOMEM;
+	uint64_t pos = 0, done = 0;
+	long r = 0;
+	if (is_read) {
+		r = f->ops->read_buf(f, b, cap, &pos);
+		for (long i = 0; r > 0 && i < cnt && done < (uint64_t)r; i++) {
+			size_t k = (size_t)WARD_MIN(vecs[i].len, (uint64_t)r - done);
+			if (k && ward_copy_out(task_as(t), vecs[i].base, b + done, k) < 0) {
+				r = done ? (long)done : -EFAULT;
+				break;
+			}
+			done += k;
+		}
+		free(b);
+		return r;
+	}
+	long vi = 0;
+	uint64_t voff = 0;
+	while (done < total_len) {
+		size_t n = (size_t)WARD_MIN(total_len - done, (uint64_t)cap), got = 0;
+		while (got < n) {
+			size_t k = (size_t)WARD_MIN(n - got, vecs[vi].len - voff);
+			if (k && ward_copy_in(task_as(t), b + got, gaddr_add(vecs[vi].base, voff), k) < 0) {
+				free(b);
+				return done ? (long)done : -EFAULT;
+			}
+			got += k;
+			voff += k;
+			if (voff == vecs[vi].len) {
+				vi++;
+				voff = 0;
+			}
+		}
+		r = f->ops->write_buf(f, b, n, &pos);
+		if (r < 0)
+			break;
+		done += (uint64_t)r;
+		if ((size_t)r < n)
+			break;
+	}
+	free(b);
+	return done ? (long)done : r;
+}
+
 /* The file offset a plain read or write starts from: f->pos, or the end
  * for O_APPEND writes. */
 static long rw_common(struct task *t, int fd, gaddr_t buf, uint64_t len, bool is_read, bool positional, int64_t off)
@@ -129,6 +187,12 @@ static long rw_common(struct task *t, int fd, gaddr_t buf, uint64_t len, bool is
 		r = is_read ? f->ops->read_buf(f, &none, 0, &p) : 0;
 		file_put(f);
 		return r < 0 ? r : 0;
+	}
+	if (fd_file_is_stream(f)) {
+		struct ward_iovec v = { buf, len };
+		r = rw_stream_vec(t, f, &v, 1, len, is_read);
+		file_put(f);
+		return r;
 	}
 	char *bounce = rw_bounce(len);
 	if (!bounce) {
@@ -200,6 +264,12 @@ static long rw_vec(struct task *t, int fd, gaddr_t iov, long iovcnt, bool is_rea
 		free(vecs);
 		file_put(f);
 		return total_len;
+	}
+	if (fd_file_is_stream(f) && total_len > 0) {
+		long r2 = rw_stream_vec(t, f, vecs, iovcnt, (uint64_t)total_len, is_read);
+		free(vecs);
+		file_put(f);
+		return r2;
 	}
 	char *bounce = rw_bounce((uint64_t)total_len);
 	if (!bounce) {
