@@ -752,14 +752,19 @@ long sys_setpgid(struct task *t, const struct syscall_args *args)
 	return 0;
 }
 
+/* The process a getpgid/getsid argument names: 0 for the caller. */
+static struct process *process_arg(struct task *t, int32_t pid)
+{
+	if (pid < 0)
+		return NULL;
+	return pid == 0 ? t->proc : process_by_pid(pid);
+}
+
 /* getpgid(2) */
 long sys_getpgid(struct task *t, const struct syscall_args *args)
 {
-	int32_t pid = arg_int(args, 0);
-	struct process *p = pid == 0 ? t->proc : process_by_pid(pid);
-	if (pid < 0 || !p)
-		return -ESRCH;
-	return p->pgid;
+	struct process *p = process_arg(t, arg_int(args, 0));
+	return p ? p->pgid : -ESRCH;
 }
 
 /* getpgrp(2) */
@@ -771,11 +776,8 @@ long sys_getpgrp(struct task *t, const struct syscall_args *args)
 /* getsid(2) */
 long sys_getsid(struct task *t, const struct syscall_args *args)
 {
-	int32_t pid = arg_int(args, 0);
-	struct process *p = pid == 0 ? t->proc : process_by_pid(pid);
-	if (pid < 0 || !p)
-		return -ESRCH;
-	return p->sid;
+	struct process *p = process_arg(t, arg_int(args, 0));
+	return p ? p->sid : -ESRCH;
 }
 
 /* setsid(2) */
