@@ -290,7 +290,7 @@ int ward_cmd_do(int argc, char **argv)
 	if (parse(argc, argv, &o) < 0)
 		return WARD_EXIT_USAGE;
 	if ((r = ward_platform_select(o.platform)) < 0) {
-		fprintf(stderr, "ward: unknown platform '%s' (this build has: ptrace)\n", o.platform);
+		fprintf(stderr, "ward: unknown platform '%s' (this build has: seccomp, ptrace)\n", o.platform);
 		return WARD_EXIT_USAGE;
 	}
 	if ((r = ward_memfile_init(MEMFILE_SIZE)) < 0) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 static const struct ward_platform *const platforms[] = {
+	&ward__seccomp_platform,
 	&ward__ptrace_platform,
 };
 

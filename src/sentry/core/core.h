@@ -43,5 +43,6 @@ long ward__as_replay(struct ward_as *as, int (*fn)(void *arg, uint64_t start, ui
 
 /* The platform implementations. */
 extern const struct ward_platform ward__ptrace_platform;
+extern const struct ward_platform ward__seccomp_platform;
 
 #endif

@@ -1,0 +1,843 @@
+/* The seccomp platform: each guest address space is a stub process whose
+ * threads run the guest's threads, and a seccomp filter traps (SIGSYS)
+ * every system call that does not come from the stub's own code page.
+ *
+ * A guest thread's signal handler runs on a signal stack in memory the
+ * sentry shares (the memory file), so the kernel itself writes the
+ * thread's registers and FPU state where the sentry reads them: the handler
+ * only says "stopped" and waits until the sentry has handled the call,
+ * rewritten the frame and said "run"; its return is an rt_sigreturn that
+ * loads the frame. A hand-off spins a little, then sleeps on a futex.
+ *
+ * The mappings of a stub are shared by its threads (one host mm), so a
+ * change is made once, by the stub's control thread, which serves the
+ * sentry's requests from a page the stub can only read and reports each one
+ * done on a pipe that only it may write: a guest thread can neither forge a
+ * request nor make the sentry believe one finished before it did.
+ *
+ * What the guest can write (its thread mailboxes and signal frames) the
+ * sentry reads as untrusted: every pointer found there is bounds-checked
+ * against the thread's region before use.
+ *
+ * Locking: one platform lock guards the stubs' thread lists and the
+ * contexts; each stub's request lock orders its control requests. */
+#include "../../sentry/core/core.h"
+#include "seccomp_stub.h"
+
+#include <cpuid.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <sys/ucontext.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern const char ward__seccomp_stub_code[];
+extern const char ward__seccomp_stub_code_end[];
+extern const char ward__seccomp_stub_handler[];
+extern const char ward__seccomp_stub_restorer[];
+
+#define STUB_ADDR(sym) (WARD_SECCOMP_STUB_BASE + (uint64_t)((sym) - ward__seccomp_stub_code))
+
+/* The host signal ctx_interrupt sends to a running guest thread. */
+#define INTERRUPT_SIGNAL 64
+/* The kernel's flag for a handler with its own return trampoline. */
+#define SA_RESTORER 0x04000000
+/* How long an interrupted thread may take to stop before the sentry gives
+ * it up (a guest that blocked the signal with a forged sigreturn). */
+#define INTERRUPT_GRACE_NS 2000000000LL
+
+/* The stub's request: the control thread's clone of a guest thread. */
+#define THREAD_CLONE_FLAGS                                                                                    \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID | \
+	 CLONE_CHILD_CLEARTID)
+
+struct sthread {
+	struct ward_platform_as *as;
+	struct ward_platform_ctx *ctx;
+	uint64_t region_off; /* memory-file offset of the region */
+	uint64_t region_addr; /* its address in the stub */
+	pid_t tid;
+	struct sthread *next_in_as;
+	struct sthread *next_in_ctx;
+};
+
+struct ward_platform_as {
+	struct ward_as *owner;
+	pid_t pid;
+	int done_fd; /* read end of the stub's done pipe */
+	uint64_t control_off;
+	pthread_mutex_t request_lock;
+	uint32_t seq;
+	struct sthread *threads; /* in use by a context */
+	struct sthread *retired; /* told to exit; the region is reused once it has */
+	uint64_t nslots;
+};
+
+struct ward_platform_ctx {
+	pthread_t owner;
+	atomic_bool interrupt;
+	_Atomic(struct sthread *) running;
+	struct sthread *threads;
+};
+
+static pthread_mutex_t plat_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t host_xstate_size;
+static uint64_t spin_polls = 2000;
+
+static uint8_t *mf_ptr(uint64_t off)
+{
+	return (uint8_t *)ward__memfile_base() + off;
+}
+
+static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *timeout)
+{
+	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
+}
+
+static _Atomic uint32_t *th_word(const struct sthread *t, unsigned off)
+{
+	/* SAFETY: off is one of the mailbox's aligned u32 slots, in the region's
+	 * first page, which lies in the memory file. */
+	return (_Atomic uint32_t *)(void *)(mf_ptr(t->region_off) + off);
+}
+
+static uint64_t th_load64(const struct sthread *t, unsigned off)
+{
+	/* SAFETY: as th_word, for the u64 slots; the guest may change them at
+	 * any time, so each is read once. */
+	return atomic_load((_Atomic uint64_t *)(void *)(mf_ptr(t->region_off) + off));
+}
+
+static void th_store64(const struct sthread *t, unsigned off, uint64_t v)
+{
+	/* SAFETY: as th_load64. */
+	atomic_store((_Atomic uint64_t *)(void *)(mf_ptr(t->region_off) + off), v);
+}
+
+/* The sentry pointer of [addr, addr+len) in t's region, if it lies inside
+ * the region's signal stack; NULL otherwise. addr comes from the guest. */
+static uint8_t *th_range(const struct sthread *t, uint64_t addr, uint64_t len)
+{
+	uint64_t lo = t->region_addr + TH_STACK, hi = t->region_addr + WARD_SECCOMP_THREAD_SIZE;
+	if (addr < lo || addr > hi || len > hi - addr)
+		return NULL;
+	return mf_ptr(t->region_off) + (addr - t->region_addr);
+}
+
+/* ---- Filters ---- */
+
+#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
+#define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+#define JEQ(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
+#define JGE(k, t, f) BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (k), (t), (f))
+
+/* The process filter, which every thread of the stub has: the stub's code
+ * may make the calls the control thread and a starting thread need. */
+static size_t build_filter(struct sock_filter *f, const int *allowed, size_t nallowed)
+{
+	const uint32_t lo = (uint32_t)WARD_SECCOMP_STUB_BASE;
+	const uint32_t hi = (uint32_t)(WARD_SECCOMP_STUB_BASE >> 32);
+	size_t n = 0;
+	f[n++] = (struct sock_filter)LOAD(arch);
+	f[n++] = (struct sock_filter)JEQ(AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, instruction_pointer) + 4);
+	f[n++] = (struct sock_filter)JEQ(hi, 1, 0);
+	f[n++] = (struct sock_filter)RET(SECCOMP_RET_TRAP);
+	f[n++] = (struct sock_filter)LOAD(instruction_pointer);
+	f[n++] = (struct sock_filter)JGE(lo, 1, 0);
+	f[n++] = (struct sock_filter)RET(SECCOMP_RET_TRAP);
+	f[n++] = (struct sock_filter)JGE(lo + WARD_SECCOMP_CODE_SIZE, 0, 1);
+	f[n++] = (struct sock_filter)RET(SECCOMP_RET_TRAP);
+	f[n++] = (struct sock_filter)LOAD(nr);
+	for (size_t i = 0; i < nallowed; i++)
+		f[n++] = (struct sock_filter)JEQ((uint32_t)allowed[i], (uint8_t)(nallowed - i), 0);
+	f[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+	return n;
+}
+
+/* The control thread's and a starting thread's calls (the entry's munmap,
+ * the requests, the done byte, the thread start). */
+static const int stub_calls[] = {
+	SYS_mmap,	   SYS_munmap,	     SYS_mprotect, SYS_clone, SYS_write,   SYS_futex,
+	SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_seccomp,	   SYS_sigaltstack, SYS_exit,
+};
+/* What a guest thread's stub code may call: its hand-off and return. A
+ * guest that jumps into the stub to make any other call is killed. */
+static const int guest_thread_calls[] = { SYS_futex, SYS_rt_sigreturn, SYS_exit };
+
+/* ---- The stub process ---- */
+
+static const int handled_signals[] = { SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, INTERRUPT_SIGNAL };
+
+struct kernel_sigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+/* Runs in the forked child. Only raw system calls from here on: the child
+ * of a multi-threaded process may not take libc's locks. */
+__attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int done_fd, uint64_t control_off)
+{
+	uint64_t all = ~0ULL;
+
+	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (syscall(SYS_getppid) != parent)
+		syscall(SYS_exit_group, 1);
+	syscall(SYS_setpgid, 0, 0);
+	/* The control thread takes no signals; guest threads unblock theirs. */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all));
+	if (memfd == WARD_SECCOMP_DONEFD) {
+		memfd = (int)syscall(SYS_fcntl, memfd, F_DUPFD, 5);
+		if (memfd < 0)
+			syscall(SYS_exit_group, 2);
+	}
+	if (done_fd != WARD_SECCOMP_DONEFD && syscall(SYS_dup3, done_fd, WARD_SECCOMP_DONEFD, 0) < 0)
+		syscall(SYS_exit_group, 2);
+	if (memfd != WARD_SECCOMP_MEMFD && syscall(SYS_dup3, memfd, WARD_SECCOMP_MEMFD, 0) < 0)
+		syscall(SYS_exit_group, 2);
+	syscall(SYS_close_range, 0, 2, 0);
+	syscall(SYS_close_range, 5, ~0U, 0);
+	if (__rseq_size > 0)
+		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, sizeof(struct rseq),
+			RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+
+	size_t code_len = (size_t)(ward__seccomp_stub_code_end - ward__seccomp_stub_code);
+	void *page = (void *)syscall(SYS_mmap, WARD_SECCOMP_STUB_BASE, code_len, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (page != (void *)WARD_SECCOMP_STUB_BASE)
+		syscall(SYS_exit_group, 4);
+	/* SAFETY: the child's own fresh pages at the stub address, and the stub
+	 * code in the child's copy of the sentry's text. */
+	memcpy(page, ward__seccomp_stub_code, code_len);
+	if (syscall(SYS_mprotect, WARD_SECCOMP_STUB_BASE, code_len, PROT_READ | PROT_EXEC) < 0)
+		syscall(SYS_exit_group, 5);
+	if (syscall(SYS_mmap, WARD_SECCOMP_CONTROL, 0x1000, PROT_READ, MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD,
+		    control_off) != (long)WARD_SECCOMP_CONTROL)
+		syscall(SYS_exit_group, 6);
+	struct kernel_sigaction act = {
+		.handler = STUB_ADDR(ward__seccomp_stub_handler),
+		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+		.restorer = STUB_ADDR(ward__seccomp_stub_restorer),
+		.mask = ~0ULL,
+	};
+	for (size_t i = 0; i < WARD_ARRAY_SIZE(handled_signals); i++)
+		if (syscall(SYS_rt_sigaction, handled_signals[i], &act, NULL, sizeof(act.mask)) < 0)
+			syscall(SYS_exit_group, 7);
+
+	struct sock_filter filter[32];
+	struct sock_fprog prog = { .filter = filter };
+	prog.len = (unsigned short)build_filter(filter, stub_calls, WARD_ARRAY_SIZE(stub_calls));
+	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		syscall(SYS_exit_group, 8);
+	/* SAFETY: jumps to the stub's entry, which never returns. */
+	__asm__ volatile("jmp *%0" : : "r"((uint64_t)WARD_SECCOMP_STUB_BASE));
+	__builtin_unreachable();
+}
+
+/* Stubs are forked by one sentry thread that lives as long as the sentry:
+ * a stub's PDEATHSIG follows the thread that forked it, and an address
+ * space outlives the task thread that made it. */
+struct spawn_request {
+	uint64_t control_off;
+	int done_w;
+	pid_t pid; /* the answer; 0 while pending */
+	int err;
+	struct spawn_request *next;
+};
+
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spawn_cond = PTHREAD_COND_INITIALIZER;
+static struct spawn_request *spawn_queue;
+
+static void *spawner(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&spawn_lock);
+	for (;;) {
+		while (!spawn_queue)
+			pthread_cond_wait(&spawn_cond, &spawn_lock);
+		struct spawn_request *rq = spawn_queue;
+		spawn_queue = rq->next;
+		pid_t parent = getpid();
+		pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		if (pid == 0)
+			stub_child(parent, ward__memfile_fd(), rq->done_w, rq->control_off);
+		if (pid < 0) {
+			rq->err = errno;
+			rq->pid = -1;
+		} else {
+			rq->pid = pid;
+		}
+		pthread_cond_broadcast(&spawn_cond);
+	}
+	return NULL;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+/* Sends one request to the control thread and waits until it is done.
+ * Returns 0, -ENOMEM when the host call failed, -ECHILD if the stub is gone. */
+static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		    uint64_t a4, uint64_t a5)
+{
+	uint8_t *ctl = mf_ptr(as->control_off);
+	uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
+	uint64_t nrv = (uint64_t)nr;
+	char done;
+
+	pthread_mutex_lock(&as->request_lock);
+	memcpy(ctl + CTL_NR, &nrv, sizeof(nrv));
+	memcpy(ctl + CTL_ARGS, args, sizeof(args));
+	/* SAFETY: the control page's aligned sequence word, in the memory file. */
+	_Atomic uint32_t *seq = (_Atomic uint32_t *)(void *)(ctl + CTL_SEQ);
+	atomic_store(seq, ++as->seq);
+	futex(seq, FUTEX_WAKE, 1, NULL);
+	ssize_t n;
+	while ((n = read(as->done_fd, &done, 1)) < 0 && errno == EINTR)
+		;
+	pthread_mutex_unlock(&as->request_lock);
+	if (n != 1)
+		return -ECHILD;
+	return done == 'o' ? 0 : -ENOMEM;
+}
+
+static long seccomp_init(void)
+{
+	/* The handler saves and loads the guest's fs and gs bases with the
+	 * FSGSBASE instructions, which the host kernel must have enabled. */
+	if (!(getauxval(AT_HWCAP2) & 2))
+		return -ENOTSUP;
+	unsigned eax, ebx, ecx, edx;
+	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) || ebx < 576 || ebx > WARD_FPSTATE_SIZE)
+		return -ENOTSUP;
+	host_xstate_size = ebx;
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int r = pthread_create(&t, &attr, spawner, NULL);
+	pthread_attr_destroy(&attr);
+	return r ? -r : 0;
+}
+
+static void as_free(struct ward_platform_as *as)
+{
+	if (as->pid > 0)
+		reap(as->pid);
+	/* The stub is gone, and with it every mapping of these pages. */
+	for (struct sthread *t = as->threads, *next; t; t = next) {
+		next = t->next_in_as;
+		ward_memfile_free(t->region_off, WARD_SECCOMP_THREAD_SIZE);
+		free(t);
+	}
+	for (struct sthread *t = as->retired, *next; t; t = next) {
+		next = t->next_in_as;
+		ward_memfile_free(t->region_off, WARD_SECCOMP_THREAD_SIZE);
+		free(t);
+	}
+	if (as->control_off != UINT64_MAX)
+		ward_memfile_free(as->control_off, 0x1000);
+	if (as->done_fd >= 0)
+		close(as->done_fd);
+	pthread_mutex_destroy(&as->request_lock);
+	free(as);
+}
+
+static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **out)
+{
+	struct ward_platform_as *as = calloc(1, sizeof(*as));
+	if (!as)
+		return -ENOMEM;
+	as->owner = owner;
+	as->done_fd = -1;
+	as->control_off = UINT64_MAX;
+	pthread_mutex_init(&as->request_lock, NULL);
+	long r = ward_memfile_alloc(0x1000, &as->control_off);
+	if (r < 0) {
+		as->control_off = UINT64_MAX;
+		as_free(as);
+		return r;
+	}
+	uint8_t *ctl = mf_ptr(as->control_off);
+	memset(ctl, 0, 0x1000);
+	ctl[CTL_OK_BYTE] = 'o';
+	ctl[CTL_FAIL_BYTE] = 'f';
+	/* SAFETY: the control page is the sentry's, in the memory file; the
+	 * filter is built where the stub will find it. */
+	struct sock_filter *filter = (struct sock_filter *)(void *)(ctl + CTL_FILTER);
+	size_t n = build_filter(filter, guest_thread_calls, WARD_ARRAY_SIZE(guest_thread_calls));
+	struct sock_fprog prog = { .len = (unsigned short)n,
+				   /* SAFETY: the stub's address of the same bytes. */
+				   .filter = (struct sock_filter *)(uintptr_t)(WARD_SECCOMP_CONTROL + CTL_FILTER) };
+	memcpy(ctl + CTL_FPROG, &prog, sizeof(prog));
+
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		r = -errno;
+		as_free(as);
+		return r;
+	}
+	as->done_fd = pipefd[0];
+	struct spawn_request rq = { .control_off = as->control_off, .done_w = pipefd[1] };
+	pthread_mutex_lock(&spawn_lock);
+	rq.next = spawn_queue;
+	spawn_queue = &rq;
+	pthread_cond_broadcast(&spawn_cond);
+	while (rq.pid == 0)
+		pthread_cond_wait(&spawn_cond, &spawn_lock);
+	pthread_mutex_unlock(&spawn_lock);
+	close(pipefd[1]);
+	if (rq.pid < 0) {
+		as_free(as);
+		return -rq.err;
+	}
+	as->pid = rq.pid;
+	/* The entry reports once it has dropped the sentry's mappings. */
+	char ready;
+	ssize_t got;
+	while ((got = read(as->done_fd, &ready, 1)) < 0 && errno == EINTR)
+		;
+	if (got != 1 || ready != 'o') {
+		int status = 0;
+		waitpid(as->pid, &status, WNOHANG);
+		ward_log(WARD_LOG_ERROR, "seccomp: the stub did not start (status %#x)", status);
+		as_free(as);
+		return -ECHILD;
+	}
+	*out = as;
+	return 0;
+}
+
+/* Unlinks t from its context's list. Caller holds plat_lock. */
+static void unlink_from_ctx(struct sthread *t)
+{
+	if (!t->ctx)
+		return;
+	for (struct sthread **pp = &t->ctx->threads; *pp; pp = &(*pp)->next_in_ctx) {
+		if (*pp == t) {
+			*pp = t->next_in_ctx;
+			break;
+		}
+	}
+	t->ctx = NULL;
+}
+
+static void seccomp_as_destroy(struct ward_platform_as *as)
+{
+	if (!as)
+		return;
+	pthread_mutex_lock(&plat_lock);
+	for (struct sthread *t = as->threads; t; t = t->next_in_as)
+		unlink_from_ctx(t);
+	pthread_mutex_unlock(&plat_lock);
+	as_free(as);
+}
+
+static int host_prot(int prot)
+{
+	return (prot & WARD_PROT_READ ? PROT_READ : 0) | (prot & WARD_PROT_WRITE ? PROT_WRITE : 0) |
+	       (prot & WARD_PROT_EXEC ? PROT_EXEC : 0);
+}
+
+static long seccomp_as_map(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t memfile_off)
+{
+	return control(as, SYS_mmap, addr, len, (uint64_t)host_prot(prot), MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD,
+		       memfile_off);
+}
+
+static long seccomp_as_unmap(struct ward_platform_as *as, uint64_t addr, uint64_t len)
+{
+	return control(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+}
+
+static long seccomp_as_protect(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot)
+{
+	return control(as, SYS_mprotect, addr, len, (uint64_t)host_prot(prot), 0, 0, 0);
+}
+
+static long seccomp_ctx_create(struct ward_platform_ctx **out)
+{
+	struct ward_platform_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->owner = pthread_self();
+	*out = ctx;
+	return 0;
+}
+
+/* Tells t to leave and keeps its region for reuse in the same stub, once
+ * the thread is gone. Caller holds plat_lock. */
+static void retire(struct sthread *t)
+{
+	struct ward_platform_as *as = t->as;
+	unlink_from_ctx(t);
+	for (struct sthread **pp = &as->threads; *pp; pp = &(*pp)->next_in_as) {
+		if (*pp == t) {
+			*pp = t->next_in_as;
+			break;
+		}
+	}
+	_Atomic uint32_t *state = th_word(t, TH_STATE);
+	uint32_t s = atomic_load(state);
+	if (s != TH_DEAD) {
+		atomic_store(state, TH_EXIT);
+		futex(state, FUTEX_WAKE, 1, NULL);
+	}
+	t->next_in_as = as->retired;
+	as->retired = t;
+}
+
+static void seccomp_ctx_destroy(struct ward_platform_ctx *ctx)
+{
+	pthread_mutex_lock(&plat_lock);
+	while (ctx->threads)
+		retire(ctx->threads);
+	pthread_mutex_unlock(&plat_lock);
+	free(ctx);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Waits until t's state is no longer from. Returns the new state, or
+ * -ECHILD when the thread is gone or ignores an interrupt. */
+static long wait_change(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct sthread *t, uint32_t from)
+{
+	_Atomic uint32_t *state = th_word(t, TH_STATE);
+	uint32_t s;
+	for (uint64_t i = 0; i < spin_polls; i++) {
+		if ((s = atomic_load(state)) != from)
+			return s == TH_DEAD ? -ECHILD : (long)s;
+		__builtin_ia32_pause();
+	}
+	int64_t interrupted_at = 0;
+	for (;;) {
+		struct timespec timeout = { 0, 200 * 1000 * 1000 };
+		if ((s = atomic_load(state)) != from)
+			return s == TH_DEAD ? -ECHILD : (long)s;
+		long r = futex(state, FUTEX_WAIT, from, &timeout);
+		if ((s = atomic_load(state)) != from)
+			return s == TH_DEAD ? -ECHILD : (long)s;
+		if (r < 0 && errno == ETIMEDOUT) {
+			/* A thread that died with its whole stub leaves no
+			 * CLEARTID behind: look. */
+			if (t->tid > 0 && syscall(SYS_tgkill, as->pid, t->tid, 0) < 0)
+				return -ECHILD;
+			if (ctx && atomic_load(&ctx->interrupt)) {
+				if (!interrupted_at)
+					interrupted_at = now_ns();
+				else if (now_ns() - interrupted_at > INTERRUPT_GRACE_NS)
+					return -ECHILD;
+			}
+		}
+	}
+}
+
+/* The caller's thread in as, created if it has none. */
+static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_platform_as *as)
+{
+	pthread_mutex_lock(&plat_lock);
+	for (struct sthread *t = ctx->threads; t; t = t->next_in_ctx) {
+		if (t->as == as) {
+			pthread_mutex_unlock(&plat_lock);
+			return t;
+		}
+	}
+	/* A retired thread's region, once its thread has left, or a new one. */
+	struct sthread *t = NULL;
+	for (struct sthread **pp = &as->retired; *pp; pp = &(*pp)->next_in_as) {
+		if (atomic_load(th_word(*pp, TH_STATE)) == TH_DEAD) {
+			t = *pp;
+			*pp = t->next_in_as;
+			break;
+		}
+	}
+	bool fresh = false;
+	if (!t) {
+		if (as->nslots >= WARD_SECCOMP_MAX_THREADS) {
+			pthread_mutex_unlock(&plat_lock);
+			return NULL;
+		}
+		t = calloc(1, sizeof(*t));
+		if (!t || ward_memfile_alloc(WARD_SECCOMP_THREAD_SIZE, &t->region_off) < 0) {
+			free(t);
+			pthread_mutex_unlock(&plat_lock);
+			return NULL;
+		}
+		t->region_addr = WARD_SECCOMP_THREADS + as->nslots++ * WARD_SECCOMP_THREAD_SIZE;
+		fresh = true;
+	}
+	t->as = as;
+	t->ctx = ctx;
+	t->tid = 0;
+	t->next_in_as = as->threads;
+	as->threads = t;
+	t->next_in_ctx = ctx->threads;
+	ctx->threads = t;
+	pthread_mutex_unlock(&plat_lock);
+
+	memset(mf_ptr(t->region_off), 0, TH_STACK);
+	atomic_store(th_word(t, TH_STATE), TH_BOOT);
+	th_store64(t, TH_SPIN, spin_polls);
+	long r = 0;
+	if (fresh)
+		r = control(as, SYS_mmap, t->region_addr, WARD_SECCOMP_THREAD_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD, t->region_off);
+	if (r == 0)
+		r = control(as, SYS_clone, THREAD_CLONE_FLAGS, t->region_addr + WARD_SECCOMP_THREAD_SIZE,
+			    t->region_addr + TH_TID, t->region_addr + TH_STATE, 0, 0);
+	if (r == 0) {
+		t->tid = (pid_t)atomic_load(th_word(t, TH_TID));
+		r = wait_change(NULL, as, t, TH_BOOT);
+		if (r >= 0 && r != TH_STOPPED)
+			r = -ECHILD;
+	}
+	if (r < 0) {
+		pthread_mutex_lock(&plat_lock);
+		retire(t);
+		pthread_mutex_unlock(&plat_lock);
+		return NULL;
+	}
+	return t;
+}
+
+/* ---- Registers ---- */
+
+static uint8_t *frame_uc(const struct sthread *t)
+{
+	/* The kernel's ucontext ends after the first word of uc_sigmask. */
+	return th_range(t, th_load64(t, TH_UC), offsetof(ucontext_t, uc_sigmask) + 8);
+}
+
+static uint8_t *frame_fp(const struct sthread *t, uint8_t *uc)
+{
+	uint64_t fpregs;
+	memcpy(&fpregs, uc + offsetof(ucontext_t, uc_mcontext.fpregs), sizeof(fpregs));
+	if (fpregs % 64)
+		return NULL;
+	return th_range(t, fpregs, host_xstate_size + 4);
+}
+
+/* The frame's general registers, gregs[] order, as ward_regs fields. */
+static const struct {
+	int greg;
+	size_t off;
+} greg_map[] = {
+	{ REG_R8, offsetof(struct ward_regs, r8) },   { REG_R9, offsetof(struct ward_regs, r9) },
+	{ REG_R10, offsetof(struct ward_regs, r10) }, { REG_R11, offsetof(struct ward_regs, r11) },
+	{ REG_R12, offsetof(struct ward_regs, r12) }, { REG_R13, offsetof(struct ward_regs, r13) },
+	{ REG_R14, offsetof(struct ward_regs, r14) }, { REG_R15, offsetof(struct ward_regs, r15) },
+	{ REG_RDI, offsetof(struct ward_regs, rdi) }, { REG_RSI, offsetof(struct ward_regs, rsi) },
+	{ REG_RBP, offsetof(struct ward_regs, rbp) }, { REG_RBX, offsetof(struct ward_regs, rbx) },
+	{ REG_RDX, offsetof(struct ward_regs, rdx) }, { REG_RAX, offsetof(struct ward_regs, rax) },
+	{ REG_RCX, offsetof(struct ward_regs, rcx) }, { REG_RSP, offsetof(struct ward_regs, rsp) },
+	{ REG_RIP, offsetof(struct ward_regs, rip) }, { REG_EFL, offsetof(struct ward_regs, eflags) },
+};
+
+static void regs_from_frame(const uint8_t *uc, struct ward_regs *regs)
+{
+	const uint8_t *gregs = uc + offsetof(ucontext_t, uc_mcontext.gregs);
+	for (size_t i = 0; i < WARD_ARRAY_SIZE(greg_map); i++)
+		memcpy((uint8_t *)regs + greg_map[i].off, gregs + (size_t)greg_map[i].greg * 8, 8);
+}
+
+static void regs_to_frame(uint8_t *uc, const struct ward_regs *regs)
+{
+	uint8_t *gregs = uc + offsetof(ucontext_t, uc_mcontext.gregs);
+	for (size_t i = 0; i < WARD_ARRAY_SIZE(greg_map); i++)
+		memcpy(gregs + (size_t)greg_map[i].greg * 8, (const uint8_t *)regs + greg_map[i].off, 8);
+	/* The guest thread runs with every host signal open. */
+	memset(uc + offsetof(ucontext_t, uc_sigmask), 0, 8);
+}
+
+/* Bytes 464-511 of the legacy area are the kernel's (its frame magic). */
+#define FX_SW_BYTES 464
+#define FX_SW_END 512
+
+static void fp_from_frame(const uint8_t *frame, struct ward_fpstate *fp)
+{
+	memcpy(fp->bytes, frame, host_xstate_size);
+	fp->size = host_xstate_size;
+}
+
+static void fp_to_frame(uint8_t *frame, const struct ward_fpstate *fp)
+{
+	uint32_t size = fp->size >= FX_SW_END && fp->size <= host_xstate_size ? fp->size : host_xstate_size;
+	memcpy(frame, fp->bytes, FX_SW_BYTES);
+	memcpy(frame + FX_SW_END, fp->bytes + FX_SW_END, size - FX_SW_END);
+	/* An MXCSR with reserved bits set would make the sigreturn fail. */
+	uint32_t mxcsr;
+	memcpy(&mxcsr, frame + 24, 4);
+	mxcsr &= 0xffff;
+	memcpy(frame + 24, &mxcsr, 4);
+}
+
+static long seccomp_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp)
+{
+	struct sthread *t = thread_for(ctx, as);
+	uint8_t *uc = t ? frame_uc(t) : NULL;
+	uint8_t *frame = uc ? frame_fp(t, uc) : NULL;
+	if (!frame)
+		return -ECHILD;
+	fp_from_frame(frame, fp);
+	return 0;
+}
+
+static long seccomp_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as,
+				const struct ward_fpstate *fp)
+{
+	struct sthread *t = thread_for(ctx, as);
+	uint8_t *uc = t ? frame_uc(t) : NULL;
+	uint8_t *frame = uc ? frame_fp(t, uc) : NULL;
+	if (!frame)
+		return -ECHILD;
+	fp_to_frame(frame, fp);
+	return 0;
+}
+
+static void fill_stop(const struct sthread *t, uint32_t signo, const uint8_t *uc, struct ward_regs *regs,
+		      struct ward_stop *stop)
+{
+	const uint8_t *info = th_range(t, th_load64(t, TH_INFO), sizeof(siginfo_t));
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (info)
+		memcpy(&si, info, sizeof(si));
+	if (signo == SIGSYS && si.si_code == 1 /* SYS_SECCOMP */) {
+		stop->kind = WARD_STOP_SYSCALL;
+		regs->orig_rax = (uint64_t)(int64_t)si.si_syscall;
+		return;
+	}
+	regs->orig_rax = UINT64_MAX;
+	if ((signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL || signo == SIGTRAP) &&
+	    si.si_code > 0) {
+		const uint8_t *gregs = uc + offsetof(ucontext_t, uc_mcontext.gregs);
+		stop->kind = WARD_STOP_FAULT;
+		stop->signo = (int)signo;
+		stop->code = si.si_code;
+		stop->addr = (uint64_t)si.si_addr;
+		memcpy(&stop->trapno, gregs + REG_TRAPNO * 8, 8);
+		memcpy(&stop->error_code, gregs + REG_ERR * 8, 8);
+		return;
+	}
+	stop->kind = WARD_STOP_INTERRUPT;
+}
+
+static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
+			    struct ward_fpstate *fp, struct ward_stop *stop)
+{
+	if (!pthread_equal(ctx->owner, pthread_self()))
+		return -EPERM;
+	memset(stop, 0, sizeof(*stop));
+	struct sthread *t = thread_for(ctx, as);
+	if (!t)
+		return -ECHILD;
+	_Atomic uint32_t *state = th_word(t, TH_STATE);
+	if (atomic_load(state) != TH_STOPPED)
+		return -ECHILD;
+	uint8_t *uc = frame_uc(t);
+	uint8_t *frame = uc ? frame_fp(t, uc) : NULL;
+	if (!frame)
+		return -ECHILD;
+	regs_to_frame(uc, regs);
+	if (fp)
+		fp_to_frame(frame, fp);
+	th_store64(t, TH_FS, regs->fs_base);
+	th_store64(t, TH_GS, regs->gs_base);
+	atomic_store(th_word(t, TH_SETBASES), 1);
+
+	/* Announce the run, then look at the interrupt flag: with
+	 * ctx_interrupt's set-then-look, one of the two sees the other. */
+	atomic_store(&ctx->running, t);
+	if (atomic_exchange(&ctx->interrupt, false)) {
+		atomic_store(&ctx->running, NULL);
+		stop->kind = WARD_STOP_INTERRUPT;
+		return 0;
+	}
+	atomic_store(state, TH_RUN);
+	futex(state, FUTEX_WAKE, 1, NULL);
+	long s = wait_change(ctx, as, t, TH_RUN);
+	atomic_store(&ctx->running, NULL);
+	if (s < 0)
+		return -ECHILD;
+	uint32_t signo = atomic_load(th_word(t, TH_SIGNO));
+	uc = frame_uc(t);
+	frame = uc ? frame_fp(t, uc) : NULL;
+	if (s != TH_STOPPED || !frame) {
+		/* Not a stop the handler made: the guest wrote its mailbox. */
+		return -ECHILD;
+	}
+	regs_from_frame(uc, regs);
+	regs->fs_base = th_load64(t, TH_FS);
+	regs->gs_base = th_load64(t, TH_GS);
+	fill_stop(t, signo, uc, regs, stop);
+	if (fp)
+		fp_from_frame(frame, fp);
+	return 0;
+}
+
+static void seccomp_ctx_interrupt(struct ward_platform_ctx *ctx)
+{
+	atomic_store(&ctx->interrupt, true);
+	struct sthread *t = atomic_load(&ctx->running);
+	if (t && t->tid > 0)
+		syscall(SYS_tgkill, t->as->pid, t->tid, INTERRUPT_SIGNAL);
+}
+
+static void seccomp_fpstate_init(struct ward_fpstate *fp)
+{
+	memset(fp, 0, sizeof(*fp));
+	fp->bytes[0] = 0x7f;
+	fp->bytes[1] = 0x03;
+	fp->bytes[24] = 0x80;
+	fp->bytes[25] = 0x1f;
+	fp->size = host_xstate_size;
+}
+
+const struct ward_platform ward__seccomp_platform = {
+	.name = "seccomp",
+	.init = seccomp_init,
+	.user_limit = WARD_SECCOMP_STUB_BASE,
+	.as_create = seccomp_as_create,
+	.as_destroy = seccomp_as_destroy,
+	.as_map = seccomp_as_map,
+	.as_unmap = seccomp_as_unmap,
+	.as_protect = seccomp_as_protect,
+	.ctx_create = seccomp_ctx_create,
+	.ctx_destroy = seccomp_ctx_destroy,
+	.ctx_run = seccomp_ctx_run,
+	.ctx_interrupt = seccomp_ctx_interrupt,
+	.fpstate_init = seccomp_fpstate_init,
+	.fpstate_get = seccomp_fpstate_get,
+	.fpstate_set = seccomp_fpstate_set,
+};

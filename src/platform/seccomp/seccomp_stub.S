@@ -1,0 +1,194 @@
+/* The seccomp stub: position-dependent code that the stub child copies to
+ * WARD_SECCOMP_STUB_BASE (two pages: code, then the trap page).
+ *
+ * The control thread uses no memory but the read-only control page, and
+ * guest threads use their own region only, so that a guest, which can write
+ * everything else in the stub's address space, cannot steer them. */
+#include "seccomp_stub.h"
+
+#define SYS_write 1
+#define SYS_munmap 11
+#define SYS_rt_sigreturn 15
+#define SYS_rt_sigprocmask 14
+#define SYS_getpid 39
+#define SYS_clone 56
+#define SYS_exit 60
+#define SYS_sigaltstack 131
+#define SYS_futex 202
+#define SYS_seccomp 317
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+
+	.section .text
+	.globl ward__seccomp_stub_code
+	.globl ward__seccomp_stub_code_end
+	.globl ward__seccomp_stub_handler
+	.globl ward__seccomp_stub_restorer
+	.p2align 12
+ward__seccomp_stub_code:
+	/* Entry: drop every mapping the child inherited from the sentry, so the
+	 * guest address space starts empty; keep the stub area. */
+	mov $SYS_munmap, %eax
+	xor %edi, %edi
+	movabs $WARD_SECCOMP_STUB_BASE, %rsi
+	syscall
+	mov $SYS_munmap, %eax
+	movabs $(WARD_SECCOMP_CONTROL + 0x1000), %rdi
+	movabs $(WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_CONTROL - 0x1000), %rsi
+	syscall
+	xor %esp, %esp
+	movabs $WARD_SECCOMP_CONTROL, %r12
+	xor %ebx, %ebx
+	/* Tell the sentry the stub is ready, as after a request. */
+	xor %eax, %eax
+	jmp .Ldone
+
+	/* The control loop: r12 = the control page, ebx = the last request
+	 * served. Each request is one system call; its completion is one byte
+	 * on the done pipe, which no guest thread can write. */
+.Lwait:
+	mov $SYS_futex, %eax
+	mov %r12, %rdi
+	mov $FUTEX_WAIT, %esi
+	mov %ebx, %edx
+	xor %r10d, %r10d
+	syscall
+.Lpoll:
+	mov CTL_SEQ(%r12), %eax
+	cmp %eax, %ebx
+	je .Lwait
+	mov %eax, %ebx
+	mov CTL_NR(%r12), %rax
+	mov CTL_ARGS(%r12), %rdi
+	mov CTL_ARGS+8(%r12), %rsi
+	mov CTL_ARGS+16(%r12), %rdx
+	mov CTL_ARGS+24(%r12), %r10
+	mov CTL_ARGS+32(%r12), %r8
+	mov CTL_ARGS+40(%r12), %r9
+	syscall
+	/* Only a new thread returns 0 with a stack: the control thread
+	 * runs with rsp 0. */
+	test %rax, %rax
+	jnz .Ldone
+	test %rsp, %rsp
+	jnz .Lthread_start
+.Ldone:
+	lea CTL_OK_BYTE(%r12), %rsi
+	cmp $-4095, %rax
+	jb 1f
+	lea CTL_FAIL_BYTE(%r12), %rsi
+1:
+	mov $SYS_write, %eax
+	mov $WARD_SECCOMP_DONEFD, %edi
+	mov $1, %edx
+	syscall
+	jmp .Lpoll
+
+	/* A new guest thread: rsp is the top of its region. Install the guest
+	 * region's signal stack, unblock signals, install the guest threads'
+	 * filter (last: it forbids the rest) and trap, which parks the thread in the handler until the sentry runs it. */
+.Lthread_start:
+	lea -WARD_SECCOMP_THREAD_SIZE+TH_STACK(%rsp), %rax
+	push $(WARD_SECCOMP_THREAD_SIZE - TH_STACK)
+	push $0
+	push %rax
+	mov $SYS_sigaltstack, %eax
+	mov %rsp, %rdi
+	xor %esi, %esi
+	syscall
+	test %rax, %rax
+	jnz .Lthread_exit
+	mov $SYS_rt_sigprocmask, %eax
+	mov $2, %edi /* SIG_SETMASK */
+	lea CTL_EMPTY_MASK(%r12), %rsi
+	xor %edx, %edx
+	mov $8, %r10d
+	syscall
+	mov $SYS_seccomp, %eax
+	mov $1, %edi /* SECCOMP_SET_MODE_FILTER */
+	xor %esi, %esi
+	lea CTL_FPROG(%r12), %rdx
+	syscall
+	test %rax, %rax
+	jnz .Lthread_exit
+	movabs $WARD_SECCOMP_TRAP_PAGE, %rax
+	jmp *%rax
+.Lthread_exit:
+	mov $SYS_exit, %eax
+	xor %edi, %edi
+	syscall
+	ud2
+
+	/* The handler of every signal a guest thread takes (SIGSYS for system
+	 * calls, the fault signals, the interrupt signal), on the region's
+	 * signal stack with all signals blocked: publish where the frame is,
+	 * stop, and wait until the sentry says run (having rewritten the
+	 * frame) or exit. Returning goes to the restorer, whose rt_sigreturn
+	 * loads the frame. Every register is the frame's to restore. */
+	.p2align 4
+ward__seccomp_stub_handler:
+	mov %rsp, %rbx
+	and $-WARD_SECCOMP_THREAD_SIZE, %rbx
+	mov %rdx, TH_UC(%rbx)
+	mov %rsi, TH_INFO(%rbx)
+	mov %edi, TH_SIGNO(%rbx)
+	rdfsbase %rax
+	mov %rax, TH_FS(%rbx)
+	rdgsbase %rax
+	mov %rax, TH_GS(%rbx)
+	movl $TH_STOPPED, TH_STATE(%rbx)
+	mov $SYS_futex, %eax
+	lea TH_STATE(%rbx), %rdi
+	mov $FUTEX_WAKE, %esi
+	mov $1, %edx
+	syscall
+	mov TH_SPIN(%rbx), %rcx
+.Lspin:
+	mov TH_STATE(%rbx), %edx
+	cmp $TH_STOPPED, %edx
+	jne .Lwoken
+	sub $1, %rcx
+	jbe .Lsleep
+	pause
+	jmp .Lspin
+.Lsleep:
+	/* edx is the value seen: sleep while it stays so. */
+	mov $SYS_futex, %eax
+	lea TH_STATE(%rbx), %rdi
+	xor %esi, %esi /* FUTEX_WAIT */
+	xor %r10d, %r10d
+	syscall
+	xor %ecx, %ecx
+	jmp .Lspin
+.Lwoken:
+	cmp $TH_RUN, %edx
+	je .Lresume
+	cmp $TH_EXIT, %edx
+	je .Lthread_exit
+	/* Anything else is not the sentry's: wait for it to change. */
+	xor %ecx, %ecx
+	jmp .Lsleep
+.Lresume:
+	cmpl $0, TH_SETBASES(%rbx)
+	je 1f
+	mov TH_FS(%rbx), %rax
+	wrfsbase %rax
+	mov TH_GS(%rbx), %rax
+	wrgsbase %rax
+1:
+	ret
+
+	.p2align 4
+ward__seccomp_stub_restorer:
+	mov $SYS_rt_sigreturn, %eax
+	syscall
+	ud2
+
+	/* The trap page: a system call from here is trapped like a guest's. */
+	.p2align 12
+	mov $SYS_getpid, %eax
+	syscall
+	ud2
+	.p2align 12
+ward__seccomp_stub_code_end:
+	.section .note.GNU-stack,"",@progbits

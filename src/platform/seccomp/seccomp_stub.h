@@ -1,0 +1,64 @@
+/* Layout of the seccomp stub, shared by seccomp_stub.S and seccomp.c.
+ *
+ * Everything the stub needs lives in one area at the top of the guest's
+ * address space, above the platform's user limit:
+ *
+ *   BASE             code page: the control loop, the thread start, the
+ *                    signal handler and its restorer. The only page whose
+ *                    system calls the filter lets through.
+ *   BASE + 0x1000    trap page: the bootstrap system call of a new thread,
+ *                    which must trap like a guest's.
+ *   BASE + 0x2000    control page, read-only in the stub: the sentry's
+ *                    requests to the control thread and the guest threads'
+ *                    own filter.
+ *   THREADS + i*SIZE one region per guest thread: its mailbox page, then
+ *                    its signal stack, on which the kernel writes the
+ *                    thread's registers at every stop.
+ */
+#ifndef WARD_SECCOMP_STUB_H
+#define WARD_SECCOMP_STUB_H
+
+#define WARD_SECCOMP_TASK_TOP 0x7ffffffff000
+#define WARD_SECCOMP_STUB_BASE 0x7fffe0000000
+#define WARD_SECCOMP_CODE_SIZE 0x1000
+#define WARD_SECCOMP_TRAP_PAGE (WARD_SECCOMP_STUB_BASE + 0x1000)
+#define WARD_SECCOMP_CONTROL (WARD_SECCOMP_STUB_BASE + 0x2000)
+#define WARD_SECCOMP_THREADS (WARD_SECCOMP_STUB_BASE + 0x100000)
+#define WARD_SECCOMP_THREAD_SIZE 0x10000
+#define WARD_SECCOMP_MAX_THREADS ((WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_THREADS) / WARD_SECCOMP_THREAD_SIZE)
+
+/* The stub's descriptors: the memory file, and the write end of the pipe
+ * on which the control thread reports each finished request. */
+#define WARD_SECCOMP_MEMFD 3
+#define WARD_SECCOMP_DONEFD 4
+
+/* Control page offsets. */
+#define CTL_SEQ 0 /* u32, futex: bumped by the sentry per request */
+#define CTL_NR 8
+#define CTL_ARGS 16 /* six u64 */
+#define CTL_OK_BYTE 64 /* the byte written when a request succeeded */
+#define CTL_FAIL_BYTE 65 /* and when it failed */
+#define CTL_EMPTY_MASK 72 /* u64 0: the signal mask of a guest thread */
+#define CTL_FPROG 128 /* struct sock_fprog of the guest threads' filter */
+#define CTL_FILTER 256 /* its instructions */
+
+/* Thread mailbox offsets. */
+#define TH_STATE 0 /* u32, futex; the thread's CLONE_CHILD_CLEARTID word */
+#define TH_SIGNO 4 /* u32 */
+#define TH_UC 8 /* u64: stub address of the frame's ucontext */
+#define TH_INFO 16 /* u64: stub address of the frame's siginfo */
+#define TH_FS 24 /* u64 */
+#define TH_GS 32 /* u64 */
+#define TH_SETBASES 40 /* u32: load TH_FS/TH_GS before resuming */
+#define TH_TID 44 /* u32: CLONE_PARENT_SETTID */
+#define TH_SPIN 48 /* u64: polls before the thread sleeps on TH_STATE */
+#define TH_STACK 0x1000 /* the signal stack, to the end of the region */
+
+/* TH_STATE values. 0 is what the kernel writes when the thread is gone. */
+#define TH_DEAD 0
+#define TH_RUN 1 /* sentry: run the guest */
+#define TH_STOPPED 2 /* stub: stopped in the handler, registers published */
+#define TH_EXIT 3 /* sentry: leave */
+#define TH_BOOT 4 /* created, not yet stopped */
+
+#endif
