@@ -31,6 +31,7 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -71,6 +72,7 @@ struct sthread {
 	uint64_t region_off; /* memory-file offset of the region */
 	uint64_t region_addr; /* its address in the stub */
 	pid_t tid;
+	int cpu; /* the CPU the host thread is pinned to, or -1 */
 	struct sthread *next_in_as;
 	struct sthread *next_in_ctx;
 };
@@ -89,6 +91,9 @@ struct ward_platform_as {
 
 struct ward_platform_ctx {
 	pthread_t owner;
+	cpu_set_t allowed; /* the thread's own affinity, restored now and then */
+	int cpu; /* the CPU the thread is pinned to, or -1 */
+	uint64_t runs;
 	atomic_bool interrupt;
 	_Atomic(struct sthread *) running;
 	struct sthread *threads;
@@ -96,7 +101,14 @@ struct ward_platform_ctx {
 
 static pthread_mutex_t plat_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t host_xstate_size;
-static uint64_t spin_polls = 2000;
+/* How long either side of a hand-off spins before it sleeps, in TSC
+ * cycles, and how many threads may spin at once (one fewer than the CPUs:
+ * a spinner must never take the CPU the other side needs). */
+static uint64_t spin_cycles;
+static uint32_t max_spinners;
+static int pin_mode;
+/* Memory-file offset of the page every stub shares with the sentry. */
+static uint64_t shared_off = UINT64_MAX;
 
 static uint8_t *mf_ptr(uint64_t off)
 {
@@ -233,6 +245,9 @@ __attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int do
 	if (syscall(SYS_mmap, WARD_SECCOMP_CONTROL, 0x1000, PROT_READ, MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD,
 		    control_off) != (long)WARD_SECCOMP_CONTROL)
 		syscall(SYS_exit_group, 6);
+	if (syscall(SYS_mmap, WARD_SECCOMP_SHARED, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		    WARD_SECCOMP_MEMFD, shared_off) != (long)WARD_SECCOMP_SHARED)
+		syscall(SYS_exit_group, 6);
 	struct kernel_sigaction act = {
 		.handler = STUB_ADDR(ward__seccomp_stub_handler),
 		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
@@ -327,6 +342,21 @@ static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t 
 	return done == 'o' ? 0 : -ENOMEM;
 }
 
+/* The TSC's rate, measured against the monotonic clock over 5 ms. */
+static uint64_t tsc_per_us(void)
+{
+	struct timespec a, b, pause = { 0, 5 * 1000 * 1000 };
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	uint64_t t0 = __builtin_ia32_rdtsc();
+	nanosleep(&pause, NULL);
+	uint64_t t1 = __builtin_ia32_rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	int64_t ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+	if (ns <= 0 || t1 <= t0)
+		return 1000;
+	return (t1 - t0) * 1000 / (uint64_t)ns;
+}
+
 static long seccomp_init(void)
 {
 	/* The handler saves and loads the guest's fs and gs bases with the
@@ -337,6 +367,15 @@ static long seccomp_init(void)
 	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) || ebx < 576 || ebx > WARD_FPSTATE_SIZE)
 		return -ENOTSUP;
 	host_xstate_size = ebx;
+	uint64_t spin_us = 20;
+	const char *spin = getenv("WARD_SECCOMP_SPIN_US");
+	if (spin)
+		spin_us = strtoull(spin, NULL, 0);
+	spin_cycles = spin_us * tsc_per_us();
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	max_spinners = ncpu > 1 ? (uint32_t)(ncpu - 1) : 0;
+	if (getenv("WARD_SECCOMP_PIN"))
+		pin_mode = 1;
 	pthread_t t;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -378,6 +417,16 @@ static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **o
 	as->done_fd = -1;
 	as->control_off = UINT64_MAX;
 	pthread_mutex_init(&as->request_lock, NULL);
+	/* The shared page comes from the memory file, which exists only after
+	 * the platform is chosen. */
+	pthread_mutex_lock(&spawn_lock);
+	if (shared_off == UINT64_MAX && ward_memfile_alloc(0x1000, &shared_off) == 0)
+		memset(mf_ptr(shared_off), 0, 0x1000);
+	pthread_mutex_unlock(&spawn_lock);
+	if (shared_off == UINT64_MAX) {
+		as_free(as);
+		return -ENOMEM;
+	}
 	long r = ward_memfile_alloc(0x1000, &as->control_off);
 	if (r < 0) {
 		as->control_off = UINT64_MAX;
@@ -388,6 +437,7 @@ static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **o
 	memset(ctl, 0, 0x1000);
 	ctl[CTL_OK_BYTE] = 'o';
 	ctl[CTL_FAIL_BYTE] = 'f';
+	memcpy(ctl + CTL_MAXSPIN, &max_spinners, sizeof(max_spinners));
 	/* SAFETY: the control page is the sentry's, in the memory file; the
 	 * filter is built where the stub will find it. */
 	struct sock_filter *filter = (struct sock_filter *)(void *)(ctl + CTL_FILTER);
@@ -487,6 +537,9 @@ static long seccomp_ctx_create(struct ward_platform_ctx **out)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->owner = pthread_self();
+	ctx->cpu = -1;
+	if (sched_getaffinity(0, sizeof(ctx->allowed), &ctx->allowed) < 0)
+		CPU_ZERO(&ctx->allowed);
 	*out = ctx;
 	return 0;
 }
@@ -519,6 +572,8 @@ static void seccomp_ctx_destroy(struct ward_platform_ctx *ctx)
 	while (ctx->threads)
 		retire(ctx->threads);
 	pthread_mutex_unlock(&plat_lock);
+	if (ctx->cpu >= 0 && pthread_equal(ctx->owner, pthread_self()) && CPU_COUNT(&ctx->allowed) > 0)
+		sched_setaffinity(0, sizeof(ctx->allowed), &ctx->allowed);
 	free(ctx);
 }
 
@@ -529,38 +584,70 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static _Atomic uint32_t *spinners(void)
+{
+	/* SAFETY: the shared page's aligned counter, in the memory file. */
+	return (_Atomic uint32_t *)(void *)(mf_ptr(shared_off) + SH_SPINNERS);
+}
+
+/* Spins until t's state is no longer from, for at most spin_cycles and only
+ * if few enough threads spin already. Returns the state seen last. */
+static uint32_t spin_change(struct sthread *t, uint32_t from)
+{
+	_Atomic uint32_t *state = th_word(t, TH_STATE);
+	uint32_t s = atomic_load(state);
+	if (s != from || !spin_cycles)
+		return s;
+	if (atomic_fetch_add(spinners(), 1) < max_spinners) {
+		uint64_t deadline = __builtin_ia32_rdtsc() + spin_cycles;
+		while ((s = atomic_load(state)) == from && __builtin_ia32_rdtsc() < deadline)
+			__builtin_ia32_pause();
+	}
+	atomic_fetch_sub(spinners(), 1);
+	return s;
+}
+
 /* Waits until t's state is no longer from. Returns the new state, or
  * -ECHILD when the thread is gone or ignores an interrupt. */
 static long wait_change(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct sthread *t, uint32_t from)
 {
 	_Atomic uint32_t *state = th_word(t, TH_STATE);
-	uint32_t s;
-	for (uint64_t i = 0; i < spin_polls; i++) {
-		if ((s = atomic_load(state)) != from)
-			return s == TH_DEAD ? -ECHILD : (long)s;
-		__builtin_ia32_pause();
-	}
+	_Atomic uint32_t *sleeps = th_word(t, TH_SENTRY_SLEEPS);
+	uint32_t s = spin_change(t, from);
+	if (s != from)
+		return s == TH_DEAD ? -ECHILD : (long)s;
 	int64_t interrupted_at = 0;
+	long ret;
 	for (;;) {
-		struct timespec timeout = { 0, 200 * 1000 * 1000 };
+		/* Say we sleep, then look again (Dekker with the handler's
+		 * exchange-then-look). */
+		atomic_store(sleeps, 1);
 		if ((s = atomic_load(state)) != from)
-			return s == TH_DEAD ? -ECHILD : (long)s;
+			break;
+		struct timespec timeout = { 0, 200 * 1000 * 1000 };
 		long r = futex(state, FUTEX_WAIT, from, &timeout);
 		if ((s = atomic_load(state)) != from)
-			return s == TH_DEAD ? -ECHILD : (long)s;
+			break;
 		if (r < 0 && errno == ETIMEDOUT) {
 			/* A thread that died with its whole stub leaves no
 			 * CLEARTID behind: look. */
-			if (t->tid > 0 && syscall(SYS_tgkill, as->pid, t->tid, 0) < 0)
-				return -ECHILD;
+			if (t->tid > 0 && syscall(SYS_tgkill, as->pid, t->tid, 0) < 0) {
+				s = TH_DEAD;
+				break;
+			}
 			if (ctx && atomic_load(&ctx->interrupt)) {
-				if (!interrupted_at)
+				if (!interrupted_at) {
 					interrupted_at = now_ns();
-				else if (now_ns() - interrupted_at > INTERRUPT_GRACE_NS)
-					return -ECHILD;
+				} else if (now_ns() - interrupted_at > INTERRUPT_GRACE_NS) {
+					s = TH_DEAD;
+					break;
+				}
 			}
 		}
 	}
+	atomic_store(sleeps, 0);
+	ret = s == TH_DEAD ? -ECHILD : (long)s;
+	return ret;
 }
 
 /* The caller's thread in as, created if it has none. */
@@ -600,6 +687,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 	t->as = as;
 	t->ctx = ctx;
 	t->tid = 0;
+	t->cpu = -1;
 	t->next_in_as = as->threads;
 	as->threads = t;
 	t->next_in_ctx = ctx->threads;
@@ -608,7 +696,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 
 	memset(mf_ptr(t->region_off), 0, TH_STACK);
 	atomic_store(th_word(t, TH_STATE), TH_BOOT);
-	th_store64(t, TH_SPIN, spin_polls);
+	th_store64(t, TH_SPIN, spin_cycles);
 	long r = 0;
 	if (fresh)
 		r = control(as, SYS_mmap, t->region_addr, WARD_SECCOMP_THREAD_SIZE, PROT_READ | PROT_WRITE,
@@ -629,6 +717,31 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 		return NULL;
 	}
 	return t;
+}
+
+/* How many runs a thread stays pinned before the host may move it again. */
+#define REBALANCE_RUNS 1024
+
+/* Keeps the sentry thread and its guest thread on one CPU, where a futex
+ * hand-off is a plain switch rather than a cross-CPU wake-up (see the
+ * ptrace platform's pin_together, whose measurements this follows). */
+static void pin_together(struct ward_platform_ctx *ctx, struct sthread *t)
+{
+	if (++ctx->runs % REBALANCE_RUNS == 0 && CPU_COUNT(&ctx->allowed) > 0) {
+		sched_setaffinity(0, sizeof(ctx->allowed), &ctx->allowed);
+		ctx->cpu = -1;
+		return;
+	}
+	int cpu = sched_getcpu();
+	if (cpu < 0)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (cpu != ctx->cpu && sched_setaffinity(0, sizeof(set), &set) == 0)
+		ctx->cpu = cpu;
+	if (cpu != t->cpu && t->tid > 0 && sched_setaffinity(t->tid, sizeof(set), &set) == 0)
+		t->cpu = cpu;
 }
 
 /* ---- Registers ---- */
@@ -784,8 +897,11 @@ static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_
 		stop->kind = WARD_STOP_INTERRUPT;
 		return 0;
 	}
-	atomic_store(state, TH_RUN);
-	futex(state, FUTEX_WAKE, 1, NULL);
+	if (pin_mode)
+		pin_together(ctx, t);
+	atomic_exchange(state, TH_RUN);
+	if (atomic_load(th_word(t, TH_STUB_SLEEPS)))
+		futex(state, FUTEX_WAKE, 1, NULL);
 	long s = wait_change(ctx, as, t, TH_RUN);
 	atomic_store(&ctx->running, NULL);
 	if (s < 0)

@@ -33,8 +33,8 @@ ward__seccomp_stub_code:
 	movabs $WARD_SECCOMP_STUB_BASE, %rsi
 	syscall
 	mov $SYS_munmap, %eax
-	movabs $(WARD_SECCOMP_CONTROL + 0x1000), %rdi
-	movabs $(WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_CONTROL - 0x1000), %rsi
+	movabs $(WARD_SECCOMP_SHARED + 0x1000), %rdi
+	movabs $(WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_SHARED - 0x1000), %rsi
 	syscall
 	xor %esp, %esp
 	movabs $WARD_SECCOMP_CONTROL, %r12
@@ -136,38 +136,69 @@ ward__seccomp_stub_handler:
 	mov %rax, TH_FS(%rbx)
 	rdgsbase %rax
 	mov %rax, TH_GS(%rbx)
-	movl $TH_STOPPED, TH_STATE(%rbx)
+	/* Publish the stop; wake the sentry only if it sleeps (Dekker: the
+	 * locked exchange orders the store before the load). */
+	mov $TH_STOPPED, %eax
+	xchg %eax, TH_STATE(%rbx)
+	cmpl $0, TH_SENTRY_SLEEPS(%rbx)
+	je .Lspin_start
 	mov $SYS_futex, %eax
 	lea TH_STATE(%rbx), %rdi
 	mov $FUTEX_WAKE, %esi
 	mov $1, %edx
 	syscall
+.Lspin_start:
+	/* Spin for TH_SPIN TSC cycles if fewer than CTL_MAXSPIN threads spin. */
 	mov TH_SPIN(%rbx), %rcx
+	test %rcx, %rcx
+	jz .Lsleep_check
+	movabs $WARD_SECCOMP_SHARED, %r13
+	movabs $WARD_SECCOMP_CONTROL, %r12
+	mov $1, %eax
+	lock xadd %eax, SH_SPINNERS(%r13)
+	cmp CTL_MAXSPIN(%r12), %eax
+	jae .Lspin_end
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	lea (%rax,%rcx), %r14
 .Lspin:
+	cmpl $TH_STOPPED, TH_STATE(%rbx)
+	jne .Lspin_end
+	pause
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	cmp %r14, %rax
+	jb .Lspin
+.Lspin_end:
+	lock decl SH_SPINNERS(%r13)
+.Lsleep_check:
+	/* Say we sleep, then look again before sleeping. */
+	movl $1, TH_STUB_SLEEPS(%rbx)
+	mfence
 	mov TH_STATE(%rbx), %edx
 	cmp $TH_STOPPED, %edx
 	jne .Lwoken
-	sub $1, %rcx
-	jbe .Lsleep
-	pause
-	jmp .Lspin
-.Lsleep:
-	/* edx is the value seen: sleep while it stays so. */
 	mov $SYS_futex, %eax
 	lea TH_STATE(%rbx), %rdi
 	xor %esi, %esi /* FUTEX_WAIT */
 	xor %r10d, %r10d
 	syscall
-	xor %ecx, %ecx
-	jmp .Lspin
+	jmp .Lsleep_check
 .Lwoken:
+	movl $0, TH_STUB_SLEEPS(%rbx)
 	cmp $TH_RUN, %edx
 	je .Lresume
 	cmp $TH_EXIT, %edx
 	je .Lthread_exit
 	/* Anything else is not the sentry's: wait for it to change. */
-	xor %ecx, %ecx
-	jmp .Lsleep
+	mov $SYS_futex, %eax
+	lea TH_STATE(%rbx), %rdi
+	xor %esi, %esi /* FUTEX_WAIT */
+	xor %r10d, %r10d
+	syscall
+	jmp .Lsleep_check
 .Lresume:
 	cmpl $0, TH_SETBASES(%rbx)
 	je 1f

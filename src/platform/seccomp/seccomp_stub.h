@@ -11,6 +11,10 @@
  *   BASE + 0x2000    control page, read-only in the stub: the sentry's
  *                    requests to the control thread and the guest threads'
  *                    own filter.
+ *   BASE + 0x3000    shared page, writable by the stub: the count of
+ *                    threads that spin in a hand-off, shared by every stub
+ *                    and the sentry (a guest can skew it; that only costs
+ *                    it speed, since every spin is bounded in time).
  *   THREADS + i*SIZE one region per guest thread: its mailbox page, then
  *                    its signal stack, on which the kernel writes the
  *                    thread's registers at every stop.
@@ -23,6 +27,7 @@
 #define WARD_SECCOMP_CODE_SIZE 0x1000
 #define WARD_SECCOMP_TRAP_PAGE (WARD_SECCOMP_STUB_BASE + 0x1000)
 #define WARD_SECCOMP_CONTROL (WARD_SECCOMP_STUB_BASE + 0x2000)
+#define WARD_SECCOMP_SHARED (WARD_SECCOMP_STUB_BASE + 0x3000)
 #define WARD_SECCOMP_THREADS (WARD_SECCOMP_STUB_BASE + 0x100000)
 #define WARD_SECCOMP_THREAD_SIZE 0x10000
 #define WARD_SECCOMP_MAX_THREADS ((WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_THREADS) / WARD_SECCOMP_THREAD_SIZE)
@@ -39,6 +44,7 @@
 #define CTL_OK_BYTE 64 /* the byte written when a request succeeded */
 #define CTL_FAIL_BYTE 65 /* and when it failed */
 #define CTL_EMPTY_MASK 72 /* u64 0: the signal mask of a guest thread */
+#define CTL_MAXSPIN 80 /* u32: how many threads may spin at once */
 #define CTL_FPROG 128 /* struct sock_fprog of the guest threads' filter */
 #define CTL_FILTER 256 /* its instructions */
 
@@ -51,7 +57,12 @@
 #define TH_GS 32 /* u64 */
 #define TH_SETBASES 40 /* u32: load TH_FS/TH_GS before resuming */
 #define TH_TID 44 /* u32: CLONE_PARENT_SETTID */
-#define TH_SPIN 48 /* u64: polls before the thread sleeps on TH_STATE */
+#define TH_SPIN 48 /* u64: TSC cycles the thread spins before it sleeps */
+#define TH_STUB_SLEEPS 56 /* u32: the stub thread sleeps (or is about to) on TH_STATE */
+#define TH_SENTRY_SLEEPS 60 /* u32: the sentry sleeps (or is about to) on TH_STATE */
+
+/* Shared page offsets. */
+#define SH_SPINNERS 0 /* u32 */
 #define TH_STACK 0x1000 /* the signal stack, to the end of the region */
 
 /* TH_STATE values. 0 is what the kernel writes when the thread is gone. */

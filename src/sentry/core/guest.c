@@ -230,7 +230,9 @@ static size_t copy_ranges(struct ward_as *as, enum copy_dir dir, uint64_t addr, 
 	size_t done = 0;
 	int need = dir == COPY_IN ? WARD_PROT_READ : dir == COPY_OUT_FORCE ? 0 : WARD_PROT_WRITE;
 
-	if (len == 0)
+	/* No address space: a task caught between two (exec, exit), as seen
+	 * by another process through /proc. Nothing is backed. */
+	if (len == 0 || !as)
 		return 0;
 	if (addr + len < addr)
 		len = -addr; /* stop at the wrap; the rest is unbacked anyway */
