@@ -65,6 +65,12 @@ else
 fi
 
 export WARD="$top/build/ward"
+# Every platform this host can run: conformance and programs run on each.
+export WARD_PLATFORMS="ptrace"
+if "$WARD" do --platform=seccomp -- /bin/true 2>/dev/null; then
+	WARD_PLATFORMS="ptrace seccomp"
+fi
+echo "== platforms: $WARD_PLATFORMS"
 echo "== syscall conformance tests (native and under ward)"
 RESULT_FILE="$top/build/syscalls.result" BUILD_DIR="$top/build/syscalls" tests/syscalls/run.sh
 count_result_file "$top/build/syscalls.result"
@@ -86,6 +92,10 @@ fi
 echo "== sandbox properties (ward only: the host stays out of reach)"
 RESULT_FILE="$top/build/sandbox.result" tests/sandbox/run.sh
 count_result_file "$top/build/sandbox.result"
+
+echo "== a guest that fights the seccomp stub gains nothing"
+RESULT_FILE="$top/build/fight-stub.result" BUILD_DIR="$top/build/sandbox" tests/sandbox/fight-stub.sh
+count_result_file "$top/build/fight-stub.result"
 
 echo "== docs/syscalls.md is generated from table.def and current"
 if command -v python3 >/dev/null && python3 tools/gen-compat-doc.py . | cmp -s - docs/syscalls.md; then

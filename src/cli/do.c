@@ -60,7 +60,9 @@ static void do_usage(FILE *out)
 		     "be executed).\n"
 		     "\n"
 		     "Options:\n"
-		     "  --platform=NAME     how guest code runs: ptrace (default)\n"
+		     "  --platform=NAME     how guest code runs: seccomp (default where the host\n"
+		     "                      allows it: system calls trap to a signal handler in a\n"
+		     "                      stub process) or ptrace (every call stops in a tracer)\n"
 		     "  --root=DIR          the host directory the sandbox's root shows (default /).\n"
 		     "                      The guest may write anywhere: writes go to a copy-on-write\n"
 		     "                      layer in the sandbox's memory, which is DISCARDED when the\n"
@@ -155,7 +157,7 @@ static int parse(int argc, char **argv, struct do_options *o)
 		{ "volume", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	o->platform = "ptrace";
+	o->platform = NULL;
 	o->pids_limit = 1024;
 	o->root = "/";
 	o->cwd = "/";
@@ -289,9 +291,16 @@ int ward_cmd_do(int argc, char **argv)
 
 	if (parse(argc, argv, &o) < 0)
 		return WARD_EXIT_USAGE;
-	if ((r = ward_platform_select(o.platform)) < 0) {
-		fprintf(stderr, "ward: unknown platform '%s' (this build has: seccomp, ptrace)\n", o.platform);
-		return WARD_EXIT_USAGE;
+	/* seccomp where the host allows it, else ptrace. */
+	if (!o.platform && ward_platform_select("seccomp") < 0)
+		o.platform = "ptrace";
+	if (o.platform && (r = ward_platform_select(o.platform)) < 0) {
+		if (r == -ENOENT) {
+			fprintf(stderr, "ward: unknown platform '%s' (this build has: seccomp, ptrace)\n", o.platform);
+			return WARD_EXIT_USAGE;
+		}
+		fprintf(stderr, "ward: platform '%s' cannot run on this host: %s\n", o.platform, strerror((int)-r));
+		return WARD_EXIT_SETUP;
 	}
 	if ((r = ward_memfile_init(MEMFILE_SIZE)) < 0) {
 		fprintf(stderr, "ward: cannot create the memory file: %s\n", strerror((int)-r));

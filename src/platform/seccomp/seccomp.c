@@ -215,6 +215,8 @@ __attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int do
 	if (syscall(SYS_getppid) != parent)
 		syscall(SYS_exit_group, 1);
 	syscall(SYS_setpgid, 0, 0);
+	/* A stub the guest got killed leaves no core file behind. */
+	syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* The control thread takes no signals; guest threads unblock theirs. */
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all));
 	if (memfd == WARD_SECCOMP_DONEFD) {

@@ -129,6 +129,12 @@ ward__seccomp_stub_code:
 ward__seccomp_stub_handler:
 	mov %rsp, %rbx
 	and $-WARD_SECCOMP_THREAD_SIZE, %rbx
+	/* Off the thread regions (a guest dropped its signal stack with a
+	 * forged sigreturn) there is no mailbox: the thread leaves, and its
+	 * CLEARTID tells the sentry. */
+	movabs $WARD_SECCOMP_THREADS, %rax
+	cmp %rax, %rbx
+	jb .Lthread_exit
 	mov %rdx, TH_UC(%rbx)
 	mov %rsi, TH_INFO(%rbx)
 	mov %edi, TH_SIGNO(%rbx)
