@@ -132,8 +132,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(m, "map-over")) {
-		void *p = mmap((void *)STUB_BASE, 0x4000, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
+		void *p = mmap((void *)STUB_BASE, 0x4000, PROT_READ | PROT_WRITE,
+			       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p != MAP_FAILED)
 			return 6;
 		alive();

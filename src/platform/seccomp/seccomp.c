@@ -51,7 +51,7 @@ extern const char ward__seccomp_stub_code_end[];
 extern const char ward__seccomp_stub_handler[];
 extern const char ward__seccomp_stub_restorer[];
 
-#define STUB_ADDR(sym) (WARD_SECCOMP_STUB_BASE + (uint64_t)((sym) - ward__seccomp_stub_code))
+#define STUB_ADDR(sym) (WARD_SECCOMP_STUB_BASE + (uint64_t)((sym)-ward__seccomp_stub_code))
 
 /* The host signal ctx_interrupt sends to a running guest thread. */
 #define INTERRUPT_SIGNAL 64
@@ -62,7 +62,7 @@ extern const char ward__seccomp_stub_restorer[];
 #define INTERRUPT_GRACE_NS 2000000000LL
 
 /* The stub's request: the control thread's clone of a guest thread. */
-#define THREAD_CLONE_FLAGS                                                                                    \
+#define THREAD_CLONE_FLAGS                                                                                        \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID | \
 	 CLONE_CHILD_CLEARTID)
 
@@ -187,8 +187,8 @@ static size_t build_filter(struct sock_filter *f, const int *allowed, size_t nal
 /* The control thread's and a starting thread's calls (the entry's munmap,
  * the requests, the done byte, the thread start). */
 static const int stub_calls[] = {
-	SYS_mmap,	   SYS_munmap,	     SYS_mprotect, SYS_clone, SYS_write,   SYS_futex,
-	SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_seccomp,	   SYS_sigaltstack, SYS_exit,
+	SYS_mmap,	  SYS_munmap,	      SYS_mprotect, SYS_clone,	     SYS_write, SYS_futex,
+	SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_seccomp,  SYS_sigaltstack, SYS_exit,
 };
 /* What a guest thread's stub code may call: its hand-off and return. A
  * guest that jumps into the stub to make any other call is killed. */
