@@ -35,6 +35,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -72,6 +73,10 @@ struct sthread {
 	uint64_t region_off; /* memory-file offset of the region */
 	uint64_t region_addr; /* its address in the stub */
 	pid_t tid;
+	/* Recent guest run and sentry handling times (TSC cycles, moving
+	 * averages): a side spins only when the other has been quick. */
+	uint64_t avg_run, avg_handle;
+	uint64_t stopped_at; /* TSC at the last stop */
 	int cpu; /* the CPU the host thread is pinned to, or -1 */
 	struct sthread *next_in_as;
 	struct sthread *next_in_ctx;
@@ -94,6 +99,7 @@ struct ward_platform_ctx {
 	cpu_set_t allowed; /* the thread's own affinity, restored now and then */
 	int cpu; /* the CPU the thread is pinned to, or -1 */
 	uint64_t runs;
+	bool spin; /* this placement spins (else it pins) */
 	atomic_bool interrupt;
 	_Atomic(struct sthread *) running;
 	struct sthread *threads;
@@ -594,14 +600,14 @@ static _Atomic uint32_t *spinners(void)
 
 /* Spins until t's state is no longer from, for at most spin_cycles and only
  * if few enough threads spin already. Returns the state seen last. */
-static uint32_t spin_change(struct sthread *t, uint32_t from)
+static uint32_t spin_change(struct sthread *t, uint32_t from, uint64_t budget)
 {
 	_Atomic uint32_t *state = th_word(t, TH_STATE);
 	uint32_t s = atomic_load(state);
-	if (s != from || !spin_cycles)
+	if (s != from || !budget)
 		return s;
 	if (atomic_fetch_add(spinners(), 1) < max_spinners) {
-		uint64_t deadline = __builtin_ia32_rdtsc() + spin_cycles;
+		uint64_t deadline = __builtin_ia32_rdtsc() + budget;
 		while ((s = atomic_load(state)) == from && __builtin_ia32_rdtsc() < deadline)
 			__builtin_ia32_pause();
 	}
@@ -611,11 +617,12 @@ static uint32_t spin_change(struct sthread *t, uint32_t from)
 
 /* Waits until t's state is no longer from. Returns the new state, or
  * -ECHILD when the thread is gone or ignores an interrupt. */
-static long wait_change(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct sthread *t, uint32_t from)
+static long wait_change(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct sthread *t, uint32_t from,
+			uint64_t spin_budget)
 {
 	_Atomic uint32_t *state = th_word(t, TH_STATE);
 	_Atomic uint32_t *sleeps = th_word(t, TH_SENTRY_SLEEPS);
-	uint32_t s = spin_change(t, from);
+	uint32_t s = spin_change(t, from, spin_budget);
 	if (s != from)
 		return s == TH_DEAD ? -ECHILD : (long)s;
 	int64_t interrupted_at = 0;
@@ -690,6 +697,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 	t->ctx = ctx;
 	t->tid = 0;
 	t->cpu = -1;
+	t->avg_run = t->avg_handle = t->stopped_at = 0;
 	t->next_in_as = as->threads;
 	as->threads = t;
 	t->next_in_ctx = ctx->threads;
@@ -698,7 +706,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 
 	memset(mf_ptr(t->region_off), 0, TH_STACK);
 	atomic_store(th_word(t, TH_STATE), TH_BOOT);
-	th_store64(t, TH_SPIN, spin_cycles);
+	th_store64(t, TH_SPIN, 0);
 	long r = 0;
 	if (fresh)
 		r = control(as, SYS_mmap, t->region_addr, WARD_SECCOMP_THREAD_SIZE, PROT_READ | PROT_WRITE,
@@ -708,7 +716,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 			    t->region_addr + TH_TID, t->region_addr + TH_STATE, 0, 0);
 	if (r == 0) {
 		t->tid = (pid_t)atomic_load(th_word(t, TH_TID));
-		r = wait_change(NULL, as, t, TH_BOOT);
+		r = wait_change(NULL, as, t, TH_BOOT, 0);
 		if (r >= 0 && r != TH_STOPPED)
 			r = -ECHILD;
 	}
@@ -721,19 +729,53 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 	return t;
 }
 
-/* How many runs a thread stays pinned before the host may move it again. */
+/* How many runs a placement lasts before it is chosen again. */
 #define REBALANCE_RUNS 1024
 
-/* Keeps the sentry thread and its guest thread on one CPU, where a futex
- * hand-off is a plain switch rather than a cross-CPU wake-up (see the
- * ptrace platform's pin_together, whose measurements this follows). */
-static void pin_together(struct ward_platform_ctx *ctx, struct sthread *t)
+/* Whether the host has a CPU to spare for the other side of a hand-off
+ * besides the one each side runs on: the runnable count of /proc/loadavg,
+ * less this pair's own share (two when the guest thread spins while we
+ * look, one when it sleeps). */
+static bool spare_cpu(bool pair_spins)
 {
-	if (++ctx->runs % REBALANCE_RUNS == 0 && CPU_COUNT(&ctx->allowed) > 0) {
-		sched_setaffinity(0, sizeof(ctx->allowed), &ctx->allowed);
-		ctx->cpu = -1;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char buf[128];
+	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ncpu >= 4;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return ncpu >= 4;
+	buf[n] = 0;
+	long running = 0;
+	if (sscanf(buf, "%*s %*s %*s %ld/", &running) != 1)
+		return ncpu >= 4;
+	long others = running - (pair_spins ? 2 : 1);
+	return others <= ncpu - 2;
+}
+
+/* Places a sentry thread and its guest thread for the next hand-offs.
+ * Where a CPU is to spare, they run apart and each spins for the other
+ * (a hand-off then costs no wake-up); where none is, spinning would take
+ * the CPU the other side needs, so both are pinned to one CPU, where a
+ * futex hand-off is a plain switch rather than a cross-CPU wake-up (see
+ * the ptrace platform's pin_together, whose measurements this follows).
+ * The choice is made again every REBALANCE_RUNS runs. */
+static void place(struct ward_platform_ctx *ctx, struct sthread *t)
+{
+	if (ctx->runs++ % REBALANCE_RUNS == 0) {
+		ctx->spin = spin_cycles && !pin_mode && spare_cpu(ctx->spin);
+		if (ctx->cpu >= 0 && CPU_COUNT(&ctx->allowed) > 0 &&
+		    sched_setaffinity(0, sizeof(ctx->allowed), &ctx->allowed) == 0)
+			ctx->cpu = -1;
+		if (t->cpu >= 0 && CPU_COUNT(&ctx->allowed) > 0 &&
+		    sched_setaffinity(t->tid, sizeof(ctx->allowed), &ctx->allowed) == 0)
+			t->cpu = -1;
 		return;
 	}
+	if (ctx->spin)
+		return;
 	int cpu = sched_getcpu();
 	if (cpu < 0)
 		return;
@@ -868,6 +910,13 @@ static void fill_stop(const struct sthread *t, uint32_t signo, const uint8_t *uc
 	stop->kind = WARD_STOP_INTERRUPT;
 }
 
+/* One long wait says little about the next: a sample counts for at most a
+ * few spin budgets, so the averages come back down within a few stops. */
+static uint64_t clamp_sample(uint64_t cycles)
+{
+	return cycles < 4 * spin_cycles ? cycles : 4 * spin_cycles;
+}
+
 static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
 			    struct ward_fpstate *fp, struct ward_stop *stop)
 {
@@ -899,12 +948,19 @@ static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_
 		stop->kind = WARD_STOP_INTERRUPT;
 		return 0;
 	}
-	if (pin_mode)
-		pin_together(ctx, t);
+	place(ctx, t);
+	/* The guest thread will wait for the sentry after its next stop:
+	 * worth a spin if the sentry has been quick lately. */
+	uint64_t started = __builtin_ia32_rdtsc();
+	if (t->stopped_at)
+		t->avg_handle = (t->avg_handle * 7 + clamp_sample(started - t->stopped_at)) / 8;
+	th_store64(t, TH_SPIN, ctx->spin && t->avg_handle < spin_cycles ? spin_cycles : 0);
 	atomic_exchange(state, TH_RUN);
 	if (atomic_load(th_word(t, TH_STUB_SLEEPS)))
 		futex(state, FUTEX_WAKE, 1, NULL);
-	long s = wait_change(ctx, as, t, TH_RUN);
+	long s = wait_change(ctx, as, t, TH_RUN, ctx->spin && t->avg_run < spin_cycles ? spin_cycles : 0);
+	t->stopped_at = __builtin_ia32_rdtsc();
+	t->avg_run = (t->avg_run * 7 + clamp_sample(t->stopped_at - started)) / 8;
 	atomic_store(&ctx->running, NULL);
 	if (s < 0)
 		return -ECHILD;
