@@ -4,6 +4,9 @@
  *   micro getpid N     syscall(SYS_getpid)
  *   micro read1 N      a 1-byte read(2) of /dev/zero
  *   micro openclose N  open(2) and close(2) of /etc/passwd
+ *   micro clock_gettime N  clock_gettime(CLOCK_MONOTONIC) (the vDSO's, where there is one)
+ *   micro pipepp N     a byte to a child process and back over pipes
+ *   micro mmaptouch N  mmap of 1 MiB, a store to each page, munmap
  *
  * Built by bench/run.sh with cc -O2, both static and dynamic, and run the
  * same way natively and under each sandbox. Prints one number (ns/op) on
@@ -15,6 +18,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -39,6 +43,12 @@ static int zero_fd = -1;
 static int op_getpid(void)
 {
 	return syscall(SYS_getpid) > 0 ? 0 : -1;
+}
+
+static int op_clock_gettime(void)
+{
+	struct timespec ts;
+	return clock_gettime(CLOCK_MONOTONIC, &ts);
 }
 
 static int op_read1(void)
@@ -103,12 +113,44 @@ static int op_futexpp(void)
 static volatile sig_atomic_t sig_seen;
 static void on_usr1(int sig)
 {
+	(void)sig;
 	sig_seen++;
 }
 
 static int op_signal(void)
 {
 	return raise(SIGUSR1);
+}
+
+/* One round trip of a byte between two processes over two pipes. */
+static int pp_to[2], pp_from[2];
+static int op_pipepp(void)
+{
+	char c = 1;
+	return write(pp_to[1], &c, 1) == 1 && read(pp_from[0], &c, 1) == 1 ? 0 : -1;
+}
+
+static void pipe_echo(void)
+{
+	char c;
+	/* Only the parent keeps the write end: its exit ends the loop. */
+	close(pp_to[1]);
+	close(pp_from[0]);
+	while (read(pp_to[0], &c, 1) == 1)
+		if (write(pp_from[1], &c, 1) != 1)
+			break;
+	_exit(0);
+}
+
+/* mmap of 1 MiB, a store to each page, munmap. */
+static int op_mmaptouch(void)
+{
+	char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	for (int i = 0; i < (1 << 20); i += 4096)
+		p[i] = 1;
+	return munmap(p, 1 << 20);
 }
 
 static int op_openclose(void)
@@ -127,7 +169,9 @@ int main(int argc, char **argv)
 	double t0, t1;
 
 	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: micro getpid|read1|openclose|fork|thread|futexpp|signal ITERATIONS\n");
+		fprintf(stderr,
+			"usage: micro getpid|read1|openclose|fork|thread|futexpp|signal|pipepp|mmaptouch|clock_gettime "
+			"ITERATIONS\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "getpid") == 0) {
@@ -154,6 +198,19 @@ int main(int argc, char **argv)
 		pp_rounds = n + n / 10 + 1;
 		if (pthread_create(&pp_peer, NULL, pp_body, NULL) != 0)
 			return 1;
+	} else if (strcmp(argv[1], "clock_gettime") == 0) {
+		op = op_clock_gettime;
+	} else if (strcmp(argv[1], "pipepp") == 0) {
+		op = op_pipepp;
+		if (pipe(pp_to) < 0 || pipe(pp_from) < 0)
+			return 1;
+		pid_t echo = fork();
+		if (echo < 0)
+			return 1;
+		if (echo == 0)
+			pipe_echo();
+	} else if (strcmp(argv[1], "mmaptouch") == 0) {
+		op = op_mmaptouch;
 	} else if (strcmp(argv[1], "signal") == 0) {
 		op = op_signal;
 		signal(SIGUSR1, on_usr1);

@@ -1,15 +1,20 @@
-#!/bin/sh
-# Side-by-side benchmarks: native, ward (ptrace platform) and, where runsc
-# (gVisor) is on PATH, runsc on its ptrace platform, all in one run.
+#!/bin/bash
+# Side-by-side benchmarks, all in one run: native, ward on each of its
+# platforms (ptrace, seccomp), and, where they are on PATH, gVisor's runsc
+# on its ptrace platform and proot -R / (which runs most calls on the host
+# and is no sandbox: a reference for what interception costs).
 #
 #   bench/run.sh WARD_BINARY        (make bench runs it on ./ward)
 #
-# Prints a table of ns per operation and the ratios to native. Nothing is
-# asserted: the numbers are for people, and the script exits 0 even when a
-# sandbox cannot run a benchmark (its cell says "fail", with the reason
-# below the table). Knobs (environment): BENCH_SCALE multiplies every
-# iteration count (default 1), BENCH_TIMEOUT bounds each command (seconds,
-# default 60), CC (default cc), RUNSC (default runsc).
+# Prints a table of ns per operation (whole programs: ms per run) and the
+# ratios to native, then the physical-limit probe: what this machine can do
+# at all for an intercepted call. Nothing is asserted: the numbers are for
+# people, and the script exits 0 even when a sandbox cannot run a
+# benchmark (its cell says "fail", with the reason below the table).
+# Knobs (environment): BENCH_SCALE multiplies every iteration count
+# (default 1), BENCH_TIMEOUT bounds each command (seconds, default 120),
+# BENCH_ONLY limits the rows to a regular expression, CC (default cc),
+# RUNSC (default runsc), PROOT (default proot).
 set -u
 LC_ALL=C
 export LC_ALL
@@ -25,28 +30,32 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 CC=${CC:-cc}
 RUNSC=${RUNSC:-runsc}
+PROOT=${PROOT:-proot}
 scale=${BENCH_SCALE:-1}
-tmo=${BENCH_TIMEOUT:-60}
+tmo=${BENCH_TIMEOUT:-120}
+only=${BENCH_ONLY:-.}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ward-bench.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT INT TERM
 : >"$work/notes"
 
-# Iterations under a sandbox (ptrace costs ~10-20 us per system call, so
-# this keeps the whole run well under two minutes); native runs do
-# NATIVE_X times more so that their timer resolution does not matter.
-NATIVE_X=50
+# Iterations under a sandbox; native runs do NATIVE_X times more so that
+# their timer resolution does not matter.
+NATIVE_X=20
 iters_getpid=$((20000 * scale))
 iters_read1=$((20000 * scale))
 iters_openclose=$((5000 * scale))
-iters_fork=$((50 * scale))
-iters_thread=$((500 * scale))
+iters_fork=$((30 * scale))
+iters_thread=$((300 * scale))
 iters_futexpp=$((2000 * scale))
 iters_signal=$((2000 * scale))
+iters_pipepp=$((2000 * scale))
+iters_mmaptouch=$((500 * scale))
+iters_clock_gettime=$((20000 * scale))
 startup_runs=$((10 * scale))
-startup_runs_native=$((100 * scale))
+prog_runs=$((2 * scale))
 
-# --- Build the microbenchmarks. -----------------------------------------
+# --- Build the microbenchmarks and the probe. -------------------------------
 variants=
 if $CC -O2 -pthread -o "$work/micro-dynamic" "$here/micro.c" 2>"$work/cc.log"; then
 	variants="dynamic"
@@ -59,25 +68,39 @@ if $CC -O2 -static -pthread -o "$work/micro-static" "$here/micro.c" 2>"$work/cc.
 else
 	echo "static build skipped: $(head -n 1 "$work/cc.log")" >>"$work/notes"
 fi
+$CC -O2 -o "$work/probe" "$here/probe.c" 2>"$work/cc.log" ||
+	echo "probe not built: $(head -n 1 "$work/cc.log")" >>"$work/notes"
 
-envs="native ward"
+envs="native ptrace"
+if "$WARD" do --platform=seccomp -- /bin/true 2>/dev/null; then
+	envs="$envs seccomp"
+else
+	echo "ward's seccomp platform cannot run here: its column is skipped" >>"$work/notes"
+fi
 if command -v "$RUNSC" >/dev/null 2>&1; then
 	envs="$envs runsc"
+else
+	echo "runsc is not on PATH: its column is skipped (Debian package runsc)" >>"$work/notes"
+fi
+if command -v "$PROOT" >/dev/null 2>&1; then
+	envs="$envs proot"
+else
+	echo "proot is not on PATH: its column is skipped (Debian package proot)" >>"$work/notes"
 fi
 
 TIMEOUT=
 command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout $tmo"
 
-# run_in ENV CMD...: runs CMD natively or in a sandbox.
+# run_in ENV CMD...: runs CMD natively or in a sandbox. The work directory
+# (benchmark binaries, trees, scratch) is bound in at the same path.
 run_in() {
 	e=$1
 	shift
 	case $e in
 	native) $TIMEOUT "$@" ;;
-	# The benchmark binaries live in a temporary directory, which may be
-	# under /tmp, the sandbox's own tmpfs: bind it in at the same path.
-	ward) $TIMEOUT "$WARD" "do" --platform=ptrace --volume="$work:$work:ro" -- "$@" ;;
+	ptrace | seccomp) $TIMEOUT "$WARD" "do" --platform="$e" --volume="$work:$work:rw" -- "$@" ;;
 	runsc) $TIMEOUT "$RUNSC" --rootless --network=none --platform=ptrace "do" "$@" ;;
+	proot) $TIMEOUT "$PROOT" -R / "$@" ;;
 	esac
 }
 
@@ -100,13 +123,14 @@ micro() {
 	fi
 }
 
-# startup ENV RUNS: wall-clock ns per run of /bin/true, or "fail".
-startup() {
-	e=$1 n=$2 i=0
+# timed ENV RUNS NAME CMD...: wall-clock ns per run of CMD, or "fail".
+timed() {
+	e=$1 n=$2 name=$3 i=0
+	shift 3
 	t0=$(date +%s%N)
 	while [ $i -lt "$n" ]; do
-		if ! run_in "$e" /bin/true >/dev/null 2>"$work/err"; then
-			note "$e" "start-up"
+		if ! run_in "$e" "$@" >/dev/null 2>"$work/err"; then
+			note "$e" "$name"
 			echo fail
 			return
 		fi
@@ -116,49 +140,132 @@ startup() {
 	echo $(((t1 - t0) / n))
 }
 
-# --- Run everything, one row per benchmark. -----------------------------
+# --- Inputs of the whole programs. ------------------------------------------
+# A 2,000-line C file; SQL for 10,000 rows; a git repository of 2,000 files.
+awk 'BEGIN { for (i = 0; i < 400; i++) {
+	printf "static int f%d(int x)\n{\n\tint y = x * %d;\n\treturn y + %d;\n}\n", i, i, i } }' >"$work/big.c"
+echo 'int main(void) { return f1(1) - 2; }' >>"$work/big.c"
+{
+	echo "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n INTEGER);"
+	echo "BEGIN;"
+	awk 'BEGIN { for (i = 0; i < 10000; i++) printf "INSERT INTO t (name, n) VALUES (\"row%d\", %d);\n", i, i * 7 }'
+	echo "COMMIT;"
+	echo "SELECT count(*), sum(n) FROM t;"
+} >"$work/insert.sql"
+if command -v git >/dev/null 2>&1; then
+	mkdir -p "$work/repo"
+	(
+		cd "$work/repo" && git init -q . && i=0 &&
+			while [ $i -lt 2000 ]; do
+				d=d$((i % 40))
+				mkdir -p $d && echo "file $i" >"$d/f$i" && i=$((i + 1))
+			done && git add -A && git -c user.name=b -c user.email=b@b commit -qm init
+	) 2>>"$work/notes" || echo "git repository not made" >>"$work/notes"
+fi
+
+# --- Run everything, one row per benchmark. ---------------------------------
 : >"$work/rows"
+add_row() { # NAME: runs CELL for every environment (CELL is a function)
+	printf '%s\n' "$1" | grep -Eq -- "$only" || return 0
+	row=$1
+	for e in $envs; do
+		row="$row $("$cell" "$e")"
+	done
+	echo "$row" >>"$work/rows"
+}
 for v in $variants; do
-	for b in getpid read1 openclose fork thread futexpp signal; do
+	for b in getpid read1 clock_gettime openclose pipepp mmaptouch fork thread futexpp signal; do
 		eval "n=\$iters_$b"
-		row="$b-$v"
-		for e in $envs; do
-			row="$row $(micro "$e" "$v" "$b" "$n")"
-		done
-		echo "$row" >>"$work/rows"
+		cell_micro() { micro "$1" "$v" "$b" "$n"; }
+		cell=cell_micro
+		add_row "$b-$v"
 	done
 done
-row="startup-true"
+cell_startup() {
+	case $1 in
+	native) timed native $((startup_runs * 10)) start-up /bin/true ;;
+	*) timed "$1" "$startup_runs" start-up /bin/true ;;
+	esac
+}
+cell=cell_startup
+add_row startup-true
+
+# Whole programs: ms per run.
+cell_prog() { t=$(timed "$1" "$prog_runs" "$prog" /bin/sh -c "$cmd") && [ "$t" != fail ] && echo $((t / 1000)) || echo fail; }
+cell=cell_prog
+prog=python3-pass cmd="/usr/bin/python3 -c pass"
+add_row prog-python3-pass
+prog=tar-usr-include cmd="tar cf - /usr/include | wc -c"
+add_row prog-tar-usr-include
+prog=gcc-2000-lines cmd="cc -O1 -c -o /tmp/ward-bench-big.o $work/big.c"
+add_row prog-gcc-2000-lines
+if command -v sqlite3 >/dev/null 2>&1; then
+	prog=sqlite3-insert cmd="rm -f /tmp/ward-bench.db && sqlite3 /tmp/ward-bench.db < $work/insert.sql && rm -f /tmp/ward-bench.db"
+	add_row prog-sqlite3-10k-insert
+fi
+if [ -d "$work/repo/.git" ]; then
+	prog=git-status cmd="cd $work/repo && git status --short | wc -l"
+	add_row prog-git-status-2000
+fi
+
+# Sentry RSS at idle: ward running `sleep 2`, its resident set after 1 s.
+rss_row="rss-idle-kib"
 for e in $envs; do
 	case $e in
-	native) row="$row $(startup native "$startup_runs_native")" ;;
-	*) row="$row $(startup "$e" "$startup_runs")" ;;
+	ptrace | seccomp)
+		"$WARD" do --platform="$e" -- /bin/sleep 2 >/dev/null 2>&1 &
+		pid=$!
+		sleep 1
+		kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		wait $pid
+		rss_row="$rss_row ${kib:-fail}"
+		;;
+	*) rss_row="$rss_row -" ;;
 	esac
 done
-echo "$row" >>"$work/rows"
 
-# --- The table. ------------------------------------------------------------
-echo "ward bench: $(uname -srm), $(date -u +%Y-%m-%dT%H:%MZ), ns per operation (start-up: ns per run)"
-awk -v runsc="$(case $envs in *runsc*) echo 1 ;; *) echo 0 ;; esac)" '
+# --- The table. ---------------------------------------------------------------
+echo "ward bench: $(uname -srm), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "ns per operation (start-up: ns per run; prog-*: ms per run); ratio = x native"
+awk -v envs="$envs" '
 	function ratio(x, base) {
-		if (x == "fail" || base == "fail" || base + 0 == 0) return "-"
+		if (x == "fail" || x == "-" || base == "fail" || base + 0 == 0) return "-"
 		return sprintf("%.1fx", x / base)
 	}
 	BEGIN {
-		if (runsc) printf "%-20s %12s %14s %8s %14s %8s\n", "benchmark", "native ns", "ward-ptrace ns", "ratio", "runsc ns", "ratio"
-		else printf "%-20s %12s %14s %8s\n", "benchmark", "native ns", "ward-ptrace ns", "ratio"
+		ne = split(envs, e, " ")
+		printf "%-26s %12s", "benchmark", "native"
+		for (i = 2; i <= ne; i++) printf " %12s %8s", e[i], "ratio"
+		printf "\n"
 	}
 	{
-		if (runsc) printf "%-20s %12s %14s %8s %14s %8s\n", $1, $2, $3, ratio($3, $2), $4, ratio($4, $2)
-		else printf "%-20s %12s %14s %8s\n", $1, $2, $3, ratio($3, $2)
+		printf "%-26s %12s", $1, $2
+		for (i = 3; i <= ne + 1; i++) printf " %12s %8s", $i, ratio($i, $2)
+		printf "\n"
 	}' "$work/rows"
-case $envs in
-*runsc*) ;;
-*) echo "(runsc is not on PATH: its columns are skipped; install the Debian package runsc)" ;;
-esac
-echo "(iterations: getpid $iters_getpid, read1 $iters_read1, openclose $iters_openclose, fork $iters_fork," \
-	"thread $iters_thread, futexpp $iters_futexpp, signal $iters_signal under a sandbox," \
-	"x$NATIVE_X natively; start-up: $startup_runs runs, $startup_runs_native natively)"
+printf '%-26s %12s' "$(echo "$rss_row" | cut -d' ' -f1)" "-"
+for x in $(echo "$rss_row" | cut -d' ' -f3-); do printf ' %12s %8s' "$x" ""; done
+printf '\n'
+
+# --- The physical-limit probe. ---------------------------------------------
+if [ -x "$work/probe" ]; then
+	n=$((100000 * scale))
+	trap_ns=$($TIMEOUT "$work/probe" trap "$n" 2>"$work/err" || echo fail)
+	handoff_ns=$($TIMEOUT "$work/probe" handoff "$n" 2>"$work/err" || echo fail)
+	echo
+	echo "physical-limit probe (native, no work done): seccomp trap + in-process SIGSYS handler" \
+		"$trap_ns ns; + shared-memory hand-off to another process $handoff_ns ns"
+	seccomp_getpid=$(awk '$1 == "getpid-static" { print $4 }' "$work/rows")
+	case $envs in *seccomp*)
+		[ -n "$seccomp_getpid" ] && [ "$handoff_ns" != fail ] &&
+			awk -v a="$seccomp_getpid" -v b="$handoff_ns" 'BEGIN { if (a + 0 > 0 && b + 0 > 0)
+				printf "ward seccomp getpid-static / probe hand-off = %.2fx\n", a / b }'
+		;;
+	esac
+fi
+echo "(iterations under a sandbox: getpid $iters_getpid, read1 $iters_read1, openclose $iters_openclose," \
+	"fork $iters_fork, thread $iters_thread, futexpp $iters_futexpp, signal $iters_signal, pipepp $iters_pipepp," \
+	"mmaptouch $iters_mmaptouch; x$NATIVE_X natively; start-up $startup_runs runs; programs $prog_runs runs)"
 if [ -s "$work/notes" ]; then
 	echo "notes:"
 	sed 's/^/  /' "$work/notes"
