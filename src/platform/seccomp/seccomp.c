@@ -87,11 +87,13 @@ struct ward_platform_as {
 	pid_t pid;
 	int done_fd; /* read end of the stub's done pipe */
 	uint64_t control_off;
+	uint64_t status_off;
 	pthread_mutex_t request_lock;
 	uint32_t seq;
 	struct sthread *threads; /* in use by a context */
 	struct sthread *retired; /* told to exit; the region is reused once it has */
 	uint64_t nslots;
+	atomic_bool spin_requests; /* a CPU is to spare: spin for the control thread */
 };
 
 struct ward_platform_ctx {
@@ -213,7 +215,8 @@ struct kernel_sigaction {
 
 /* Runs in the forked child. Only raw system calls from here on: the child
  * of a multi-threaded process may not take libc's locks. */
-__attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int done_fd, uint64_t control_off)
+__attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int done_fd, uint64_t control_off,
+						 uint64_t status_off)
 {
 	uint64_t all = ~0ULL;
 
@@ -256,6 +259,9 @@ __attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int do
 	if (syscall(SYS_mmap, WARD_SECCOMP_SHARED, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		    WARD_SECCOMP_MEMFD, shared_off) != (long)WARD_SECCOMP_SHARED)
 		syscall(SYS_exit_group, 6);
+	if (syscall(SYS_mmap, WARD_SECCOMP_STATUS, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		    WARD_SECCOMP_MEMFD, status_off) != (long)WARD_SECCOMP_STATUS)
+		syscall(SYS_exit_group, 6);
 	struct kernel_sigaction act = {
 		.handler = STUB_ADDR(ward__seccomp_stub_handler),
 		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
@@ -282,6 +288,7 @@ __attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int do
  * space outlives the task thread that made it. */
 struct spawn_request {
 	uint64_t control_off;
+	uint64_t status_off;
 	int done_w;
 	pid_t pid; /* the answer; 0 while pending */
 	int err;
@@ -304,7 +311,7 @@ static void *spawner(void *arg)
 		pid_t parent = getpid();
 		pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 		if (pid == 0)
-			stub_child(parent, ward__memfile_fd(), rq->done_w, rq->control_off);
+			stub_child(parent, ward__memfile_fd(), rq->done_w, rq->control_off, rq->status_off);
 		if (pid < 0) {
 			rq->err = errno;
 			rq->pid = -1;
@@ -337,10 +344,27 @@ static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t 
 	pthread_mutex_lock(&as->request_lock);
 	memcpy(ctl + CTL_NR, &nrv, sizeof(nrv));
 	memcpy(ctl + CTL_ARGS, args, sizeof(args));
-	/* SAFETY: the control page's aligned sequence word, in the memory file. */
+	/* SAFETY: aligned words of the control and status pages, in the
+	 * memory file. The status page is the guest's to scribble on: what it
+	 * says only decides whether to wake and how long to spin; the pipe
+	 * decides when the request is done. */
 	_Atomic uint32_t *seq = (_Atomic uint32_t *)(void *)(ctl + CTL_SEQ);
-	atomic_store(seq, ++as->seq);
-	futex(seq, FUTEX_WAKE, 1, NULL);
+	_Atomic uint32_t *done_seq = (_Atomic uint32_t *)(void *)(mf_ptr(as->status_off) + ST_DONE);
+	_Atomic uint32_t *sleeps = (_Atomic uint32_t *)(void *)(mf_ptr(as->status_off) + ST_SLEEPS);
+	uint32_t my = ++as->seq;
+	atomic_exchange(seq, my);
+	bool woken = false;
+	if (atomic_load(sleeps)) {
+		futex(seq, FUTEX_WAKE, 1, NULL);
+		woken = true;
+	}
+	if (spin_cycles && atomic_load(&as->spin_requests)) {
+		uint64_t deadline = __builtin_ia32_rdtsc() + spin_cycles;
+		while (atomic_load(done_seq) != my && __builtin_ia32_rdtsc() < deadline)
+			__builtin_ia32_pause();
+	}
+	if (!woken && atomic_load(done_seq) != my)
+		futex(seq, FUTEX_WAKE, 1, NULL);
 	ssize_t n;
 	while ((n = read(as->done_fd, &done, 1)) < 0 && errno == EINTR)
 		;
@@ -413,11 +437,15 @@ static void as_free(struct ward_platform_as *as)
 	}
 	if (as->control_off != UINT64_MAX)
 		ward_memfile_free(as->control_off, 0x1000);
+	if (as->status_off != UINT64_MAX)
+		ward_memfile_free(as->status_off, 0x1000);
 	if (as->done_fd >= 0)
 		close(as->done_fd);
 	pthread_mutex_destroy(&as->request_lock);
 	free(as);
 }
+
+static bool spare_cpu(bool pair_spins);
 
 static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **out)
 {
@@ -427,6 +455,7 @@ static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **o
 	as->owner = owner;
 	as->done_fd = -1;
 	as->control_off = UINT64_MAX;
+	as->status_off = UINT64_MAX;
 	pthread_mutex_init(&as->request_lock, NULL);
 	/* The shared page comes from the memory file, which exists only after
 	 * the platform is chosen. */
@@ -444,11 +473,21 @@ static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **o
 		as_free(as);
 		return r;
 	}
+	r = ward_memfile_alloc(0x1000, &as->status_off);
+	if (r < 0) {
+		as->status_off = UINT64_MAX;
+		as_free(as);
+		return r;
+	}
+	memset(mf_ptr(as->status_off), 0, 0x1000);
+	atomic_store(&as->spin_requests, spin_cycles && spare_cpu(false));
 	uint8_t *ctl = mf_ptr(as->control_off);
 	memset(ctl, 0, 0x1000);
 	ctl[CTL_OK_BYTE] = 'o';
 	ctl[CTL_FAIL_BYTE] = 'f';
 	memcpy(ctl + CTL_MAXSPIN, &max_spinners, sizeof(max_spinners));
+	uint64_t ctl_spin = atomic_load(&as->spin_requests) ? spin_cycles : 0;
+	memcpy(ctl + CTL_SPIN, &ctl_spin, sizeof(ctl_spin));
 	/* SAFETY: the control page is the sentry's, in the memory file; the
 	 * filter is built where the stub will find it. */
 	struct sock_filter *filter = (struct sock_filter *)(void *)(ctl + CTL_FILTER);
@@ -465,7 +504,7 @@ static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **o
 		return r;
 	}
 	as->done_fd = pipefd[0];
-	struct spawn_request rq = { .control_off = as->control_off, .done_w = pipefd[1] };
+	struct spawn_request rq = { .control_off = as->control_off, .status_off = as->status_off, .done_w = pipefd[1] };
 	pthread_mutex_lock(&spawn_lock);
 	rq.next = spawn_queue;
 	spawn_queue = &rq;

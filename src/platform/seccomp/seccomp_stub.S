@@ -33,30 +33,37 @@ ward__seccomp_stub_code:
 	movabs $WARD_SECCOMP_STUB_BASE, %rsi
 	syscall
 	mov $SYS_munmap, %eax
-	movabs $(WARD_SECCOMP_SHARED + 0x1000), %rdi
-	movabs $(WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_SHARED - 0x1000), %rsi
+	movabs $(WARD_SECCOMP_STATUS + 0x1000), %rdi
+	movabs $(WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_STATUS - 0x1000), %rsi
 	syscall
 	xor %esp, %esp
 	movabs $WARD_SECCOMP_CONTROL, %r12
+	movabs $WARD_SECCOMP_STATUS, %r13
 	xor %ebx, %ebx
 	/* Tell the sentry the stub is ready, as after a request. */
 	xor %eax, %eax
 	jmp .Ldone
 
-	/* The control loop: r12 = the control page, ebx = the last request
-	 * served. Each request is one system call; its completion is one byte
-	 * on the done pipe, which no guest thread can write. */
+	/* The control loop: r12 = the control page, r13 = the status page,
+	 * ebx = the last request served. Each request is one system call; its
+	 * completion is one byte on the done pipe, which no guest thread can
+	 * write. */
 .Lwait:
+	/* Say we sleep, then look again before sleeping. */
+	movl $1, ST_SLEEPS(%r13)
+	mfence
+	mov CTL_SEQ(%r12), %eax
+	cmp %eax, %ebx
+	jne .Lnew
 	mov $SYS_futex, %eax
 	mov %r12, %rdi
 	mov $FUTEX_WAIT, %esi
 	mov %ebx, %edx
 	xor %r10d, %r10d
 	syscall
-.Lpoll:
-	mov CTL_SEQ(%r12), %eax
-	cmp %eax, %ebx
-	je .Lwait
+	jmp .Lwait
+.Lnew:
+	movl $0, ST_SLEEPS(%r13)
 	mov %eax, %ebx
 	mov CTL_NR(%r12), %rax
 	mov CTL_ARGS(%r12), %rdi
@@ -82,11 +89,30 @@ ward__seccomp_stub_code:
 	mov $WARD_SECCOMP_DONEFD, %edi
 	mov $1, %edx
 	syscall
-	jmp .Lpoll
+	mov %ebx, ST_DONE(%r13)
+	/* Requests come in bursts (an execve maps several segments): wait
+	 * for the next one for CTL_SPIN cycles before sleeping. */
+	mov CTL_SPIN(%r12), %rcx
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	lea (%rax,%rcx), %r14
+.Lidle:
+	mov CTL_SEQ(%r12), %eax
+	cmp %eax, %ebx
+	jne .Lnew
+	pause
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	cmp %r14, %rax
+	jb .Lidle
+	jmp .Lwait
 
 	/* A new guest thread: rsp is the top of its region. Install the guest
 	 * region's signal stack, unblock signals, install the guest threads'
-	 * filter (last: it forbids the rest) and trap, which parks the thread in the handler until the sentry runs it. */
+	 * filter (last: it forbids the rest) and trap, which parks the thread
+	 * in the handler until the sentry runs it. */
 .Lthread_start:
 	lea -WARD_SECCOMP_THREAD_SIZE+TH_STACK(%rsp), %rax
 	push $(WARD_SECCOMP_THREAD_SIZE - TH_STACK)

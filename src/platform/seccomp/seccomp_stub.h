@@ -15,6 +15,9 @@
  *                    threads that spin in a hand-off, shared by every stub
  *                    and the sentry (a guest can skew it; that only costs
  *                    it speed, since every spin is bounded in time).
+ *   BASE + 0x4000    status page, writable by the stub: how far the
+ *                    control thread has got, and whether it sleeps. Only
+ *                    hints: a request is done when its byte is on the pipe.
  *   THREADS + i*SIZE one region per guest thread: its mailbox page, then
  *                    its signal stack, on which the kernel writes the
  *                    thread's registers at every stop.
@@ -28,6 +31,7 @@
 #define WARD_SECCOMP_TRAP_PAGE (WARD_SECCOMP_STUB_BASE + 0x1000)
 #define WARD_SECCOMP_CONTROL (WARD_SECCOMP_STUB_BASE + 0x2000)
 #define WARD_SECCOMP_SHARED (WARD_SECCOMP_STUB_BASE + 0x3000)
+#define WARD_SECCOMP_STATUS (WARD_SECCOMP_STUB_BASE + 0x4000)
 #define WARD_SECCOMP_THREADS (WARD_SECCOMP_STUB_BASE + 0x100000)
 #define WARD_SECCOMP_THREAD_SIZE 0x10000
 #define WARD_SECCOMP_MAX_THREADS ((WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_THREADS) / WARD_SECCOMP_THREAD_SIZE)
@@ -45,6 +49,7 @@
 #define CTL_FAIL_BYTE 65 /* and when it failed */
 #define CTL_EMPTY_MASK 72 /* u64 0: the signal mask of a guest thread */
 #define CTL_MAXSPIN 80 /* u32: how many threads may spin at once */
+#define CTL_SPIN 88 /* u64: TSC cycles the control thread waits for more work */
 #define CTL_FPROG 128 /* struct sock_fprog of the guest threads' filter */
 #define CTL_FILTER 256 /* its instructions */
 
@@ -60,6 +65,10 @@
 #define TH_SPIN 48 /* u64: TSC cycles the thread spins before it sleeps */
 #define TH_STUB_SLEEPS 56 /* u32: the stub thread sleeps (or is about to) on TH_STATE */
 #define TH_SENTRY_SLEEPS 60 /* u32: the sentry sleeps (or is about to) on TH_STATE */
+
+/* Status page offsets. */
+#define ST_DONE 0 /* u32: the last request served */
+#define ST_SLEEPS 4 /* u32: the control thread sleeps (or is about to) */
 
 /* Shared page offsets. */
 #define SH_SPINNERS 0 /* u32 */
