@@ -62,6 +62,9 @@ extern const char ward__seccomp_stub_restorer[];
  * it up (a guest that blocked the signal with a forged sigreturn). */
 #define INTERRUPT_GRACE_NS 2000000000LL
 
+/* How many idle guest threads a stub keeps for reuse. */
+#define MAX_PARKED 16
+
 /* The stub's request: the control thread's clone of a guest thread. */
 #define THREAD_CLONE_FLAGS                                                                                        \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID | \
@@ -93,6 +96,7 @@ struct ward_platform_as {
 	struct sthread *threads; /* in use by a context */
 	struct sthread *retired; /* told to exit; the region is reused once it has */
 	uint64_t nslots;
+	unsigned nparked; /* retired threads left parked in their handler */
 	atomic_bool spin_requests; /* a CPU is to spare: spin for the control thread */
 };
 
@@ -596,7 +600,7 @@ static long seccomp_ctx_create(struct ward_platform_ctx **out)
 
 /* Tells t to leave and keeps its region for reuse in the same stub, once
  * the thread is gone. Caller holds plat_lock. */
-static void retire(struct sthread *t)
+static void retire(struct sthread *t, bool park)
 {
 	struct ward_platform_as *as = t->as;
 	unlink_from_ctx(t);
@@ -608,7 +612,11 @@ static void retire(struct sthread *t)
 	}
 	_Atomic uint32_t *state = th_word(t, TH_STATE);
 	uint32_t s = atomic_load(state);
-	if (s != TH_DEAD) {
+	/* A thread stopped in its handler stays there, parked, for the next
+	 * guest thread of the process: a new thread then costs no clone. */
+	if (park && s == TH_STOPPED && as->nparked < MAX_PARKED) {
+		as->nparked++;
+	} else if (s != TH_DEAD) {
 		atomic_store(state, TH_EXIT);
 		futex(state, FUTEX_WAKE, 1, NULL);
 	}
@@ -620,7 +628,7 @@ static void seccomp_ctx_destroy(struct ward_platform_ctx *ctx)
 {
 	pthread_mutex_lock(&plat_lock);
 	while (ctx->threads)
-		retire(ctx->threads);
+		retire(ctx->threads, true);
 	pthread_mutex_unlock(&plat_lock);
 	if (ctx->cpu >= 0 && pthread_equal(ctx->owner, pthread_self()) && CPU_COUNT(&ctx->allowed) > 0)
 		sched_setaffinity(0, sizeof(ctx->allowed), &ctx->allowed);
@@ -711,14 +719,31 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 			return t;
 		}
 	}
-	/* A retired thread's region, once its thread has left, or a new one. */
+	/* A parked thread; else a retired thread's region, once its thread
+	 * has left; else a new one. */
 	struct sthread *t = NULL;
+	bool parked = false;
 	for (struct sthread **pp = &as->retired; *pp; pp = &(*pp)->next_in_as) {
-		if (atomic_load(th_word(*pp, TH_STATE)) == TH_DEAD) {
+		uint32_t s = atomic_load(th_word(*pp, TH_STATE));
+		if (s == TH_STOPPED || s == TH_DEAD) {
 			t = *pp;
 			*pp = t->next_in_as;
+			parked = s == TH_STOPPED;
 			break;
 		}
+	}
+	if (parked) {
+		as->nparked--;
+		t->as = as;
+		t->ctx = ctx;
+		t->cpu = -1;
+		t->avg_run = t->avg_handle = t->stopped_at = 0;
+		t->next_in_as = as->threads;
+		as->threads = t;
+		t->next_in_ctx = ctx->threads;
+		ctx->threads = t;
+		pthread_mutex_unlock(&plat_lock);
+		return t;
 	}
 	bool fresh = false;
 	if (!t) {
@@ -764,7 +789,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 	}
 	if (r < 0) {
 		pthread_mutex_lock(&plat_lock);
-		retire(t);
+		retire(t, false);
 		pthread_mutex_unlock(&plat_lock);
 		return NULL;
 	}
