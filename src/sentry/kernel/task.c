@@ -248,6 +248,7 @@ static void task_free(struct task *t)
 		return;
 	sigpending_clear(&t->pending);
 	ward_cond_destroy(&t->wake);
+	free(t->start_fp);
 	free(t->exe_path);
 	free(t);
 }
@@ -698,6 +699,11 @@ static void *task_thread(void *arg)
 	long r = ward_ctx_create(&t->ctx);
 	if (r == 0)
 		r = mm_attach(t->mm);
+	if (r == 0 && t->start_fp) {
+		ward_fpstate_set(t->ctx, ward_as_platform(task_as(t)), t->start_fp);
+		free(t->start_fp);
+		t->start_fp = NULL;
+	}
 	if (r == 0 && !gaddr_is_null(t->set_child_tid))
 		ward_copy_out(task_as(t), t->set_child_tid, &t->tid, sizeof(t->tid));
 	if (r < 0) {

@@ -109,6 +109,9 @@ struct task {
 	struct task *next_in_proc;
 	struct ward_regs regs;
 	struct ward_platform_ctx *ctx;
+	/* The FPU state the task starts with: its parent's at clone, loaded
+	 * by the task's own thread before it first runs (NULL after). */
+	struct ward_fpstate *start_fp;
 	struct mm *mm;
 	struct fd_table *files;
 	struct fs_context *fs;

@@ -235,6 +235,12 @@ static long do_clone(struct task *t, uint64_t flags, uint64_t newsp, gaddr_t pti
 		}
 	}
 
+	/* A clone starts with a copy of its parent's FPU state. */
+	child->start_fp = aligned_alloc(64, sizeof(*child->start_fp));
+	if (child->start_fp && ward_fpstate_get(t->ctx, ward_as_platform(task_as(t)), child->start_fp) < 0) {
+		free(child->start_fp);
+		child->start_fp = NULL;
+	}
 	r = task_start(child);
 	if (r < 0) {
 		if (cp) {
