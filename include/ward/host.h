@@ -75,6 +75,12 @@ long ward_host_nanosleep(const struct linux_timespec *req, struct linux_timespec
 long ward_host_uname(struct linux_utsname *out);
 /* The host's memory in bytes, total and free (for sysinfo and meminfo). */
 long ward_host_meminfo(uint64_t *total, uint64_t *free_bytes);
+
+/* Whether the host maps the legacy vsyscall page into its processes (it
+ * does unless booted with vsyscall=none). Then the guest has it too: the
+ * host kernel emulates its calls, which reach the platform as system
+ * calls, and /proc/self/maps shows it. */
+int ward_host_has_vsyscall(void);
 /* Number of host CPUs the sentry may use. */
 int ward_host_ncpus(void);
 

@@ -114,6 +114,14 @@ static int install_stub_filter(void)
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+		/* The host kernel's emulation of a vsyscall-page call asks the
+		 * filter too (PTRACE_SYSEMU does not stop it): trap it to the
+		 * tracer as a system call. */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0xff600000U, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
@@ -641,8 +649,22 @@ static long ptrace_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_a
 		atomic_store(&ctx->running, 0);
 		int sig = WSTOPSIG(status);
 		bool retry = false;
+		int vsyscall_nr = -1;
 		if (sig == (SIGTRAP | 0x80)) {
 			stop->kind = WARD_STOP_SYSCALL;
+		} else if (sig == SIGSYS) {
+			/* A vsyscall-page call the filter trapped (the only
+			 * thing it traps): the kernel has already made the
+			 * call's return, so it is a system call whose result
+			 * goes to rax. Any other SIGSYS is an interruption. */
+			siginfo_t si;
+			memset(&si, 0, sizeof(si));
+			ptrace(PTRACE_GETSIGINFO, st->pid, 0, &si);
+			stop->kind = WARD_STOP_INTERRUPT;
+			if (si.si_code == 1 /* SYS_SECCOMP */) {
+				stop->kind = WARD_STOP_SYSCALL;
+				vsyscall_nr = si.si_syscall;
+			}
 		} else if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) {
 			fill_fault(stop, st->pid, sig);
 			/* A kernel-made si_code (> 0) is a real fault; one sent with
@@ -658,6 +680,8 @@ static long ptrace_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_a
 		}
 		if (ptrace(PTRACE_GETREGS, st->pid, 0, regs) < 0)
 			goto lost;
+		if (vsyscall_nr >= 0)
+			regs->orig_rax = (uint64_t)vsyscall_nr;
 		if (retry) {
 			atomic_store(&ctx->running_as, NULL);
 			continue;

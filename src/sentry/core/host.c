@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <poll.h>
@@ -246,6 +247,25 @@ int ward_host_ncpus(void)
 		return 1;
 	int n = CPU_COUNT(&set);
 	return n > 0 ? n : 1;
+}
+
+int ward_host_has_vsyscall(void)
+{
+	static _Atomic int cached = -1;
+	int v = atomic_load(&cached);
+	if (v >= 0)
+		return v;
+	v = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (f) {
+		char line[512];
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "[vsyscall]"))
+				v = 1;
+		fclose(f);
+	}
+	atomic_store(&cached, v);
+	return v;
 }
 
 long ward_host_meminfo(uint64_t *total, uint64_t *free_bytes)

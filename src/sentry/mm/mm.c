@@ -838,6 +838,21 @@ static const char *prot_letters(int prot, int flags, char out[5])
 	return out;
 }
 
+/* One line of /proc/self/maps; a name starts at column 74, as Linux pads
+ * it. */
+static long format_maps_line(char *buf, size_t len, uint64_t start, uint64_t end, const char *perms, uint64_t off,
+			     const char *name)
+{
+	int n = snprintf(buf, len, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " 00:00 0", start, end, perms, off);
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	int m = *name ? snprintf(buf + n, len - (size_t)n, "%*s%s\n", n < 73 ? 73 - n : 1, "", name)
+		      : snprintf(buf + n, len - (size_t)n, "\n");
+	if (m < 0 || (size_t)m >= len - (size_t)n)
+		return -ENOSPC;
+	return n + m;
+}
+
 long mm_format_maps(struct mm *mm, char *buf, size_t len)
 {
 	size_t at = 0;
@@ -848,11 +863,17 @@ long mm_format_maps(struct mm *mm, char *buf, size_t len)
 				   : v->flags & VMA_HEAP      ? "[heap]"
 				   : v->flags & VMA_GROWSDOWN ? "[stack]"
 							      : "";
-		int n = snprintf(buf + at, len - at, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " 00:00 0%s%s\n",
-				 v->start, v->end, prot_letters(v->prot, v->flags, p), v->file ? v->file_off : 0,
-				 *name ? "                          " : "", name);
-		if (n < 0 || (size_t)n >= len - at)
-			return -ENOSPC;
+		long n = format_maps_line(buf + at, len - at, v->start, v->end, prot_letters(v->prot, v->flags, p),
+					  v->file ? v->file_off : 0, name);
+		if (n < 0)
+			return n;
+		at += (size_t)n;
+	}
+	if (ward_host_has_vsyscall()) {
+		long n = format_maps_line(buf + at, len - at, 0xffffffffff600000ULL, 0xffffffffff601000ULL, "--xp", 0,
+					  "[vsyscall]");
+		if (n < 0)
+			return n;
 		at += (size_t)n;
 	}
 	return (long)at;
