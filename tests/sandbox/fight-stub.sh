@@ -97,6 +97,7 @@ else
 	result stub-mkdir-host ok
 fi
 check stub-mmap-memfile "exit [1-9]*" stub-mmap-memfile
+check stub-futex-requeue "exit [1-9]*" stub-futex-requeue
 check sigreturn-block "exit [1-9]*" sigreturn-block
 check sigreturn-altstack "exit [1-9]*" sigreturn-altstack
 check own-sigsys "exit 0 alive|alive|" own-sigsys

@@ -149,6 +149,13 @@ int main(int argc, char **argv)
 		long r = via_stub(SYS_mmap, 0x10000000, 1 << 20, PROT_READ, MAP_SHARED | MAP_FIXED, 3, 0);
 		return r == 0x10000000 ? 8 : 7;
 	}
+	if (!strcmp(m, "stub-futex-requeue")) {
+		/* Only plain waits and wakes pass: a requeue could strand the
+		 * stub's control thread. */
+		int word = 0, other = 0;
+		via_stub(SYS_futex, (long)&word, 4 /* FUTEX_CMP_REQUEUE */, 0, 1, (long)&other, 0);
+		return 7;
+	}
 	if (!strcmp(m, "sigreturn-block"))
 		forged_sigreturn(0);
 	if (!strcmp(m, "sigreturn-altstack"))

@@ -188,6 +188,13 @@ static size_t build_filter(struct sock_filter *f, const int *allowed, size_t nal
 	f[n++] = (struct sock_filter)RET(SECCOMP_RET_TRAP);
 	f[n++] = (struct sock_filter)JGE(lo + WARD_SECCOMP_CODE_SIZE, 0, 1);
 	f[n++] = (struct sock_filter)RET(SECCOMP_RET_TRAP);
+	/* The stub's futex calls are plain waits and wakes. A requeue could
+	 * move the control thread off the word the sentry wakes it on. */
+	f[n++] = (struct sock_filter)LOAD(nr);
+	f[n++] = (struct sock_filter)JEQ(SYS_futex, 0, 3);
+	f[n++] = (struct sock_filter)LOAD(args[1]);
+	f[n++] = (struct sock_filter)JGE(FUTEX_WAKE + 1, 0, 1);
+	f[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
 	f[n++] = (struct sock_filter)LOAD(nr);
 	for (size_t i = 0; i < nallowed; i++)
 		f[n++] = (struct sock_filter)JEQ((uint32_t)allowed[i], (uint8_t)(nallowed - i), 0);
@@ -276,7 +283,7 @@ __attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int do
 		if (syscall(SYS_rt_sigaction, handled_signals[i], &act, NULL, sizeof(act.mask)) < 0)
 			syscall(SYS_exit_group, 7);
 
-	struct sock_filter filter[32];
+	struct sock_filter filter[64];
 	struct sock_fprog prog = { .filter = filter };
 	prog.len = (unsigned short)build_filter(filter, stub_calls, WARD_ARRAY_SIZE(stub_calls));
 	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
@@ -782,7 +789,11 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 		r = control(as, SYS_clone, THREAD_CLONE_FLAGS, t->region_addr + WARD_SECCOMP_THREAD_SIZE,
 			    t->region_addr + TH_TID, t->region_addr + TH_STATE, 0, 0);
 	if (r == 0) {
+		/* The kernel wrote the tid where the guest can write too: it is
+		 * used only if it names a thread of this stub. */
 		t->tid = (pid_t)atomic_load(th_word(t, TH_TID));
+		if (t->tid <= 0 || syscall(SYS_tgkill, as->pid, t->tid, 0) < 0)
+			t->tid = 0;
 		r = wait_change(NULL, as, t, TH_BOOT, 0);
 		if (r >= 0 && r != TH_STOPPED)
 			r = -ECHILD;
