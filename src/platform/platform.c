@@ -1,6 +1,7 @@
 /* Platform selection and the core's entry points into the active platform. */
 #include "../sentry/core/core.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const struct ward_platform *const platforms[] = {
@@ -29,15 +30,45 @@ const struct ward_platform *ward_platform(void)
 	return active;
 }
 
+/* Each sentry thread keeps the first context it made for the next task it
+ * runs (threads are pooled, see sched.c): the platform's stubs for that
+ * context stay, and a task in an address space the thread ran before
+ * starts without making one. */
+static __thread struct ward_platform_ctx *thread_ctx;
+static __thread bool thread_ctx_busy;
+
 long ward_ctx_create(struct ward_platform_ctx **out)
 {
-	return active->ctx_create(out);
+	if (thread_ctx && !thread_ctx_busy) {
+		thread_ctx_busy = true;
+		*out = thread_ctx;
+		return 0;
+	}
+	long r = active->ctx_create(out);
+	if (r == 0 && !thread_ctx) {
+		thread_ctx = *out;
+		thread_ctx_busy = true;
+	}
+	return r;
 }
 
 void ward_ctx_destroy(struct ward_platform_ctx *ctx)
 {
-	if (ctx)
-		active->ctx_destroy(ctx);
+	if (!ctx)
+		return;
+	if (ctx == thread_ctx) {
+		thread_ctx_busy = false;
+		return;
+	}
+	active->ctx_destroy(ctx);
+}
+
+void ward__ctx_thread_exit(void)
+{
+	if (thread_ctx)
+		active->ctx_destroy(thread_ctx);
+	thread_ctx = NULL;
+	thread_ctx_busy = false;
 }
 
 long ward_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,

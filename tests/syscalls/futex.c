@@ -323,7 +323,11 @@ static void test_pthreads(void)
 	CHECK(ids.tid > 0);
 	CHECK(ids.tid != gettid());
 	CHECK_EQ(gettid(), getpid());
-	/* The joined thread is gone: its tid no longer names a thread. */
+	/* The joined thread is gone: its tid no longer names a thread. The
+	 * kernel clears the tid (which ends the join) a moment before the
+	 * thread is released, so look again for up to a second. */
+	for (int i = 0; i < 1000 && syscall(SYS_tgkill, getpid(), ids.tid, 0) == 0; i++)
+		usleep(1000);
 	CHECK_ERRNO(syscall(SYS_tgkill, getpid(), ids.tid, 0), ESRCH);
 
 	/* Two threads, one counter, a mutex. */

@@ -41,6 +41,10 @@ int ward__memfile_range_allocated(uint64_t off, uint64_t len);
 long ward__as_replay(struct ward_as *as, int (*fn)(void *arg, uint64_t start, uint64_t len, int prot, uint64_t off),
 		     void *arg, _Atomic uint64_t *gen, uint64_t *gen_out);
 
+/* Destroys the calling sentry thread's kept platform context, as the
+ * thread ends. */
+void ward__ctx_thread_exit(void);
+
 /* The platform implementations. */
 extern const struct ward_platform ward__ptrace_platform;
 extern const struct ward_platform ward__seccomp_platform;

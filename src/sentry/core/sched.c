@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -65,14 +66,84 @@ int64_t ward_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+/* Sentry threads are pooled: a thread whose work is done waits a while for
+ * more, keeping its platform context (and with it the stubs it made, which
+ * a next task in the same address space reuses), so that a guest thread or
+ * process costs no host thread creation. */
+#define POOL_IDLE_MAX 16
+#define POOL_IDLE_NS (10LL * 1000000000LL)
+
+struct pool_work {
+	void *(*fn)(void *);
+	void *arg;
+	struct pool_work *next;
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+static struct pool_work *pool_queue;
+static int pool_waiting, pool_queued;
+
+static void *pool_thread(void *arg)
+{
+	struct pool_work *w = arg;
+	for (;;) {
+		w->fn(w->arg);
+		free(w);
+		w = NULL;
+		pthread_mutex_lock(&pool_lock);
+		if (pool_waiting >= POOL_IDLE_MAX) {
+			pthread_mutex_unlock(&pool_lock);
+			break;
+		}
+		pool_waiting++;
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += POOL_IDLE_NS / 1000000000LL;
+		while (!pool_queue) {
+			if (pthread_cond_timedwait(&pool_cond, &pool_lock, &until) == ETIMEDOUT && !pool_queue)
+				break;
+		}
+		pool_waiting--;
+		if (pool_queue) {
+			w = pool_queue;
+			pool_queue = w->next;
+			pool_queued--;
+		}
+		pthread_mutex_unlock(&pool_lock);
+		if (!w)
+			break;
+	}
+	ward__ctx_thread_exit();
+	return NULL;
+}
+
 long ward_thread_spawn(void *(*fn)(void *), void *arg)
 {
+	struct pool_work *w = malloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	*w = (struct pool_work){ fn, arg, NULL };
+	pthread_mutex_lock(&pool_lock);
+	if (pool_waiting > pool_queued) {
+		struct pool_work **pp = &pool_queue;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = w;
+		pool_queued++;
+		pthread_cond_signal(&pool_cond);
+		pthread_mutex_unlock(&pool_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&pool_lock);
 	pthread_t tid;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int r = pthread_create(&tid, &attr, fn, arg);
+	int r = pthread_create(&tid, &attr, pool_thread, w);
 	pthread_attr_destroy(&attr);
+	if (r)
+		free(w);
 	return -r;
 }
 
