@@ -25,7 +25,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,15 +164,6 @@ static uint64_t clock_at(const struct ward_vvar *v, uint64_t tsc)
 	return v->mono_ns + (uint64_t)(((unsigned __int128)delta * v->mult) >> v->shift);
 }
 
-static int ncpus(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return 1;
-	int n = CPU_COUNT(&set);
-	return n > 0 ? n : 1;
-}
-
 static void *updater(void *arg)
 {
 	(void)arg;
@@ -222,15 +212,15 @@ static void *updater(void *arg)
 			.mono_ns = base,
 			.mult = (uint64_t)rate,
 			.shift = SHIFT,
-			.ncpus = (uint32_t)ncpus(),
+			.ncpus = (uint32_t)ward_host_ncpus(),
 		};
 		int64_t real = offset_bound(CLOCK_REALTIME), boot = offset_bound(CLOCK_BOOTTIME);
 		nv.realtime_off = settle_offset(cur.realtime_off, real, !have);
 		nv.boottime_off = settle_offset(cur.boottime_off, boot < 0 ? 0 : boot, !have);
 		/* TAI is REALTIME plus a whole number of seconds. */
 		int64_t tai = (int64_t)(host_ns(CLOCK_TAI) - host_ns(CLOCK_REALTIME));
-		nv.tai_off = nv.realtime_off + (tai + (int64_t)NSEC_PER_SEC / 2) / (int64_t)NSEC_PER_SEC *
-						       (int64_t)NSEC_PER_SEC;
+		nv.tai_off = nv.realtime_off +
+			     (tai + (int64_t)NSEC_PER_SEC / 2) / (int64_t)NSEC_PER_SEC * (int64_t)NSEC_PER_SEC;
 		publish(&nv);
 		cur = nv;
 		have = true;
@@ -260,7 +250,7 @@ static void vdso_init(void)
 	vd.page = (struct ward_vvar *)((uint8_t *)ward__memfile_base() + off);
 	/* Until the first calibration, and for good on a host without a
 	 * usable TSC, every vDSO call is a system call. */
-	struct ward_vvar nv = { .flags = WARD_VVAR_USE_SYSCALL, .shift = SHIFT, .ncpus = (uint32_t)ncpus() };
+	struct ward_vvar nv = { .flags = WARD_VVAR_USE_SYSCALL, .shift = SHIFT, .ncpus = (uint32_t)ward_host_ncpus() };
 	publish(&nv);
 	if (!tsc_usable())
 		return;
@@ -275,7 +265,8 @@ static void vdso_init(void)
 	if (e == 0)
 		pthread_detach(tid);
 	else
-		ward_log(WARD_LOG_WARN, "vdso: cannot start the clock thread: %s; clocks use system calls", strerror(e));
+		ward_log(WARD_LOG_WARN, "vdso: cannot start the clock thread: %s; clocks use system calls",
+			 strerror(e));
 }
 
 long ward_vdso_get(struct ward_vdso *out)

@@ -803,6 +803,11 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		return -ENOMEM;
 	if (advice != MADV_DONTNEED && advice != MADV_FREE)
 		return 0;
+	/* [vvar] is a VM_PFNMAP mapping on Linux: its pages cannot be
+	 * dropped. */
+	for (size_t i = vma_first_above(mm, addr); i < mm->n && mm->v[i].start < end; i++)
+		if (mm->v[i].flags & VMA_VVAR)
+			return -EINVAL;
 	/* Private pages are dropped: anonymous ones read back as zeros, file
 	 * ones as the file's contents again. Shared ones keep their data. */
 	for (size_t i = vma_first_above(mm, addr); i < mm->n && mm->v[i].start < end; i++) {
