@@ -256,6 +256,21 @@ else
 	result no-stub-left-behind ok
 fi
 
+# The vDSO answers the clocks in the guest: 10000 clock reads (after the
+# sentry's first TSC calibration, a few ms) make no clock_gettime system
+# call on any platform; with WARD_VDSO=syscall every one of them traps.
+clock_loop='import time; time.sleep(0.05); [time.monotonic() for _ in range(10000)]'
+for p in ${WARD_PLATFORMS:-ptrace}; do
+	n=$(timeout 60 "$WARD" do --platform="$p" --strace -- /usr/bin/python3 -c "$clock_loop" 2>&1 </dev/null |
+		grep -c '^clock_gettime(')
+	[ "$n" -le 2 ] && result "vdso-no-clock-syscalls[$p]" ok ||
+		result "vdso-no-clock-syscalls[$p]" bad "$n clock_gettime system calls"
+	n=$(WARD_VDSO=syscall timeout 60 "$WARD" do --platform="$p" --strace -- /usr/bin/python3 -c "$clock_loop" 2>&1 \
+		</dev/null | grep -c '^clock_gettime(')
+	[ "$n" -ge 10000 ] && result "vdso-syscall-fallback[$p]" ok ||
+		result "vdso-syscall-fallback[$p]" bad "$n clock_gettime system calls, want >= 10000"
+done
+
 echo "sandbox: $passed passed, $failed failed, $skipped skipped"
 [ -n "${RESULT_FILE:-}" ] && echo "$passed $failed $skipped" >"$RESULT_FILE"
 [ "$failed" -eq 0 ]

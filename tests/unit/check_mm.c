@@ -39,6 +39,70 @@ START_TEST(anonymous_map_reads_zero_and_writes)
 }
 END_TEST
 
+/* The vDSO's pages are shared by every guest: unmapping, forking, moving
+ * or privately writing them never frees or changes them. */
+START_TEST(vdso_pages_are_borrowed)
+{
+	uint64_t off;
+	ck_assert_int_eq(ward_memfile_alloc(3 * PG, &off), 0);
+	const char image[] = "image";
+	ck_assert_int_eq(ward_memfile_write(off + PG, image, sizeof(image)), 0);
+	uint64_t base = 0x400000;
+	ck_assert_int_eq(mm_map_vdso(mm, base, off, off + PG, 2 * PG), 0);
+	ck_assert_int_eq(mm_map_vdso(mm, base, off, off + PG, 2 * PG), -EINVAL);
+
+	char buf[64];
+	char big[1024];
+	ck_assert(mm_format_maps(mm, big, sizeof(big)) > 0);
+	char *l = strstr(big, "00400000-00401000 r--p 00000000 00:00 0 ");
+	ck_assert(l != NULL && strncmp(strchr(l, '['), "[vvar]\n", 7) == 0);
+	l = strstr(big, "00401000-00403000 r-xp 00000000 00:00 0 ");
+	ck_assert(l != NULL && strncmp(strchr(l, '['), "[vdso]\n", 7) == 0);
+
+	/* Neither is writable; [vvar] cannot become so. */
+	char c = 'w';
+	ck_assert_int_eq(ward_copy_out(mm_as(mm), gaddr(base), &c, 1), -EFAULT);
+	ck_assert_int_eq(ward_copy_out(mm_as(mm), gaddr(base + PG), &c, 1), -EFAULT);
+	ck_assert_int_eq(mm_mprotect(mm, base, PG, PROT_READ | PROT_WRITE), -EACCES);
+	ck_assert_int_eq(mm_mprotect(mm, base, PG, PROT_READ | PROT_EXEC), -EACCES);
+	ck_assert_int_eq(mm_madvise(mm, base, PG, MADV_DONTNEED), -EINVAL);
+	ck_assert_int_eq(mm_madvise(mm, base + PG, PG, MADV_DONTNEED), 0);
+	ck_assert_int_eq(ward_memfile_read(off + PG, buf, sizeof(image)), 0);
+	ck_assert_str_eq(buf, image);
+
+	/* A writable [vdso] page is this guest's own copy. */
+	ck_assert_int_eq(mm_mprotect(mm, base + PG, PG, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
+	ck_assert_int_eq(ward_copy_in(mm_as(mm), buf, gaddr(base + PG), sizeof(image)), 0);
+	ck_assert_str_eq(buf, image);
+	ck_assert_int_eq(ward_copy_out(mm_as(mm), gaddr(base + PG), &c, 1), 0);
+	ck_assert_int_eq(ward_memfile_read(off + PG, buf, sizeof(image)), 0);
+	ck_assert_str_eq(buf, image);
+
+	/* They never grow; they move with their pages. */
+	ck_assert_int_eq(mm_mremap(mm, base, PG, 2 * PG, MREMAP_MAYMOVE, 0), -EFAULT);
+	long to = mm_mremap(mm, base + 2 * PG, PG, PG, MREMAP_MAYMOVE | MREMAP_FIXED, 0x800000);
+	ck_assert_int_eq(to, 0x800000);
+	uint64_t moff;
+	int prot;
+	ck_assert_int_eq(ward_as_translate(mm_as(mm), gaddr(0x800000), &moff, &prot), 0);
+	ck_assert_uint_eq(moff, off + 2 * PG);
+
+	/* A fork shares them; unmapping and destroying frees nothing. */
+	struct mm *child;
+	ck_assert_int_eq(mm_fork(mm, &child), 0);
+	ck_assert_int_eq(mm_attach(child), 0);
+	ck_assert_int_eq(ward_as_translate(mm_as(child), gaddr(base), &moff, &prot), 0);
+	ck_assert_uint_eq(moff, off);
+	mm_destroy(child);
+	ck_assert_int_eq(mm_munmap(mm, base, 3 * PG), 0);
+	ck_assert_int_eq(mm_munmap(mm, 0x800000, PG), 0);
+	ck_assert_int_eq(ward_memfile_read(off, buf, 1), 0);
+	ck_assert_int_eq(ward_memfile_read(off + PG, buf, sizeof(image)), 0);
+	ck_assert_str_eq(buf, image);
+	ward_memfile_free(off, 3 * PG);
+}
+END_TEST
+
 START_TEST(argument_errors)
 {
 	ck_assert_int_eq(mm_mmap(mm, 0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0), -EINVAL);
@@ -160,6 +224,7 @@ static Suite *mm_suite(void)
 	tcase_add_test(tc, brk_grows_and_shrinks);
 	tcase_add_test(tc, madvise_dontneed_zeroes);
 	tcase_add_test(tc, maps_lists_vmas);
+	tcase_add_test(tc, vdso_pages_are_borrowed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -240,13 +240,21 @@ long ward_host_uname(struct linux_utsname *out)
 	return 0;
 }
 
-int ward_host_ncpus(void)
+/* The CPUs the sentry was started with. Asked once, before any thread
+ * exists: the platforms pin task threads to one CPU at a time (ptrace.c's
+ * pin_together), so the calling thread's own mask would say 1. */
+static int start_ncpus = 1;
+
+__attribute__((constructor)) static void read_start_ncpus(void)
 {
 	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return 1;
-	int n = CPU_COUNT(&set);
-	return n > 0 ? n : 1;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		start_ncpus = CPU_COUNT(&set);
+}
+
+int ward_host_ncpus(void)
+{
+	return start_ncpus;
 }
 
 int ward_host_has_vsyscall(void)

@@ -21,6 +21,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
+#include "ward/vdso.h"
 
 #define PAGE WARD_PAGE_SIZE
 #define PAGE_DOWN(x) WARD_PAGE_ALIGN_DOWN(x)
@@ -620,7 +621,7 @@ struct stack_args {
 	uint64_t top;
 	bool exec;
 	/* for auxv */
-	uint64_t phdr, phnum, base, entry;
+	uint64_t phdr, phnum, base, entry, vdso;
 };
 
 static long write_stack(struct task *t, const struct stack_args *a, uint64_t *sp_out, char *errbuf, size_t errlen)
@@ -643,6 +644,9 @@ static long write_stack(struct task *t, const struct stack_args *a, uint64_t *sp
 
 	const struct creds *c = &t->creds;
 	const struct auxv aux[] = {
+		/* x86's ARCH_DLINFO comes first; without a vDSO it is
+		 * AT_IGNORE, which keeps the layout. */
+		{ a->vdso ? AT_SYSINFO_EHDR : AT_IGNORE, a->vdso },
 		{ AT_HWCAP, HWCAP_X86_64 },
 		{ AT_PAGESZ, PAGE },
 		{ AT_CLKTCK, CLOCK_TICKS },
@@ -928,6 +932,23 @@ long loader_load(struct task *t, const char *path, char *const argv[], char *con
 		goto out;
 	}
 
+	/* The vDSO, in the mmap region after the images, as Linux's
+	 * arch_setup_additional_pages. Without one (no room in the memory
+	 * file) glibc makes system calls, which work as well. */
+	uint64_t vdso_addr = 0;
+	struct ward_vdso vdso;
+	if (ward_vdso_get(&vdso) == 0) {
+		uint64_t at;
+		r = mm_find_free(t->mm, PAGE + vdso.image_len, &at);
+		if (r == 0)
+			r = mm_map_vdso(t->mm, at, vdso.vvar_off, vdso.image_off, vdso.image_len);
+		if (r < 0) {
+			snprintf(errbuf, errlen, "%s: cannot map the vDSO: %s", elf_path, strerror((int)-r));
+			goto out;
+		}
+		vdso_addr = at + PAGE;
+	}
+
 	/* The heap: after the image, at a random page within 32 MiB, as
 	 * arch_randomize_brk; a PIE run without an interpreter (ld.so run
 	 * directly) gets ELF_ET_DYN_BASE, where there is room. */
@@ -948,6 +969,7 @@ long loader_load(struct task *t, const char *path, char *const argv[], char *con
 		.phnum = exe.phnum,
 		.base = at_base,
 		.entry = at_entry,
+		.vdso = vdso_addr,
 	};
 	uint64_t sp;
 	r = write_stack(t, &sa, &sp, errbuf, errlen);

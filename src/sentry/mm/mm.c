@@ -22,6 +22,14 @@ enum vma_flags {
 	VMA_GROWSDOWN = 2,
 	VMA_STACK = 4,
 	VMA_HEAP = 8,
+	/* The vDSO's mappings (mm_map_vdso): named in /proc/[pid]/maps,
+	 * never grown by mremap; [vvar] can never be made writable or
+	 * executable. */
+	VMA_VVAR = 16,
+	VMA_VDSO = 32,
+	/* The backing is not this VMA's: pages every guest shares, which the
+	 * mm never frees, copies at fork, or clears. */
+	VMA_BORROWED = 64,
 };
 
 /* Memory that several address spaces map (MAP_SHARED anonymous memory after
@@ -121,7 +129,7 @@ long mm_fork(struct mm *parent, struct mm **out)
 		struct vma v = parent->v[i];
 		if (v.shm) {
 			v.shm->refs++;
-		} else if (v.backing) {
+		} else if (v.backing && !(v.flags & VMA_BORROWED)) {
 			uint64_t off;
 			long r = ward_memfile_alloc(v.end - v.start, &off);
 			if (r < 0) {
@@ -165,7 +173,7 @@ static void vma_release(struct vma *v)
 			free(v->shm);
 		}
 		v->shm = NULL;
-	} else if (v->backing) {
+	} else if (v->backing && !(v->flags & VMA_BORROWED)) {
 		ward_memfile_free(v->backing, v->end - v->start);
 	}
 	if (v->file)
@@ -394,6 +402,32 @@ static long insert_vma(struct mm *mm, const struct vma *nv)
 	return 0;
 }
 
+long mm_map_vdso(struct mm *mm, uint64_t addr, uint64_t vvar_off, uint64_t image_off, uint64_t image_len)
+{
+	const struct vma vvar = {
+		.start = addr,
+		.end = addr + WARD_PAGE_SIZE,
+		.prot = WARD_PROT_READ,
+		.flags = VMA_VVAR | VMA_BORROWED,
+		.backing = vvar_off,
+		.eof_addr = UINT64_MAX,
+	};
+	const struct vma vdso = {
+		.start = vvar.end,
+		.end = vvar.end + image_len,
+		.prot = WARD_PROT_READ | WARD_PROT_EXEC,
+		.flags = VMA_VDSO | VMA_BORROWED,
+		.backing = image_off,
+		.eof_addr = UINT64_MAX,
+	};
+	if (addr % WARD_PAGE_SIZE || image_len % WARD_PAGE_SIZE || !range_is_free(mm, vvar.start, vdso.end))
+		return -EINVAL;
+	long r = insert_vma(mm, &vvar);
+	if (r == 0)
+		r = insert_vma(mm, &vdso);
+	return r;
+}
+
 long mm_find_free(struct mm *mm, uint64_t len, uint64_t *out)
 {
 	/* Top-down from the mmap base, as Linux's default layout. */
@@ -549,8 +583,28 @@ long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		if ((v->flags & VMA_SHARED) && v->file && (wprot & WARD_PROT_WRITE) &&
 		    (v->file->flags & O_ACCMODE) == O_RDONLY)
 			return -EACCES;
-		v->prot = wprot;
+		/* [vvar] may only be read (Linux installs it without
+		 * VM_MAYWRITE or VM_MAYEXEC). */
+		if ((v->flags & VMA_VVAR) && (wprot & (WARD_PROT_WRITE | WARD_PROT_EXEC)))
+			return -EACCES;
 		long r;
+		/* Writing to the shared vDSO image gets this guest its own
+		 * copy, as a write to a private mapping does. */
+		if ((v->flags & VMA_BORROWED) && (wprot & WARD_PROT_WRITE)) {
+			uint64_t off;
+			r = ward_memfile_alloc(v->end - v->start, &off);
+			if (r == 0)
+				r = ward_memfile_copy(off, v->backing, v->end - v->start);
+			if (r == 0)
+				r = ward_as_map(mm->as, gaddr(v->start), v->end - v->start, wprot, off);
+			if (r < 0)
+				return r;
+			v->backing = off;
+			v->flags &= ~VMA_BORROWED;
+			v->prot = wprot;
+			continue;
+		}
+		v->prot = wprot;
 		if (!v->backing && wprot == 0)
 			r = 0;
 		else if (!v->backing)
@@ -620,6 +674,9 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	struct vma *v = vma_find(mm, old_addr);
 	if (!v || old_addr + old_len > v->end || old_addr + old_len < old_addr)
 		return -EFAULT;
+	/* The vDSO's mappings are VM_DONTEXPAND: they move but never grow. */
+	if ((v->flags & (VMA_VVAR | VMA_VDSO)) && alen > old_len)
+		return -EFAULT;
 	if (flags & MREMAP_FIXED) {
 		if (new_addr % WARD_PAGE_SIZE || new_addr > limit - alen)
 			return -EINVAL;
@@ -673,7 +730,10 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	uint64_t copy_len = WARD_MIN(old_len, alen);
 	uint64_t src = v->backing ? v->backing + (old_addr - v->start) : 0;
 	uint64_t nb = 0;
-	if (nv.prot || src) {
+	if (v->flags & VMA_BORROWED) {
+		nb = src; /* the shared pages move as they are */
+		nv.backing = nb;
+	} else if (nv.prot || src) {
 		long r = ward_memfile_alloc(alen, &nb);
 		if (r < 0) {
 			if (nv.file)
@@ -743,11 +803,16 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		return -ENOMEM;
 	if (advice != MADV_DONTNEED && advice != MADV_FREE)
 		return 0;
+	/* [vvar] is a VM_PFNMAP mapping on Linux: its pages cannot be
+	 * dropped. */
+	for (size_t i = vma_first_above(mm, addr); i < mm->n && mm->v[i].start < end; i++)
+		if (mm->v[i].flags & VMA_VVAR)
+			return -EINVAL;
 	/* Private pages are dropped: anonymous ones read back as zeros, file
 	 * ones as the file's contents again. Shared ones keep their data. */
 	for (size_t i = vma_first_above(mm, addr); i < mm->n && mm->v[i].start < end; i++) {
 		struct vma *v = &mm->v[i];
-		if (!v->backing || (v->flags & VMA_SHARED))
+		if (!v->backing || (v->flags & (VMA_SHARED | VMA_BORROWED)))
 			continue;
 		uint64_t s = WARD_MAX(addr, v->start), e = WARD_MIN(end, v->end);
 		uint64_t off = v->backing + (s - v->start);
@@ -862,6 +927,8 @@ long mm_format_maps(struct mm *mm, char *buf, size_t len)
 		const char *name = v->file && v->file->path   ? v->file->path
 				   : v->flags & VMA_HEAP      ? "[heap]"
 				   : v->flags & VMA_GROWSDOWN ? "[stack]"
+				   : v->flags & VMA_VVAR      ? "[vvar]"
+				   : v->flags & VMA_VDSO      ? "[vdso]"
 							      : "";
 		long n = format_maps_line(buf + at, len - at, v->start, v->end, prot_letters(v->prot, v->flags, p),
 					  v->file ? v->file_off : 0, name);

@@ -41,6 +41,14 @@ long mm_find_free(struct mm *mm, uint64_t len, uint64_t *out);
 /* Where mmap without a hint starts searching (below the stack). */
 void mm_set_mmap_base(struct mm *mm, uint64_t base);
 
+/* Maps the vDSO at addr, as Linux's map_vdso: [vvar], one read-only page
+ * of the memory file at vvar_off, and right above it [vdso], image_len
+ * bytes read+exec at image_off. Both are pages every guest shares: the mm
+ * never frees or copies them (fork keeps them, a write to [vdso] after
+ * mprotect gets a private copy, mprotect cannot make [vvar] writable or
+ * executable, mremap moves but never grows them). The range must be free. */
+long mm_map_vdso(struct mm *mm, uint64_t addr, uint64_t vvar_off, uint64_t image_off, uint64_t image_len);
+
 /* Handles a guest fault at addr; returns 0 if it was fixed (a stack that
  * grows down), or -EFAULT with the signal to send: SIGSEGV with
  * SEGV_MAPERR / SEGV_ACCERR, or SIGBUS with BUS_ADRERR past a file's end. */
