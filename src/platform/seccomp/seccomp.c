@@ -409,6 +409,12 @@ static long seccomp_init(void)
 	 * FSGSBASE instructions, which the host kernel must have enabled. */
 	if (!(getauxval(AT_HWCAP2) & 2))
 		return -ENOTSUP;
+	/* The filter's actions must exist here (a kernel without seccomp
+	 * filters, or a container that forbids them, says no). */
+	static const uint32_t actions[] = { SECCOMP_RET_TRAP, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_ALLOW };
+	for (size_t i = 0; i < WARD_ARRAY_SIZE(actions); i++)
+		if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &actions[i]) < 0)
+			return -ENOTSUP;
 	unsigned eax, ebx, ecx, edx;
 	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) || ebx < 576 || ebx > WARD_FPSTATE_SIZE)
 		return -ENOTSUP;
