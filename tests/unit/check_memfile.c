@@ -3,7 +3,9 @@
 #include "ward/types.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -64,6 +66,36 @@ START_TEST(exhaustion_and_bounds)
 }
 END_TEST
 
+/* A host file's bytes arrive whole, large fills (spliced) and small
+ * (read) alike, and a fill stops at the file's end. */
+START_TEST(fill_from_host_large_and_short)
+{
+	char path[] = "/tmp/ward-unit-fill.XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	size_t size = 40 * WARD_PAGE_SIZE + 100;
+	static uint8_t data[40 * WARD_PAGE_SIZE + 100], back[41 * WARD_PAGE_SIZE];
+	for (size_t i = 0; i < size; i++)
+		data[i] = (uint8_t)(i * 7 + i / 4096);
+	ck_assert_int_eq(write(fd, data, size), (long)size);
+	ward_hostfd_t f = { fd };
+	uint64_t a;
+	ck_assert_int_eq(ward_memfile_alloc(41 * WARD_PAGE_SIZE, &a), 0);
+	ck_assert_int_eq(ward_memfile_fill_from_host(a, f, 0, 41 * WARD_PAGE_SIZE), (long)size);
+	ck_assert_int_eq(ward_memfile_read(a, back, size), 0);
+	ck_assert_int_eq(memcmp(back, data, size), 0);
+	/* From an offset, small: the plain path. */
+	ck_assert_int_eq(ward_memfile_fill_from_host(a, f, 3 * WARD_PAGE_SIZE + 5, 1000), 1000);
+	ck_assert_int_eq(ward_memfile_read(a, back, 1000), 0);
+	ck_assert_int_eq(memcmp(back, data + 3 * WARD_PAGE_SIZE + 5, 1000), 0);
+	/* Past the end: nothing. */
+	ck_assert_int_eq(ward_memfile_fill_from_host(a, f, size + 10, 20 * WARD_PAGE_SIZE), 0);
+	ward_memfile_free(a, 41 * WARD_PAGE_SIZE);
+	close(fd);
+}
+END_TEST
+
 static Suite *memfile_suite(void)
 {
 	Suite *s = suite_create("memfile");
@@ -72,6 +104,7 @@ static Suite *memfile_suite(void)
 	tcase_add_test(tc, alloc_free_reuse);
 	tcase_add_test(tc, freed_pages_read_zero);
 	tcase_add_test(tc, exhaustion_and_bounds);
+	tcase_add_test(tc, fill_from_host_large_and_short);
 	suite_add_tcase(s, tc);
 	return s;
 }

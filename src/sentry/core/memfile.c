@@ -251,6 +251,9 @@ long ward_memfile_copy(uint64_t dst, uint64_t src, size_t len)
 	return 0;
 }
 
+/* Fills at least this large go through splice_fill. */
+#define SPLICE_FILL_MIN (64 * 1024)
+
 long ward_memfile_copy_sparse(uint64_t dst, uint64_t src, size_t len)
 {
 	if (!ward__memfile_range_ok(dst, len) || !ward__memfile_range_ok(src, len))
@@ -284,12 +287,63 @@ long ward_memfile_copy_sparse(uint64_t dst, uint64_t src, size_t len)
 	return 0;
 }
 
+/* Moves up to len bytes of a host file into the memory file through a pipe,
+ * inside the host kernel: for large fills (an executable's text) this is
+ * about twice as fast as a pread into the sentry's mapping, which takes a
+ * page fault per page. Returns the bytes moved (fewer at the file's end),
+ * or -errno if nothing moved. */
+static long splice_fill(uint64_t off, int fd, uint64_t file_off, size_t len)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	loff_t in = (loff_t)file_off, out = (loff_t)off;
+	size_t done = 0;
+	long err = 0;
+	while (done < len) {
+		ssize_t n = splice(fd, &in, p[1], NULL, WARD_MIN(len - done, (size_t)1 << 20), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : 0;
+			break;
+		}
+		ssize_t moved = 0;
+		while (moved < n) {
+			ssize_t k = splice(p[0], NULL, mf.fd, &out, (size_t)(n - moved), 0);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				/* What is left in the pipe is lost: say where the
+				 * memory file's copy stops. */
+				close(p[0]);
+				close(p[1]);
+				done += (size_t)moved;
+				return done ? (long)done : (k < 0 ? -errno : -EIO);
+			}
+			moved += k;
+		}
+		done += (size_t)n;
+	}
+	close(p[0]);
+	close(p[1]);
+	return done ? (long)done : err;
+}
+
 long ward_memfile_fill_from_host(uint64_t off, ward_hostfd_t file, uint64_t file_off, size_t len)
 {
 	size_t done = 0;
 
 	if (!ward__memfile_range_ok(off, len))
 		return -EFAULT;
+	if (len >= SPLICE_FILL_MIN) {
+		long n = splice_fill(off, file.fd, file_off, len);
+		if (n > 0)
+			done = (size_t)n;
+		/* At the file's end, or the host cannot splice this file: the
+		 * rest (if any) goes the plain way. */
+	}
 	while (done < len) {
 		/* SAFETY: the destination is inside the mapping (checked above). */
 		ssize_t n = pread(file.fd, mf.base + off + done, len - done, (off_t)(file_off + done));
