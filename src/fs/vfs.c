@@ -15,6 +15,7 @@
  * of the parent from the root. */
 #include "sentry/service.h"
 
+#include "fs/pty.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/task.h"
 
@@ -755,11 +756,12 @@ long vfs_init(const char *host_root)
 
 	static const struct {
 		const char *path;
-		int kind; /* 0 devfs, 1 tmpfs, 2 proc, 3 sys */
+		int kind; /* 0 devfs, 1 tmpfs, 2 proc, 3 sys, 4 devpts */
 		const char *fstype, *source;
 	} std_mounts[] = {
-		{ "/dev", 0, "devtmpfs", "udev" }, { "/dev/shm", 1, "tmpfs", "tmpfs" }, { "/tmp", 1, "tmpfs", "tmpfs" },
-		{ "/proc", 2, "proc", "proc" },	   { "/sys", 3, "sysfs", "sysfs" },
+		{ "/dev", 0, "devtmpfs", "udev" },   { "/dev/pts", 4, "devpts", "devpts" },
+		{ "/dev/shm", 1, "tmpfs", "tmpfs" }, { "/tmp", 1, "tmpfs", "tmpfs" },
+		{ "/proc", 2, "proc", "proc" },	     { "/sys", 3, "sysfs", "sysfs" },
 	};
 	for (size_t i = 0; i < WARD_ARRAY_SIZE(std_mounts); i++) {
 		m = vmount_new(std_mounts[i].path, false, std_mounts[i].fstype, std_mounts[i].source);
@@ -774,6 +776,9 @@ long vfs_init(const char *host_root)
 			break;
 		case 2:
 			r = procfs_root(m, &m->root);
+			break;
+		case 4:
+			r = devpts_root(m, &m->root);
 			break;
 		default:
 			r = sysfs_root(m, &m->root);
@@ -879,9 +884,11 @@ static long open_vnode(struct vnode *v, int flags, const char *canon, struct fil
 	if (!v->ops->open_file)
 		return -ENXIO;
 	struct file *f;
-	long r = v->ops->open_file(v, (int)fflags, canon, &f);
+	/* O_NOCTTY is not kept, but a terminal's open must see it. */
+	long r = v->ops->open_file(v, (int)(fflags | ((uint32_t)flags & O_NOCTTY)), canon, &f);
 	if (r < 0)
 		return r;
+	f->flags &= ~(uint32_t)O_NOCTTY;
 	if (!f->vn)
 		f->vn = vnode_get(v);
 	*out = f;
