@@ -787,6 +787,18 @@ static void hangup(struct pty *p)
 	pty_wake(p);
 }
 
+bool pty_session_tty(int32_t sid, uint32_t *tty_nr, int32_t *tpgid)
+{
+	struct pty *p = pty_of_session(sid);
+	if (!p)
+		return false;
+	/* new_encode_dev of 136+N/256:N%256 */
+	uint32_t major = PTY_SLAVE_MAJOR + (uint32_t)p->index / 256, minor = (uint32_t)p->index % 256;
+	*tty_nr = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+	*tpgid = p->pgrp ? p->pgrp : -1;
+	return true;
+}
+
 void pty_session_exit(int32_t sid)
 {
 	struct pty *p = pty_of_session(sid);

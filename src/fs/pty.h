@@ -5,6 +5,7 @@
 #ifndef WARD_FS_PTY_H
 #define WARD_FS_PTY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct file;
@@ -22,5 +23,10 @@ long devpts_root(struct vmount *mnt, struct vnode **out);
 /* A session leader's process has exited: its session loses its controlling
  * terminal, whose foreground group gets SIGHUP (disassociate_ctty). */
 void pty_session_exit(int32_t sid);
+
+/* The controlling terminal of session sid for /proc/[pid]/stat: its device
+ * number as tty_nr encodes it, and its foreground group (-1 when none).
+ * Leaves both alone and returns false when the session has none. */
+bool pty_session_tty(int32_t sid, uint32_t *tty_nr, int32_t *tpgid);
 
 #endif

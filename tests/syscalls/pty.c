@@ -377,6 +377,18 @@ static int ctty_child(const char *name, int m, int sync_w)
 		bad |= 1;
 	if (tcgetsid(s) != getsid(0))
 		bad |= 2;
+	/* /proc/self/stat: tty_nr and tpgid. */
+	struct stat sst;
+	unsigned int tty_nr = 0;
+	int tpgid = 0;
+	FILE *pf = fopen("/proc/self/stat", "r");
+	if (!pf || fscanf(pf, "%*d %*s %*c %*d %*d %*d %u %d", &tty_nr, &tpgid) != 2)
+		bad |= 256;
+	if (pf)
+		fclose(pf);
+	if (fstat(s, &sst) < 0 || tty_nr != ((minor(sst.st_rdev) & 0xff) | (major(sst.st_rdev) << 8)) ||
+	    tpgid != getpgrp())
+		bad |= 512;
 	int t = open("/dev/tty", O_RDWR);
 	if (t < 0)
 		bad |= 4;
@@ -533,6 +545,76 @@ static void test_sctty(void)
 	close(m);
 }
 
+/* Job control: a background group that reads its terminal is stopped by
+ * SIGTTIN, or reads EIO when it ignores SIGTTIN; one that changes the
+ * terminal while SIGTTOU is blocked may. */
+static int jobs_child(const char *name)
+{
+	int bad = 0;
+	setsid();
+	int s = open(name, O_RDWR);
+	if (s < 0)
+		return 100;
+	pid_t bg = fork();
+	if (bg == 0) {
+		setpgid(0, 0);
+		char c;
+		(void)!read(s, &c, 1); /* stops here */
+		_exit(0);
+	}
+	setpgid(bg, bg);
+	int st;
+	if (waitpid(bg, &st, WUNTRACED) != bg || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTTIN)
+		bad |= 1;
+	kill(bg, SIGKILL);
+	waitpid(bg, &st, 0);
+
+	bg = fork();
+	if (bg == 0) {
+		setpgid(0, 0);
+		signal(SIGTTIN, SIG_IGN);
+		char c;
+		if (read(s, &c, 1) != -1 || errno != EIO)
+			_exit(1);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGTTOU);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		/* Background, SIGTTOU blocked: the change goes through. */
+		struct termios t;
+		if (tcgetattr(s, &t) != 0 || tcsetattr(s, TCSANOW, &t) != 0)
+			_exit(2);
+		if (tcsetpgrp(s, getpgrp()) != 0)
+			_exit(3);
+		if (tcgetpgrp(s) != getpgrp())
+			_exit(4);
+		_exit(0);
+	}
+	setpgid(bg, bg);
+	if (waitpid(bg, &st, 0) != bg || !WIFEXITED(st))
+		bad |= 2;
+	else if (WEXITSTATUS(st))
+		bad |= 4 << WEXITSTATUS(st);
+	return bad;
+}
+
+static void test_jobs(void)
+{
+	char name[64];
+	int s, m = open_pair(&s, name, sizeof(name));
+	close(s);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(m);
+		_exit(jobs_child(name));
+	}
+	int st;
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	close(m);
+}
+
 int main(void)
 {
 	if (access("/dev/ptmx", F_OK) != 0)
@@ -546,5 +628,6 @@ int main(void)
 	test_sighup();
 	test_no_ctty();
 	test_sctty();
+	test_jobs();
 	return test_done();
 }
