@@ -123,6 +123,9 @@ enum {
 #define PTY_IN_CAP 65536 /* the flip buffer's limit, roughly */
 #define PTY_OUT_CAP 65536
 #define PTY_LINE_MAX 4095 /* N_TTY_BUF_SIZE - 1: the longest canonical line */
+/* Finished lines waiting for the slave: n_tty's 4096-byte buffer holds no
+ * more; past it the master's writes wait. */
+#define PTY_LINES_MAX 4096
 
 struct pty_ring {
 	uint8_t *buf;
@@ -655,7 +658,7 @@ static struct pty *pty_new(void)
 		return NULL;
 	p->in.cap = PTY_IN_CAP;
 	p->out.cap = PTY_OUT_CAP;
-	p->ends_cap = PTY_IN_CAP + 1;
+	p->ends_cap = PTY_LINES_MAX;
 	p->in.buf = malloc(p->in.cap);
 	p->out.buf = malloc(p->out.cap);
 	p->ends = calloc(p->ends_cap, sizeof(*p->ends));

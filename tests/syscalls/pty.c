@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -329,6 +330,39 @@ static void test_raw(void)
 	close(m);
 }
 
+static void test_epoll(void)
+{
+	char name[64], buf[64];
+	int s, m = open_pair(&s, name, sizeof(name));
+	int ep = CHECK_OK(epoll_create1(0));
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
+	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, m, &ev));
+	ev.data.u32 = 2;
+	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev));
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 0);
+	/* The slave's output wakes the master; a line wakes the slave. */
+	CHECK_EQ(write(s, "out", 3), 3);
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 2000), 1);
+	CHECK_EQ(ev.data.u32, 1);
+	CHECK_EQ(read_some(m, buf, 3), 3);
+	struct termios t;
+	CHECK_OK(tcgetattr(s, &t));
+	t.c_lflag &= ~ECHO;
+	CHECK_OK(tcsetattr(s, TCSANOW, &t));
+	CHECK_EQ(write(m, "in\n", 3), 3);
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 2000), 1);
+	CHECK_EQ(ev.data.u32, 2);
+	CHECK_EQ(read(s, buf, sizeof(buf)), 3);
+	/* The master's close reaches an epoll of the slave as EPOLLHUP. */
+	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_DEL, m, NULL));
+	close(m);
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 2000), 1);
+	CHECK_EQ(ev.data.u32, 2);
+	CHECK(ev.events & EPOLLHUP);
+	close(ep);
+	close(s);
+}
+
 static void test_hangup(void)
 {
 	char name[64], buf[64];
@@ -623,6 +657,7 @@ int main(void)
 	test_termios_defaults();
 	test_canonical();
 	test_raw();
+	test_epoll();
 	test_hangup();
 	test_ctty();
 	test_sighup();
