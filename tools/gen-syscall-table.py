@@ -187,7 +187,7 @@ IMPL = {
     "eventfd2": ("sys_eventfd2", "FULL", "ux", ""),
     "inotify_init": ("sys_inotify_init", "FULL", "", ""),
     "inotify_init1": ("sys_inotify_init1", "FULL", "x", ""),
-    "inotify_add_watch": ("sys_inotify_add_watch", "PARTIAL", "dsx", "events come from the sandbox's own VFS calls (not from changes the host makes underneath); IN_EXCL_UNLINK is always in effect; IN_DELETE_SELF comes at the last unlink even while the file is open"),
+    "inotify_add_watch": ("sys_inotify_add_watch", "PARTIAL", "dsx", "events come from the sandbox's own VFS calls, not from changes the host makes underneath; IN_DELETE_SELF comes at the last unlink even while the file is still open; an open file's events go to the directory of the path it was opened by"),
     "inotify_rm_watch": ("sys_inotify_rm_watch", "FULL", "dd", ""),
     "timerfd_create": ("sys_timerfd_create", "PARTIAL", "kx", "TFD_TIMER_CANCEL_ON_SET is accepted but the sandbox clock is never set"),
     "timerfd_settime": ("sys_timerfd_settime", "PARTIAL", "dxpp", "as timerfd_create"),

@@ -155,8 +155,9 @@ static void watch_destroy(struct in_watch *w)
 	free(w);
 }
 
-/* Sends to every watch of key whose mask wants mask's event. */
-static void send_key(const struct inotify_key *k, uint32_t mask, uint32_t cookie, const char *name)
+/* Sends to every watch of key whose mask wants mask's event; unlinked
+ * set, not to those that asked IN_EXCL_UNLINK. */
+static void send_key(const struct inotify_key *k, uint32_t mask, uint32_t cookie, const char *name, bool unlinked)
 {
 	if (!k || !k->valid)
 		return;
@@ -165,7 +166,8 @@ static void send_key(const struct inotify_key *k, uint32_t mask, uint32_t cookie
 	struct in_watch *hit[64];
 	size_t n = 0;
 	for (struct in_watch *w = all_watches; w && n < WARD_ARRAY_SIZE(hit); w = w->gnext)
-		if (w->dev == k->dev && w->ino == k->ino && (w->mask & ev))
+		if (w->dev == k->dev && w->ino == k->ino && (w->mask & ev) &&
+		    !(unlinked && (w->mask & IN_EXCL_UNLINK_)))
 			hit[n++] = w;
 	for (size_t i = 0; i < n; i++) {
 		queue_event(hit[i]->in, hit[i]->wd, mask, cookie, name);
@@ -182,15 +184,18 @@ void inotify_notify(const struct inotify_key *dir, const char *name, const struc
 	/* A directory's events say so, but for its move and its end. */
 	if (obj && obj->valid && S_ISDIR(obj->mode) && !(mask & (WARD_IN_MOVE_SELF | WARD_IN_DELETE_SELF)))
 		mask |= WARD_IN_ISDIR;
-	send_key(dir, mask, cookie, name);
-	send_key(obj, mask, cookie, NULL);
+	/* A child with no name left (unlinked, still open) is not reported
+	 * to parents that asked IN_EXCL_UNLINK. */
+	bool unlinked = obj && obj->valid && obj->nlink == 0;
+	send_key(dir, mask, cookie, name, unlinked);
+	send_key(obj, mask, cookie, NULL, false);
 }
 
 void inotify_gone(const struct inotify_key *obj)
 {
 	if (!all_watches || !obj || !obj->valid)
 		return;
-	send_key(obj, WARD_IN_DELETE_SELF, 0, NULL);
+	send_key(obj, WARD_IN_DELETE_SELF, 0, NULL, false);
 	for (;;) {
 		struct in_watch *w = all_watches;
 		while (w && !(w->dev == obj->dev && w->ino == obj->ino))

@@ -314,6 +314,28 @@ static void test_oneshot_and_symlinks(void)
 	close(in);
 }
 
+/* After an unlink, an open file's events still reach its old directory,
+ * but for watches that asked IN_EXCL_UNLINK. */
+static void test_excl_unlink(void)
+{
+	int in = CHECK_OK(inotify_init1(IN_NONBLOCK));
+	int in2 = CHECK_OK(inotify_init1(IN_NONBLOCK));
+	struct ev e[8];
+	int fd = CHECK_OK(open(path("gone"), O_CREAT | O_RDWR, 0644));
+	int wd = CHECK_OK(inotify_add_watch(in, dir, IN_MODIFY));
+	CHECK_OK(inotify_add_watch(in2, dir, IN_MODIFY | IN_EXCL_UNLINK));
+	CHECK_OK(unlink(path("gone")));
+	CHECK_EQ(write(fd, "x", 1), 1);
+	int n = drain(in, e, 8);
+	CHECK_EQ(n, 1);
+	if (n == 1)
+		CHECK_EV(e[0], wd, IN_MODIFY, "gone");
+	CHECK_EQ(drain(in2, e, 8), 0);
+	close(fd);
+	close(in);
+	close(in2);
+}
+
 static void test_read_rules(void)
 {
 	int in = CHECK_OK(inotify_init());
@@ -395,6 +417,7 @@ int main(void)
 	test_dir_events();
 	test_self_events();
 	test_oneshot_and_symlinks();
+	test_excl_unlink();
 	test_read_rules();
 	test_overflow();
 	CHECK_OK(rmdir(dir));
