@@ -3,12 +3,15 @@
  * their numbers and modes. */
 #include "sentry/service.h"
 
+#include "fs/pty.h"
 #include "fs/vfs_internal.h"
 
 enum devfs_dev {
 	DEVFS_FULL,
 	DEVFS_NULL,
+	DEVFS_PTMX,
 	DEVFS_RANDOM,
+	DEVFS_TTY,
 	DEVFS_URANDOM,
 	DEVFS_ZERO,
 	DEVFS_NDEV,
@@ -17,10 +20,11 @@ enum devfs_dev {
 /* Sorted by name, as a directory listing shows them. */
 static const struct {
 	const char *name;
-	uint32_t minor; /* all are major 1 */
+	uint32_t major, minor;
 } devfs_devs[DEVFS_NDEV] = {
-	[DEVFS_FULL] = { "full", 7 },	    [DEVFS_NULL] = { "null", 3 }, [DEVFS_RANDOM] = { "random", 8 },
-	[DEVFS_URANDOM] = { "urandom", 9 }, [DEVFS_ZERO] = { "zero", 5 },
+	[DEVFS_FULL] = { "full", 1, 7 },     [DEVFS_NULL] = { "null", 1, 3 }, [DEVFS_PTMX] = { "ptmx", 5, 2 },
+	[DEVFS_RANDOM] = { "random", 1, 8 }, [DEVFS_TTY] = { "tty", 5, 0 },   [DEVFS_URANDOM] = { "urandom", 1, 9 },
+	[DEVFS_ZERO] = { "zero", 1, 5 },
 };
 
 /* devtmpfs is its own file system: an anonymous device number. */
@@ -54,7 +58,7 @@ static long devfs_getattr_dir(struct linux_statx *out)
 	out->stx_nlink = 3;
 	out->stx_mode = S_IFDIR | 0755;
 	out->stx_ino = DEVFS_DIR_INO;
-	out->stx_size = 60 + 20 * DEVFS_NDEV; /* what tmpfs reports, roughly */
+	out->stx_size = 60 + 20 * (DEVFS_NDEV + 2); /* what tmpfs reports, roughly */
 	return 0;
 }
 
@@ -66,14 +70,14 @@ static long devfs_getattr_dev(int dev, struct linux_statx *out)
 	out->stx_nlink = 1;
 	out->stx_mode = S_IFCHR | 0666;
 	out->stx_ino = (uint64_t)DEVFS_DIR_INO + 1 + (uint64_t)dev;
-	out->stx_rdev_major = 1;
+	out->stx_rdev_major = devfs_devs[dev].major;
 	out->stx_rdev_minor = devfs_devs[dev].minor;
 	return 0;
 }
 
 /* A file's priv points at its device's index here: no integer is ever
  * cast to a pointer in a service. */
-static const int devfs_index[DEVFS_NDEV] = { 0, 1, 2, 3, 4 };
+static const int devfs_index[DEVFS_NDEV] = { 0, 1, 2, 3, 4, 5, 6 };
 
 static int dev_of(const struct file *f)
 {
@@ -152,6 +156,11 @@ static long devfs_open_dev(int dev, int flags, const char *path, struct file **o
 {
 	if (dev < 0 || dev >= DEVFS_NDEV)
 		return -ENOENT;
+	/* The terminal devices are pty.c's. */
+	if (dev == DEVFS_PTMX)
+		return pty_open_master(flags, path, out);
+	if (dev == DEVFS_TTY)
+		return pty_open_ctty(flags, path, out);
 	struct file *f = file_alloc(&devfs_dev_ops, (uint32_t)flags, path, (void *)&devfs_index[dev]);
 	if (!f)
 		return -ENOMEM;
@@ -164,10 +173,11 @@ bool devfs_is_sink(const struct file *f)
 	return f->ops == &devfs_dev_ops && dev_of(f) == DEVFS_NULL;
 }
 
-/* The directory: ".", "..", the devices, then "shm" (where /dev/shm is
- * mounted); the position is the index of the next entry. */
+/* The directory: ".", "..", the devices, then "pts" and "shm" (where
+ * /dev/pts and /dev/shm are mounted); the position is the index of the next
+ * entry. */
 
-#define DEVFS_NENT (2 + DEVFS_NDEV + 1)
+#define DEVFS_NENT (2 + DEVFS_NDEV + 2)
 
 static long devfs_dir_getattr(struct file *f, struct linux_statx *out)
 {
@@ -195,7 +205,8 @@ static long devfs_dir_getdents(struct file *f, void *buf, size_t len)
 			r = vfs_dirent_emit(buf, len, &used, (uint64_t)DEVFS_DIR_INO + 1 + (uint64_t)dev, next,
 					    DEVFS_DT_CHR, devfs_devs[dev].name);
 		} else {
-			r = vfs_dirent_emit(buf, len, &used, 1, next, DEVFS_DT_DIR, "shm");
+			r = vfs_dirent_emit(buf, len, &used, 1, next, DEVFS_DT_DIR,
+					    f->pos == 2 + DEVFS_NDEV ? "pts" : "shm");
 		}
 		if (r < 0)
 			return used ? (long)used : r;

@@ -21,6 +21,7 @@
  * its system call), which is what keeps the tasks and processes still. */
 #include "sentry/service.h"
 
+#include "fs/pty.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
@@ -645,8 +646,12 @@ static long gen_pid_stat(const struct pnode *n, struct pbuf *b)
 	uint64_t rsslim = t ? t->rlimits[RLIMIT_RSS].rlim_cur : UINT64_MAX;
 	int exit_code = p->zombie ? p->exit_status : 0;
 
-	pb_printf(b, "%d (%s) %c %d %d %d 0 -1 %u ", n->tid ? n->tid : p->pid, t ? t->comm : p->comm, st,
-		  p->parent ? p->parent->pid : 0, p->pgid, p->sid, 0x400040u /* PF_RANDOMIZE... as ps shows */);
+	uint32_t tty_nr = 0;
+	int32_t tpgid = -1;
+	pty_session_tty(p->sid, &tty_nr, &tpgid);
+	pb_printf(b, "%d (%s) %c %d %d %d %u %d %u ", n->tid ? n->tid : p->pid, t ? t->comm : p->comm, st,
+		  p->parent ? p->parent->pid : 0, p->pgid, p->sid, tty_nr, tpgid,
+		  0x400040u /* PF_RANDOMIZE... as ps shows */);
 	/* minflt cminflt majflt cmajflt utime stime cutime cstime */
 	pb_printf(b, "0 0 0 0 %" PRIu64 " 0 %" PRIu64 " 0 ", ns_to_ticks(cpu), ns_to_ticks(p->children_run_ns));
 	/* priority nice num_threads itrealvalue starttime vsize rss rsslim */

@@ -15,6 +15,8 @@
  * of the parent from the root. */
 #include "sentry/service.h"
 
+#include "fs/inotify.h"
+#include "fs/pty.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/task.h"
 
@@ -136,6 +138,10 @@ void file_put(struct file *f)
 		return;
 	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	if (inotify_active()) {
+		uint32_t acc = f->flags & O_ACCMODE;
+		inotify_file_event(f, acc == O_WRONLY || acc == O_RDWR ? WARD_IN_CLOSE_WRITE : WARD_IN_CLOSE_NOWRITE);
+	}
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	vnode_put(f->vn);
@@ -726,6 +732,55 @@ static bool name_is_dots(const char *name)
 	return !name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
 }
 
+/* inotify. Events are reported after each operation succeeds, only while
+ * some watch exists (inotify_active). */
+
+/* Reports mask on the object v, whose canonical path is canon, to its
+ * parent directory (found by walking canon again) and to itself. */
+static void notify_path(struct task *t, const char *canon, struct vnode *v, uint32_t mask)
+{
+	if (!inotify_active())
+		return;
+	struct inotify_key obj = inotify_key_of(v), dir = { 0 };
+	struct walk w;
+	struct walk_last last;
+	last.name[0] = '\0';
+	if (t && canon[0] == '/' && canon[1]) {
+		if (vfs_resolve_parent(t, AT_FDCWD, canon, &w, &last) >= 0)
+			dir = inotify_key_of(w.cur);
+		walk_fini(&w);
+	}
+	inotify_notify(&dir, last.name, &obj, mask, 0);
+}
+
+void inotify_file_event(struct file *f, uint32_t mask)
+{
+	if (!inotify_active() || !f->vn || (f->flags & O_PATH) || !f->path || f->path[0] != '/')
+		return;
+	notify_path(task_current(), f->path, f->vn, mask);
+}
+
+/* A name made in dir (IN_CREATE). */
+static void notify_create(struct vnode *dir, const char *name, bool is_dir)
+{
+	if (!inotify_active())
+		return;
+	struct inotify_key dk = inotify_key_of(dir);
+	inotify_notify(&dk, name, NULL, WARD_IN_CREATE | (is_dir ? WARD_IN_ISDIR : 0), 0);
+}
+
+/* A name removed from a directory (or replaced by a rename): the object
+ * hears of its lost link, and of its end when that was its last. */
+static void notify_unlinked(const struct inotify_key *obj)
+{
+	if (!obj->valid)
+		return;
+	if (!S_ISDIR(obj->mode))
+		inotify_notify(NULL, NULL, obj, WARD_IN_ATTRIB, 0);
+	if (S_ISDIR(obj->mode) || obj->nlink <= 1)
+		inotify_gone(obj);
+}
+
 /* Setup. */
 
 long vfs_init(const char *host_root)
@@ -755,11 +810,12 @@ long vfs_init(const char *host_root)
 
 	static const struct {
 		const char *path;
-		int kind; /* 0 devfs, 1 tmpfs, 2 proc, 3 sys */
+		int kind; /* 0 devfs, 1 tmpfs, 2 proc, 3 sys, 4 devpts */
 		const char *fstype, *source;
 	} std_mounts[] = {
-		{ "/dev", 0, "devtmpfs", "udev" }, { "/dev/shm", 1, "tmpfs", "tmpfs" }, { "/tmp", 1, "tmpfs", "tmpfs" },
-		{ "/proc", 2, "proc", "proc" },	   { "/sys", 3, "sysfs", "sysfs" },
+		{ "/dev", 0, "devtmpfs", "udev" },   { "/dev/pts", 4, "devpts", "devpts" },
+		{ "/dev/shm", 1, "tmpfs", "tmpfs" }, { "/tmp", 1, "tmpfs", "tmpfs" },
+		{ "/proc", 2, "proc", "proc" },	     { "/sys", 3, "sysfs", "sysfs" },
 	};
 	for (size_t i = 0; i < WARD_ARRAY_SIZE(std_mounts); i++) {
 		m = vmount_new(std_mounts[i].path, false, std_mounts[i].fstype, std_mounts[i].source);
@@ -774,6 +830,9 @@ long vfs_init(const char *host_root)
 			break;
 		case 2:
 			r = procfs_root(m, &m->root);
+			break;
+		case 4:
+			r = devpts_root(m, &m->root);
 			break;
 		default:
 			r = sysfs_root(m, &m->root);
@@ -879,9 +938,11 @@ static long open_vnode(struct vnode *v, int flags, const char *canon, struct fil
 	if (!v->ops->open_file)
 		return -ENXIO;
 	struct file *f;
-	long r = v->ops->open_file(v, (int)fflags, canon, &f);
+	/* O_NOCTTY is not kept, but a terminal's open must see it. */
+	long r = v->ops->open_file(v, (int)(fflags | ((uint32_t)flags & O_NOCTTY)), canon, &f);
 	if (r < 0)
 		return r;
+	f->flags &= ~(uint32_t)O_NOCTTY;
 	if (!f->vn)
 		f->vn = vnode_get(v);
 	*out = f;
@@ -950,6 +1011,7 @@ static long open_creat(struct walk *w, const char *path, int flags, uint32_t mod
 			r = w->cur->ops->create(w->cur, last.name, S_IFREG | (mode & 07777), 0, &o, &n);
 			if (r < 0)
 				return r;
+			notify_create(w->cur, last.name, false);
 			*created = true;
 			return walk_descend(w, n, last.name, strlen(last.name));
 		}
@@ -989,7 +1051,7 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 {
 	struct walk w;
 	long r;
-	bool created = false;
+	bool created = false, truncated = false;
 
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -1057,9 +1119,15 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 			r = truncate_vnode(v, 0);
 			if (r < 0)
 				goto out;
+			truncated = true;
 		}
 	}
 	r = open_vnode(v, flags, w.canon, out);
+	/* Linux reports the open first, then the truncation. */
+	if (r >= 0 && !(flags & O_PATH))
+		notify_path(t, w.canon, v, WARD_IN_OPEN);
+	if (r >= 0 && truncated)
+		notify_path(t, w.canon, v, WARD_IN_MODIFY);
 out:
 	walk_fini(&w);
 	return r;
@@ -1293,8 +1361,10 @@ long vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uin
 		struct vfs_owner o = owner_of(t);
 		struct vnode *n;
 		r = w.cur->ops->create(w.cur, last.name, mode, rdev, &o, &n);
-		if (r >= 0)
+		if (r >= 0) {
 			vnode_put(n);
+			notify_create(w.cur, last.name, false);
+		}
 	}
 	walk_fini(&w);
 	return r < 0 ? r : 0;
@@ -1311,8 +1381,10 @@ long vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode)
 		struct vfs_owner o = owner_of(t);
 		struct vnode *n;
 		r = w.cur->ops->create(w.cur, last.name, S_IFDIR | (mode & 07777), 0, &o, &n);
-		if (r >= 0)
+		if (r >= 0) {
 			vnode_put(n);
+			notify_create(w.cur, last.name, true);
+		}
 	}
 	walk_fini(&w);
 	return r < 0 ? r : 0;
@@ -1330,6 +1402,8 @@ long vfs_symlinkat(struct task *t, const char *target, int dirfd, const char *pa
 	if (r >= 0) {
 		struct vfs_owner o = owner_of(t);
 		r = w.cur->ops->make_symlink(w.cur, last.name, target, &o);
+		if (r >= 0)
+			notify_create(w.cur, last.name, false);
 	}
 	walk_fini(&w);
 	return r < 0 ? r : 0;
@@ -1363,6 +1437,11 @@ long vfs_linkat(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
 		r = -EPERM;
 	if (r >= 0)
 		r = w.cur->ops->make_link(w.cur, last.name, src.cur);
+	if (r >= 0 && inotify_active()) {
+		struct inotify_key k = inotify_key_of(src.cur);
+		inotify_notify(NULL, NULL, &k, WARD_IN_ATTRIB, 0);
+		notify_create(w.cur, last.name, false);
+	}
 	walk_fini(&w);
 	walk_fini(&src);
 	return r < 0 ? r : 0;
@@ -1407,9 +1486,17 @@ long vfs_unlinkat(struct task *t, int dirfd, const char *path, int at_flags)
 		r = may_change_dir(t, w.cur);
 	if (r >= 0)
 		r = may_delete(t, w.cur, n);
+	struct inotify_key nk = { 0 };
+	if (r >= 0 && inotify_active())
+		nk = inotify_key_of(n);
 	vnode_put(n);
 	if (r >= 0)
 		r = w.cur->ops->remove ? w.cur->ops->remove(w.cur, last.name, is_dir) : -EPERM;
+	if (r >= 0 && inotify_active()) {
+		struct inotify_key dk = inotify_key_of(w.cur);
+		notify_unlinked(&nk);
+		inotify_notify(&dk, last.name, NULL, WARD_IN_DELETE | (is_dir ? WARD_IN_ISDIR : 0), 0);
+	}
 out:
 	walk_fini(&w);
 	return r < 0 ? r : 0;
@@ -1511,8 +1598,34 @@ long vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirf
 		r = may_delete(t, ow.cur, on);
 	if (r >= 0 && nn)
 		r = may_delete(t, nw.cur, nn);
+	struct inotify_key ok = { 0 }, nk = { 0 }, odk = { 0 }, ndk = { 0 };
+	if (r >= 0 && inotify_active()) {
+		ok = inotify_key_of(on);
+		nk = inotify_key_of(nn);
+		odk = inotify_key_of(ow.cur);
+		ndk = inotify_key_of(nw.cur);
+	}
 	if (r >= 0)
 		r = ow.cur->ops->move ? ow.cur->ops->move(ow.cur, olast.name, nw.cur, nlast.name, flags) : -EPERM;
+	if (r >= 0 && inotify_active()) {
+		/* fsnotify_move, once each way for an exchange. */
+		uint32_t cookie = inotify_next_cookie();
+		uint32_t isdir = S_ISDIR(on->type) ? WARD_IN_ISDIR : 0;
+		inotify_notify(&odk, olast.name, NULL, WARD_IN_MOVED_FROM | isdir, cookie);
+		inotify_notify(&ndk, nlast.name, NULL, WARD_IN_MOVED_TO | isdir, cookie);
+		if (nn && !(flags & VFS_RENAME_EXCHANGE) && !S_ISDIR(nn->type))
+			inotify_notify(NULL, NULL, &nk, WARD_IN_ATTRIB, 0);
+		inotify_notify(NULL, NULL, &ok, WARD_IN_MOVE_SELF, 0);
+		if (nn && (flags & VFS_RENAME_EXCHANGE)) {
+			cookie = inotify_next_cookie();
+			isdir = S_ISDIR(nn->type) ? WARD_IN_ISDIR : 0;
+			inotify_notify(&ndk, nlast.name, NULL, WARD_IN_MOVED_FROM | isdir, cookie);
+			inotify_notify(&odk, olast.name, NULL, WARD_IN_MOVED_TO | isdir, cookie);
+			inotify_notify(NULL, NULL, &nk, WARD_IN_MOVE_SELF, 0);
+		} else if (nn && nk.valid && (S_ISDIR(nk.mode) || nk.nlink <= 1)) {
+			inotify_gone(&nk);
+		}
+	}
 out:
 	vnode_put(on);
 	vnode_put(nn);
@@ -1560,6 +1673,23 @@ static long setattr_vnode(struct task *t, struct vnode *v, const struct vattr *a
 	return v->ops->setattr(v, &b);
 }
 
+/* The event of an attribute change (fsnotify_change). */
+static uint32_t setattr_event(const struct vattr *a)
+{
+	uint32_t mask = 0;
+	if (a->valid & (VATTR_UID | VATTR_GID | VATTR_MODE))
+		mask |= WARD_IN_ATTRIB;
+	if (a->valid & VATTR_SIZE)
+		mask |= WARD_IN_MODIFY;
+	if ((a->valid & (VATTR_ATIME | VATTR_MTIME)) == (VATTR_ATIME | VATTR_MTIME))
+		mask |= WARD_IN_ATTRIB;
+	else if (a->valid & VATTR_ATIME)
+		mask |= WARD_IN_ACCESS;
+	else if (a->valid & VATTR_MTIME)
+		mask |= WARD_IN_MODIFY;
+	return mask;
+}
+
 long vfs_setattrat(struct task *t, int dirfd, const char *path, int at_flags, const struct vattr *a)
 {
 	struct walk w;
@@ -1582,6 +1712,8 @@ long vfs_setattrat(struct task *t, int dirfd, const char *path, int at_flags, co
 	}
 	if (r >= 0)
 		r = setattr_vnode(t, w.cur, a);
+	if (r >= 0)
+		notify_path(t, w.canon, w.cur, setattr_event(a));
 	walk_fini(&w);
 	return r;
 }
@@ -1590,7 +1722,10 @@ long vfs_setattr_file(struct task *t, struct file *f, const struct vattr *a)
 {
 	if (!f->vn)
 		return (a->valid & VATTR_SIZE) ? -EINVAL : -EPERM;
-	return setattr_vnode(t, f->vn, a);
+	long r = setattr_vnode(t, f->vn, a);
+	if (r >= 0 && f->path && f->path[0] == '/')
+		notify_path(t, f->path, f->vn, setattr_event(a));
+	return r;
 }
 
 /* Empty directories of the sentry's own (none is mounted by default now

@@ -62,6 +62,10 @@ run dash-200-lines    0   /bin/dash @HERE@/scripts/long.sh
 run python3-procs     0   /usr/bin/python3 @HERE@/scripts/procs.py
 run perl-fork         0   /usr/bin/perl @HERE@/scripts/fork.pl
 run make-j2           0   /bin/sh @HERE@/scripts/make.sh
+run script-pty        0   /bin/sh @HERE@/scripts/script-pty.sh
+run python3-pty-spawn 0   /bin/sh @HERE@/scripts/pty-spawn.sh
+run python3-pty-talk  0   /usr/bin/python3 @HERE@/scripts/pty_talk.py
+run python3-inotify   0   /usr/bin/python3 @HERE@/scripts/inotify_watch.py
 cli missing-program   127 /nonexistent
 cli not-executable    126 /etc/os-release
 '

@@ -212,10 +212,11 @@ long signal_send_process(struct process *p, const struct linux_siginfo *info)
 	if (p->threads && init_protected(p, sig, p->threads->sigmask | p->threads->real_blocked))
 		return 0;
 	/* An ignored signal is dropped unless every thread blocks it (the
-	 * disposition could still change before it is unblocked). */
+	 * disposition could still change before it is unblocked), or waits
+	 * for it in sigtimedwait (sig_ignored looks at real_blocked too). */
 	bool blocked_everywhere = true;
 	for (struct task *t = p->threads; t; t = t->next_in_proc)
-		if (!(t->sigmask & SIGBIT(sig)))
+		if (!((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 			blocked_everywhere = false;
 	if (is_ignored(p, sig) && !blocked_everywhere)
 		return 0;
@@ -243,7 +244,7 @@ long signal_send_task(struct task *t, const struct linux_siginfo *info)
 	send_side_effects(p, sig);
 	if (init_protected(p, sig, t->sigmask | t->real_blocked))
 		return 0;
-	if (is_ignored(p, sig) && !(t->sigmask & SIGBIT(sig)))
+	if (is_ignored(p, sig) && !((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 		return 0;
 	sigpending_add(&t->pending, info);
 	if (!(t->sigmask & SIGBIT(sig)) || sig == SIGKILL)

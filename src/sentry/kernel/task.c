@@ -2,6 +2,7 @@
  * stopped it, deliver signals, switch back. */
 #include "sentry/service.h"
 
+#include "fs/pty.h"
 #include "fs/vfs.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/pidfd.h"
@@ -595,6 +596,8 @@ static void task_finish(struct task *t)
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	p->zombie = true;
 	zombie_total++;
+	if (p->pid == p->sid)
+		pty_session_exit(p->sid);
 	pidfd_notify_exit();
 	p->vfork_released = true;
 	waitq_wake_all(&p->vfork_done);

@@ -2,6 +2,7 @@
  * getcwd, chdir, fchdir, fcntl, dup, dup2, dup3, ioctl, umask. */
 #include "sentry/service.h"
 
+#include "fs/inotify.h"
 #include "fs/pipe.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/task.h"
@@ -88,6 +89,9 @@ long sys_getdents64(struct task *t, const struct syscall_args *args)
 				r = c;
 			}
 		}
+		/* iterate_dir reports every listing, the end's included. */
+		if (r >= 0 && inotify_active())
+			inotify_file_event(f, WARD_IN_ACCESS);
 	}
 	file_put(f);
 	return r;

@@ -7,6 +7,7 @@
  * file position only counts those, as Linux's read would. */
 #include "sentry/service.h"
 
+#include "fs/inotify.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
@@ -165,6 +166,14 @@ static long rw_stream_vec(struct task *t, struct file *f, const struct ward_iove
 
 /* The file offset a plain read or write starts from: f->pos, or the end
  * for O_APPEND writes. */
+/* inotify hears of every read and write that moved bytes (IN_ACCESS,
+ * IN_MODIFY), as vfs_read and vfs_write report them. */
+static void rw_notify(struct file *f, bool is_read, long r)
+{
+	if (r > 0 && inotify_active())
+		inotify_file_event(f, is_read ? WARD_IN_ACCESS : WARD_IN_MODIFY);
+}
+
 static long rw_common(struct task *t, int fd, gaddr_t buf, uint64_t len, bool is_read, bool positional, int64_t off)
 {
 	struct file *f;
@@ -191,6 +200,7 @@ static long rw_common(struct task *t, int fd, gaddr_t buf, uint64_t len, bool is
 	if (fd_file_is_stream(f)) {
 		struct ward_iovec v = { buf, len };
 		r = rw_stream_vec(t, f, &v, 1, len, is_read);
+		rw_notify(f, is_read, r);
 		file_put(f);
 		return r;
 	}
@@ -208,6 +218,7 @@ static long rw_common(struct task *t, int fd, gaddr_t buf, uint64_t len, bool is
 	if (!positional)
 		f->pos = pos;
 	free(bounce);
+	rw_notify(f, is_read, r);
 	file_put(f);
 	return r;
 }
@@ -268,6 +279,7 @@ static long rw_vec(struct task *t, int fd, gaddr_t iov, long iovcnt, bool is_rea
 	if (fd_file_is_stream(f) && total_len > 0) {
 		long r2 = rw_stream_vec(t, f, vecs, iovcnt, (uint64_t)total_len, is_read);
 		free(vecs);
+		rw_notify(f, is_read, r2);
 		file_put(f);
 		return r2;
 	}
@@ -298,6 +310,7 @@ static long rw_vec(struct task *t, int fd, gaddr_t iov, long iovcnt, bool is_rea
 		f->pos = pos;
 	free(bounce);
 	free(vecs);
+	rw_notify(f, is_read, total);
 	file_put(f);
 	return total;
 }
