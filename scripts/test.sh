@@ -93,6 +93,10 @@ echo "== sandbox properties (ward only: the host stays out of reach)"
 RESULT_FILE="$top/build/sandbox.result" tests/sandbox/run.sh
 count_result_file "$top/build/sandbox.result"
 
+echo "== signals sent to ward reach the sandbox"
+RESULT_FILE="$top/build/host-signals.result" tests/sandbox/host-signals.sh
+count_result_file "$top/build/host-signals.result"
+
 echo "== a guest that fights the seccomp stub gains nothing"
 RESULT_FILE="$top/build/fight-stub.result" BUILD_DIR="$top/build/sandbox" tests/sandbox/fight-stub.sh
 count_result_file "$top/build/fight-stub.result"

@@ -1,9 +1,12 @@
 /* ward do: run one program in a new sandbox and exit with its status. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -257,6 +260,49 @@ static void fill_rlimits(struct linux_rlimit *out)
 	}
 }
 
+/* The host signals ward hands to the sandbox's first process, as a
+ * container runtime does: a program that handles SIGTERM shuts down as it
+ * would natively. */
+static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
+
+static void forwarded_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		sigaddset(set, forwarded_signals[i]);
+}
+
+/* Waits for the forwarded signals (blocked in every sentry thread) and
+ * gives each to the sandbox. When the program would take the default
+ * action, the sentry ends by the same signal instead, so the shell sees
+ * what it would have seen natively. */
+static void *forward_signals(void *arg)
+{
+	(void)arg;
+	sigset_t set;
+	forwarded_set(&set);
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig < 0)
+			continue;
+		ward_kernel_lock();
+		bool taken = signal_forward_from_host(sig);
+		ward_kernel_unlock();
+		if (taken)
+			continue;
+		/* No core file of the sentry for a SIGQUIT. */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		signal(sig, SIG_DFL);
+		sigset_t one;
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+		raise(sig);
+		_exit(128 + sig);
+	}
+	return NULL;
+}
+
 /* The task thread: create the first process, run it to its end. */
 static void *run_sandbox(void *arg)
 {
@@ -291,6 +337,11 @@ int ward_cmd_do(int argc, char **argv)
 
 	if (parse(argc, argv, &o) < 0)
 		return WARD_EXIT_USAGE;
+	/* Blocked before any sentry thread starts, so that every one inherits
+	 * it and only the forwarder takes them. */
+	sigset_t forwarded;
+	forwarded_set(&forwarded);
+	pthread_sigmask(SIG_BLOCK, &forwarded, NULL);
 	/* seccomp where the host allows it, else ptrace. */
 	if (!o.platform && ward_platform_select("seccomp") < 0)
 		o.platform = "ptrace";
@@ -339,6 +390,11 @@ int ward_cmd_do(int argc, char **argv)
 	 * stub to the thread that created it). */
 	if ((r = ward_thread_start(&thread, run_sandbox, &st)) < 0) {
 		fprintf(stderr, "ward: cannot start the task thread: %s\n", strerror((int)-r));
+		return WARD_EXIT_SETUP;
+	}
+	struct ward_thread *forwarder;
+	if ((r = ward_thread_start(&forwarder, forward_signals, NULL)) < 0) {
+		fprintf(stderr, "ward: cannot start the signal forwarder: %s\n", strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
 	ward_thread_join(thread);

@@ -42,42 +42,66 @@ if ! "$WARD" do --platform=seccomp -- /bin/true 2>/dev/null; then
 fi
 host_dir=$(mktemp -d "${TMPDIR:-/tmp}/ward-fight.XXXXXX")
 trap 'rm -rf "$host_dir"' EXIT
-marker="ward-fight-$$"
 
 # run MODE [ARGS]: prints "<how ward ended> <stdout of the guest>"; how is
 # "exit N", "signal N" (ward itself was killed) or "timeout".
 run() {
-	python3 - "$WARD" "$marker" "$prog" "$host_dir" "$@" <<'PY'
-import subprocess, sys
-ward, marker, prog, vol = sys.argv[1:5]
-cmd = [ward, "do", "--platform=seccomp", "--env=WARD_FIGHT=" + marker,
+	python3 - "$WARD" "$prog" "$host_dir" "$@" <<'PY'
+import os, subprocess, sys, time
+ward, prog, vol = sys.argv[1:4]
+exe = os.path.realpath(ward)
+
+def wards():
+    # Stubs are forks of ward: their executable is ward's, whatever their
+    # command line (a stub unmaps its own).
+    found = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.readlink("/proc/%s/exe" % pid) != exe:
+                continue
+            with open("/proc/%s/stat" % pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            found.add(pid)
+        except OSError:
+            pass
+    return found
+
+before = wards()
+cmd = [ward, "do", "--platform=seccomp",
        "--volume=%s:%s:ro" % ((prog.rsplit("/", 1)[0],) * 2),
-       "--volume=%s:%s:rw" % (vol, vol), "--", prog] + sys.argv[5:]
+       "--volume=%s:%s:rw" % (vol, vol), "--", prog] + sys.argv[4:]
 try:
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=10)
     how = "exit %d" % p.returncode if p.returncode >= 0 else "signal %d" % -p.returncode
     out = p.stdout.decode(errors="replace").replace("\n", "|")
 except subprocess.TimeoutExpired:
     how, out = "timeout", ""
+time.sleep(0.3)
+left = wards() - before
+if left:
+    for pid in left:
+        try:
+            os.kill(int(pid), 9)
+        except OSError:
+            pass
+    how = "leftover " + how
 print(how, out)
 PY
-}
-
-# leftovers: stub processes are forks of ward and carry its command line.
-leftovers() {
-	sleep 0.2
-	pgrep -f "WARD_FIGHT=$marker" >/dev/null && { pkill -9 -f "WARD_FIGHT=$marker"; return 0; }
-	return 1
 }
 
 check() { # name got-pattern (a shell case pattern for run's output)
 	local name=$1 pattern=$2 got
 	shift 2
 	got=$(run "$@")
-	if leftovers; then
+	case $got in
+	leftover*)
 		result "$name" bad "stub processes outlived ward ($got)"
 		return
-	fi
+		;;
+	esac
 	# shellcheck disable=SC2254
 	case $got in
 	$pattern) result "$name" ok ;;

@@ -235,6 +235,29 @@ long signal_send_process(struct process *p, const struct linux_siginfo *info)
 	return 0;
 }
 
+bool signal_forward_from_host(int sig)
+{
+	struct process *p = process_init();
+	if (!p || p->zombie || p->exiting || !p->threads || sig < 1 || sig > WARD_NSIG)
+		return false;
+	uint64_t handler = action_of(p, sig)->handler;
+	if (handler == SIG_IGN_)
+		return true;
+	bool blocked_everywhere = true;
+	for (struct task *t = p->threads; t; t = t->next_in_proc)
+		if (!((t->sigmask | t->real_blocked) & SIGBIT(sig)))
+			blocked_everywhere = false;
+	if (handler == SIG_DFL_ && !blocked_everywhere)
+		return false;
+	/* From outside the sandbox: no sender pid or uid inside it. */
+	struct linux_siginfo info;
+	memset(&info, 0, sizeof(info));
+	info.si_signo = sig;
+	info.si_code = 0; /* SI_USER */
+	signal_send_process(p, &info);
+	return true;
+}
+
 long signal_send_task(struct task *t, const struct linux_siginfo *info)
 {
 	struct process *p = t->proc;

@@ -339,6 +339,13 @@ void task_kill_other_threads(struct task *t);
 /* Queues a signal for a process (any thread may take it) or one task. */
 long signal_send_process(struct process *p, const struct linux_siginfo *info);
 long signal_send_task(struct task *t, const struct linux_siginfo *info);
+/* A signal the sentry received from the host (ward do got SIGINT, SIGTERM,
+ * ...), for the sandbox's first process. Returns true when it is taken care
+ * of: queued for a process that handles or blocks it, or one that ignores
+ * it. Returns false when the program would take the default action; the
+ * caller then ends the sentry by that signal, as the program would have
+ * ended natively. */
+bool signal_forward_from_host(int sig);
 /* Whether t has an unblocked signal pending (one that interrupts a wait). */
 bool signal_pending(struct task *t);
 /* Delivers pending signals before t returns to its guest: runs default
