@@ -92,6 +92,8 @@ long fdtable_install_stdio(struct task *t);
 /* The per-task file-system context. */
 struct fs_context {
 	char cwd[4096]; /* canonical, absolute, no symlinks */
+	/* The root chroot(2) set, canonical; "" or "/" for the sandbox's. */
+	char root[4096];
 	uint32_t umask;
 };
 
