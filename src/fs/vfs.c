@@ -1481,76 +1481,106 @@ long vfs_chroot(struct task *t, const char *path)
 	return r;
 }
 
-/* pivot_root's renaming of every path: the new root's subtree moves up to
- * "/", the rest of the old tree goes below put_old. */
-struct pivot {
-	const char *new_root; /* canonical, before */
-	char put_old[VFS_PATH_MAX]; /* canonical, after */
-	struct file **seen;
+/* Paths are the sandbox's canonical names of objects: a pivot_root, or a
+ * rename of a directory that holds a task's cwd or root or an open file,
+ * renames them everywhere, so that getcwd, /proc and walks from a
+ * descriptor follow the object as Linux's dentries do. */
+struct rekey {
+	/* The new path of old, or NULL when it does not move (or memory runs
+	 * out: the old name then stays). */
+	char *(*map)(const struct rekey *k, const char *old);
+	/* pivot_root moves the tasks whose cwd or root was the old root to the
+	 * new one ("/" stays "/"). */
+	bool keep_root;
+	const char *a, *b; /* rename: a moved to b (and b to a for an exchange) */
+	bool exchange;
+	const char *new_root; /* pivot_root: canonical, before */
+	char put_old[VFS_PATH_MAX]; /* pivot_root: canonical, after */
+	const void **seen; /* fs contexts and files already renamed */
 	size_t nseen, capseen;
-	long err;
 };
 
-static char *pivot_path(const struct pivot *p, const char *old)
+static char *path_join(const char *dir, const char *rest)
 {
-	size_t n = strlen(p->new_root);
 	char buf[VFS_PATH_MAX];
-	int len;
-	if (path_within(old, p->new_root))
-		len = snprintf(buf, sizeof(buf), "%s", old[n] ? old + n : "/");
-	else
-		len = snprintf(buf, sizeof(buf), "%s%s", p->put_old[1] ? p->put_old : "", old[1] ? old : "");
+	int len = snprintf(buf, sizeof(buf), "%s%s", dir[1] || !rest[0] ? dir : "", rest);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		return NULL;
-	if (!buf[0])
-		return strdup("/");
 	return strdup(buf);
 }
 
-static void pivot_task(struct task *t, void *arg)
+static char *pivot_map(const struct rekey *k, const char *old)
 {
-	struct pivot *p = arg;
-	if (!t->fs)
+	size_t n = strlen(k->new_root);
+	if (path_within(old, k->new_root))
+		return strdup(old[n] ? old + n : "/");
+	return path_join(k->put_old, old[1] ? old : "");
+}
+
+static char *rename_map(const struct rekey *k, const char *old)
+{
+	if (path_within(old, k->a))
+		return path_join(k->b, old + strlen(k->a));
+	if (k->exchange && path_within(old, k->b))
+		return path_join(k->a, old + strlen(k->b));
+	return NULL;
+}
+
+/* Marks p seen; false when it was already (or cannot be remembered). */
+static bool rekey_first(struct rekey *k, const void *p)
+{
+	for (size_t i = 0; i < k->nseen; i++)
+		if (k->seen[i] == p)
+			return false;
+	if (k->nseen == k->capseen) {
+		size_t cap = k->capseen ? k->capseen * 2 : 64;
+		const void **s = realloc(k->seen, cap * sizeof(*s));
+		if (!s)
+			return false;
+		k->seen = s;
+		k->capseen = cap;
+	}
+	k->seen[k->nseen++] = p;
+	return true;
+}
+
+static void rekey_string(struct rekey *k, char *path, size_t cap)
+{
+	if (!path[0] || (k->keep_root && strcmp(path, "/") == 0))
 		return;
-	/* Linux moves the tasks whose cwd or root was the old root to the new
-	 * one; the others keep their directory, which gets a new name. */
-	char *cwd = strcmp(t->fs->cwd, "/") == 0 ? strdup("/") : pivot_path(p, t->fs->cwd);
-	if (cwd && strlen(cwd) < sizeof(t->fs->cwd))
-		memcpy(t->fs->cwd, cwd, strlen(cwd) + 1);
-	free(cwd);
-	if (t->fs->root[0] && strcmp(t->fs->root, "/") != 0) {
-		char *root = pivot_path(p, t->fs->root);
-		if (root && strlen(root) < sizeof(t->fs->root))
-			memcpy(t->fs->root, root, strlen(root) + 1);
-		free(root);
+	char *np = k->map(k, path);
+	if (np && strlen(np) < cap)
+		memcpy(path, np, strlen(np) + 1);
+	free(np);
+}
+
+static void rekey_task(struct task *t, void *arg)
+{
+	struct rekey *k = arg;
+	if (t->fs && rekey_first(k, t->fs)) {
+		rekey_string(k, t->fs->cwd, sizeof(t->fs->cwd));
+		rekey_string(k, t->fs->root, sizeof(t->fs->root));
 	}
 	for (long fd = fd_next_open(t, 0); fd >= 0; fd = fd_next_open(t, (int)fd + 1)) {
 		struct file *f = fd_get(t, (int)fd);
 		if (!f)
 			continue;
-		bool seen = false;
-		for (size_t i = 0; i < p->nseen; i++)
-			seen |= p->seen[i] == f;
-		if (!seen && f->vn && f->path[0] == '/') {
-			if (p->nseen == p->capseen) {
-				size_t cap = p->capseen ? p->capseen * 2 : 64;
-				struct file **s = realloc(p->seen, cap * sizeof(*s));
-				if (s) {
-					p->seen = s;
-					p->capseen = cap;
-				}
-			}
-			if (p->nseen < p->capseen) {
-				p->seen[p->nseen++] = f;
-				char *np = pivot_path(p, f->path);
-				if (np) {
-					free(f->path);
-					f->path = np;
-				}
+		if (f->vn && f->path[0] == '/' && rekey_first(k, f)) {
+			char *np = k->map(k, f->path);
+			if (np) {
+				free(f->path);
+				f->path = np;
 			}
 		}
 		file_put(f);
 	}
+}
+
+static void rekey_all(struct rekey *k)
+{
+	for_each_task(rekey_task, k);
+	free(k->seen);
+	k->seen = NULL;
 }
 
 long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old)
@@ -1593,7 +1623,7 @@ long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old)
 		r = -EINVAL;
 		goto out;
 	}
-	struct pivot p = { .new_root = nw.canon };
+	struct rekey p = { .map = pivot_map, .keep_root = true, .new_root = nw.canon };
 	size_t n = strlen(nw.canon);
 	snprintf(p.put_old, sizeof(p.put_old), "%s", ow.canon[n] ? ow.canon + n : "/");
 	/* Every mount's new path first, so that nothing changes on failure. */
@@ -1607,7 +1637,7 @@ long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old)
 	}
 	size_t i = 0;
 	for (struct vmount *m = vfs_mounts; m; m = m->next, i++) {
-		paths[i] = m == new_mnt ? strdup("/") : m == root_mnt ? strdup(p.put_old) : pivot_path(&p, m->path);
+		paths[i] = m == new_mnt ? strdup("/") : m == root_mnt ? strdup(p.put_old) : pivot_map(&p, m->path);
 		if (!paths[i])
 			r = -ENOMEM;
 	}
@@ -1628,8 +1658,7 @@ long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old)
 		root_mnt->next = vfs_mounts;
 		vfs_mounts = root_mnt;
 		vfs_root_mount = new_mnt;
-		for_each_task(pivot_task, &p);
-		free(p.seen);
+		rekey_all(&p);
 	}
 	for (i = 0; i < count; i++)
 		free(paths[i]);
@@ -2352,6 +2381,12 @@ long vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirf
 		} else if (nn && nk.valid && (S_ISDIR(nk.mode) || nk.nlink <= 1)) {
 			inotify_gone(&nk);
 		}
+	}
+	if (r >= 0) {
+		struct rekey k = {
+			.map = rename_map, .a = ocanon, .b = ncanon, .exchange = flags & VFS_RENAME_EXCHANGE
+		};
+		rekey_all(&k);
 	}
 out:
 	vnode_put(on);

@@ -91,7 +91,9 @@ long fdtable_install_stdio(struct task *t);
 
 /* The per-task file-system context. */
 struct fs_context {
-	char cwd[4096]; /* canonical, absolute, no symlinks */
+	/* Canonical, absolute, no symlinks; a rename of a directory above it
+	 * renames it too (vfs.c, rekey), so getcwd follows the directory. */
+	char cwd[4096];
 	/* The root chroot(2) set, canonical; "" or "/" for the sandbox's. */
 	char root[4096];
 	uint32_t umask;
