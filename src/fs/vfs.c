@@ -1136,6 +1136,108 @@ static bool vmount_has_children(struct vmount *m)
 	return false;
 }
 
+/* Paths are the sandbox's canonical names of objects: a pivot_root, or a
+ * rename of a directory that holds a task's cwd or root or an open file,
+ * renames them everywhere, so that getcwd, /proc and walks from a
+ * descriptor follow the object as Linux's dentries do. */
+struct rekey {
+	/* The new path of old, or NULL when it does not move (or memory runs
+	 * out: the old name then stays). */
+	char *(*map)(const struct rekey *k, const char *old);
+	/* pivot_root moves the tasks whose cwd or root was the old root to the
+	 * new one ("/" stays "/"). */
+	bool keep_root;
+	const char *a, *b; /* rename: a moved to b (and b to a for an exchange) */
+	bool exchange;
+	const char *new_root; /* pivot_root: canonical, before */
+	char put_old[VFS_PATH_MAX]; /* pivot_root: canonical, after */
+	const void **seen; /* fs contexts and files already renamed */
+	size_t nseen, capseen;
+};
+
+static char *path_join(const char *dir, const char *rest)
+{
+	char buf[VFS_PATH_MAX];
+	int len = snprintf(buf, sizeof(buf), "%s%s", dir[1] || !rest[0] ? dir : "", rest);
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		return NULL;
+	return strdup(buf);
+}
+
+static char *pivot_map(const struct rekey *k, const char *old)
+{
+	size_t n = strlen(k->new_root);
+	if (path_within(old, k->new_root))
+		return strdup(old[n] ? old + n : "/");
+	return path_join(k->put_old, old[1] ? old : "");
+}
+
+static char *rename_map(const struct rekey *k, const char *old)
+{
+	if (path_within(old, k->a))
+		return path_join(k->b, old + strlen(k->a));
+	if (k->exchange && path_within(old, k->b))
+		return path_join(k->a, old + strlen(k->b));
+	return NULL;
+}
+
+/* Marks p seen; false when it was already (or cannot be remembered). */
+static bool rekey_first(struct rekey *k, const void *p)
+{
+	for (size_t i = 0; i < k->nseen; i++)
+		if (k->seen[i] == p)
+			return false;
+	if (k->nseen == k->capseen) {
+		size_t cap = k->capseen ? k->capseen * 2 : 64;
+		const void **s = realloc(k->seen, cap * sizeof(*s));
+		if (!s)
+			return false;
+		k->seen = s;
+		k->capseen = cap;
+	}
+	k->seen[k->nseen++] = p;
+	return true;
+}
+
+static void rekey_string(struct rekey *k, char *path, size_t cap)
+{
+	if (!path[0] || (k->keep_root && strcmp(path, "/") == 0))
+		return;
+	char *np = k->map(k, path);
+	if (np && strlen(np) < cap)
+		memcpy(path, np, strlen(np) + 1);
+	free(np);
+}
+
+static void rekey_task(struct task *t, void *arg)
+{
+	struct rekey *k = arg;
+	if (t->fs && rekey_first(k, t->fs)) {
+		rekey_string(k, t->fs->cwd, sizeof(t->fs->cwd));
+		rekey_string(k, t->fs->root, sizeof(t->fs->root));
+	}
+	for (long fd = fd_next_open(t, 0); fd >= 0; fd = fd_next_open(t, (int)fd + 1)) {
+		struct file *f = fd_get(t, (int)fd);
+		if (!f)
+			continue;
+		if (f->vn && f->path[0] == '/' && rekey_first(k, f)) {
+			char *np = k->map(k, f->path);
+			if (np) {
+				free(f->path);
+				f->path = np;
+			}
+		}
+		file_put(f);
+	}
+}
+
+static void rekey_all(struct rekey *k)
+{
+	for_each_task(rekey_task, k);
+	free(k->seen);
+	k->seen = NULL;
+}
+
 static long new_tmpfs_mount(const char *canon, const char *source, unsigned long flags, const char *data,
 			    struct vmount **out)
 {
@@ -1342,6 +1444,69 @@ static long do_change_type(struct walk *w, unsigned long flags)
 	return 0;
 }
 
+/* MS_MOVE: the mount at source, with the mounts below it, moves to the
+ * walk's place; tasks and files inside move with it. */
+static long do_move(struct task *t, struct walk *target, const char *source)
+{
+	if (!source || !source[0])
+		return -EINVAL;
+	struct walk s;
+	long r = vfs_resolve(t, AT_FDCWD, source, WALK_FOLLOW, &s);
+	struct vmount *m = r >= 0 ? walk_mounted(&s) : NULL;
+	if (r >= 0 && (!m || m == vfs_root_mount || strcmp(s.canon, s.root) == 0))
+		r = -EINVAL;
+	if (r >= 0 && S_ISDIR(s.cur->type) != S_ISDIR(target->cur->type))
+		r = -EINVAL; /* not ENOTDIR, unlike a bind */
+	/* Into itself: a loop. */
+	if (r >= 0 && path_within(target->canon, s.canon))
+		r = -ELOOP;
+	if (r >= 0 && m->prop == VMOUNT_SHARED)
+		r = -EINVAL;
+	if (r < 0)
+		goto out;
+	struct rekey k = { .map = rename_map, .a = s.canon, .b = target->canon };
+	/* New paths first, so that nothing changes on failure. */
+	struct vmount *moved[256];
+	char *paths[256];
+	size_t n = 0;
+	for (struct vmount *c = vfs_mounts; c; c = c->next) {
+		if (c != m && !vmount_below(c, m))
+			continue;
+		if (n == WARD_ARRAY_SIZE(moved)) {
+			r = -ENOMEM;
+			break;
+		}
+		moved[n] = c;
+		paths[n] = rename_map(&k, c->path);
+		if (!paths[n++])
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		while (n-- > 0)
+			free(paths[n]);
+		goto out;
+	}
+	/* Out of the list, renamed, and back on top in the same order. */
+	for (size_t i = 0; i < n; i++) {
+		for (struct vmount **pp = &vfs_mounts; *pp; pp = &(*pp)->next) {
+			if (*pp == moved[i]) {
+				*pp = moved[i]->next;
+				break;
+			}
+		}
+		free(moved[i]->path);
+		moved[i]->path = paths[i];
+	}
+	while (n-- > 0) {
+		moved[n]->next = vfs_mounts;
+		vfs_mounts = moved[n];
+	}
+	rekey_all(&k);
+out:
+	walk_fini(&s);
+	return r;
+}
+
 long vfs_mount(struct task *t, const char *source, const char *target, const char *fstype, unsigned long flags,
 	       const char *data)
 {
@@ -1372,8 +1537,7 @@ long vfs_mount(struct task *t, const char *source, const char *target, const cha
 		goto out;
 	}
 	if (flags & VFS_MS_MOVE) {
-		/* Not supported yet: say so rather than pretend. */
-		r = -EINVAL;
+		r = do_move(t, &w, source);
 		goto out;
 	}
 	if (!fstype) {
@@ -1479,108 +1643,6 @@ long vfs_chroot(struct task *t, const char *path)
 	}
 	walk_fini(&w);
 	return r;
-}
-
-/* Paths are the sandbox's canonical names of objects: a pivot_root, or a
- * rename of a directory that holds a task's cwd or root or an open file,
- * renames them everywhere, so that getcwd, /proc and walks from a
- * descriptor follow the object as Linux's dentries do. */
-struct rekey {
-	/* The new path of old, or NULL when it does not move (or memory runs
-	 * out: the old name then stays). */
-	char *(*map)(const struct rekey *k, const char *old);
-	/* pivot_root moves the tasks whose cwd or root was the old root to the
-	 * new one ("/" stays "/"). */
-	bool keep_root;
-	const char *a, *b; /* rename: a moved to b (and b to a for an exchange) */
-	bool exchange;
-	const char *new_root; /* pivot_root: canonical, before */
-	char put_old[VFS_PATH_MAX]; /* pivot_root: canonical, after */
-	const void **seen; /* fs contexts and files already renamed */
-	size_t nseen, capseen;
-};
-
-static char *path_join(const char *dir, const char *rest)
-{
-	char buf[VFS_PATH_MAX];
-	int len = snprintf(buf, sizeof(buf), "%s%s", dir[1] || !rest[0] ? dir : "", rest);
-	if (len < 0 || (size_t)len >= sizeof(buf))
-		return NULL;
-	return strdup(buf);
-}
-
-static char *pivot_map(const struct rekey *k, const char *old)
-{
-	size_t n = strlen(k->new_root);
-	if (path_within(old, k->new_root))
-		return strdup(old[n] ? old + n : "/");
-	return path_join(k->put_old, old[1] ? old : "");
-}
-
-static char *rename_map(const struct rekey *k, const char *old)
-{
-	if (path_within(old, k->a))
-		return path_join(k->b, old + strlen(k->a));
-	if (k->exchange && path_within(old, k->b))
-		return path_join(k->a, old + strlen(k->b));
-	return NULL;
-}
-
-/* Marks p seen; false when it was already (or cannot be remembered). */
-static bool rekey_first(struct rekey *k, const void *p)
-{
-	for (size_t i = 0; i < k->nseen; i++)
-		if (k->seen[i] == p)
-			return false;
-	if (k->nseen == k->capseen) {
-		size_t cap = k->capseen ? k->capseen * 2 : 64;
-		const void **s = realloc(k->seen, cap * sizeof(*s));
-		if (!s)
-			return false;
-		k->seen = s;
-		k->capseen = cap;
-	}
-	k->seen[k->nseen++] = p;
-	return true;
-}
-
-static void rekey_string(struct rekey *k, char *path, size_t cap)
-{
-	if (!path[0] || (k->keep_root && strcmp(path, "/") == 0))
-		return;
-	char *np = k->map(k, path);
-	if (np && strlen(np) < cap)
-		memcpy(path, np, strlen(np) + 1);
-	free(np);
-}
-
-static void rekey_task(struct task *t, void *arg)
-{
-	struct rekey *k = arg;
-	if (t->fs && rekey_first(k, t->fs)) {
-		rekey_string(k, t->fs->cwd, sizeof(t->fs->cwd));
-		rekey_string(k, t->fs->root, sizeof(t->fs->root));
-	}
-	for (long fd = fd_next_open(t, 0); fd >= 0; fd = fd_next_open(t, (int)fd + 1)) {
-		struct file *f = fd_get(t, (int)fd);
-		if (!f)
-			continue;
-		if (f->vn && f->path[0] == '/' && rekey_first(k, f)) {
-			char *np = k->map(k, f->path);
-			if (np) {
-				free(f->path);
-				f->path = np;
-			}
-		}
-		file_put(f);
-	}
-}
-
-static void rekey_all(struct rekey *k)
-{
-	for_each_task(rekey_task, k);
-	free(k->seen);
-	k->seen = NULL;
 }
 
 long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old)

@@ -296,6 +296,24 @@ int main(void)
 	CHECK_ERRNO(umount2(at("link"), UMOUNT_NOFOLLOW), EINVAL);
 	CHECK_OK(umount2(at("link"), 0));
 
+	/* MS_MOVE: the mount and those below it move; a cwd inside follows. */
+	CHECK_OK(mkdir(at("m1"), 0755));
+	CHECK_OK(mkdir(at("m2"), 0755));
+	CHECK_OK(mount("none", at("m1"), "tmpfs", 0, NULL));
+	CHECK_OK(mkdir(at("m1/in"), 0755));
+	CHECK_OK(mount("none", at("m1/in"), "tmpfs", 0, NULL));
+	put(at("m1/in/f"), "moved");
+	CHECK_OK(chdir(at("m1/in")));
+	CHECK_ERRNO(mount(at("m1"), at("m1/in"), NULL, MS_MOVE, NULL), ELOOP);
+	CHECK_ERRNO(mount(at("m2"), at("b"), NULL, MS_MOVE, NULL), EINVAL); /* not a mount point */
+	CHECK_ERRNO(mount(at("m1"), at("file1"), NULL, MS_MOVE, NULL), EINVAL);
+	CHECK_OK(mount(at("m1"), at("m2"), NULL, MS_MOVE, NULL));
+	CHECK_ERRNO(access(at("m1/in"), F_OK), ENOENT);
+	CHECK_OK(access(at("m2/in/f"), F_OK));
+	CHECK_STREQ(getcwd(buf, sizeof(buf)), at("m2/in"));
+	CHECK_OK(chdir("/"));
+	CHECK_OK(umount2(at("m2"), MNT_DETACH));
+
 	/* Propagation types: one at a time, on mount points only. */
 	CHECK_OK(mount(NULL, at("t"), NULL, MS_SHARED, NULL));
 	CHECK_OK(mount(NULL, at("t"), NULL, MS_PRIVATE | MS_REC, NULL));
