@@ -379,6 +379,35 @@ for i in range(300):
     except OSError:
         pass
 stop = True; t.join(); print('done')"
+escape guest-made-volume-symlink --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"ln -s $outside/secret /vol/evil; cat /vol/evil; ln -s ../../../../../../../..$outside /vol/evil-dir; cat /vol/evil-dir/secret"
+rm -f "$esc_vol/evil" "$esc_vol/evil-dir"
+escape mknod-dev-mem -- $bb sh -c "mknod /tmp/mem c 1 1 && head -c 64 /tmp/mem | od -c | head -n 2"
+escape chroot-volume-dotdot --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"chroot /vol /../../../..$outside/secret; cd /vol && chroot . ../../..$outside/secret"
+escape rbind-root -- $bb sh -c \
+	"mkdir -p /mnt/all && mount --rbind / /mnt/all && cat /mnt/all/../../..$outside/secret; cat /mnt/all/mnt/all/..$outside/secret"
+escape detached-volume-fd --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"cd /vol && umount -l /vol; cat ../../../..$outside/secret; ls ..; cat /proc/self/cwd/../..$outside/secret"
+escape proc-root-of-chrooted -- /usr/bin/python3 -c "
+import os
+os.makedirs('/tmp/j', exist_ok=True)
+r, w = os.pipe()
+if os.fork() == 0:
+    os.chroot('/tmp/j'); os.chdir('/'); os.read(r, 1); os._exit(0)
+pid = os.wait3(os.WNOHANG)
+import glob
+for p in glob.glob('/proc/[0-9]*/root'):
+    for q in ['..$outside/secret', '../..$outside/secret']:
+        try:
+            print(open(p + '/' + q).read())
+        except OSError as e:
+            pass
+os.write(w, b'x'); os.wait()"
+escape tmpfs-over-volume --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"mount -t tmpfs none /vol && echo hidden > /vol/data && umount /vol && cat /vol/data"
+[ "$(cat "$esc_vol/data")" = vol-data ] && result tmpfs-over-volume-host-untouched ok ||
+	result tmpfs-over-volume-host-untouched bad "the volume's file changed"
 # Read-only volumes stay read-only: not through a bind, not remounted.
 echo ro-data >"$esc_vol/ro-file"
 escape ro-volume-remount --root "$root" --volume "$esc_vol:/rovol:ro" -- $bb sh -c \
