@@ -188,6 +188,11 @@ long file_getattr(struct file *f, struct linux_statx *out)
 	return -EINVAL;
 }
 
+bool file_on_noexec(const struct file *f)
+{
+	return f->vn && f->vn->mnt && f->vn->mnt->noexec;
+}
+
 long vfs_generic_seek(struct file *f, int64_t off, int whence, uint64_t size)
 {
 	int64_t base;

@@ -75,6 +75,9 @@ void file_put(struct file *f);
  * read at an offset. */
 long file_pread(struct file *f, void *buf, size_t len, uint64_t off);
 long file_getattr(struct file *f, struct linux_statx *out);
+/* True when f lies on a noexec mount: mmap and mprotect refuse PROT_EXEC
+ * maps of it (EPERM, EACCES). */
+bool file_on_noexec(const struct file *f);
 
 /* The per-task fd table. */
 struct fd_table;

@@ -238,6 +238,7 @@ int main(void)
 	CHECK(mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == EPERM);
 	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
 	CHECK(p != MAP_FAILED);
+	CHECK_ERRNO(mprotect(p, 4096, PROT_READ | PROT_EXEC), EACCES);
 	munmap(p, 4096);
 	close(fd);
 	CHECK_OK(mknod(at("t/null"), S_IFCHR | 0666, makedev(1, 3)));

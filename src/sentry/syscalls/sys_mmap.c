@@ -2,7 +2,7 @@
  * mm/; these decode the arguments and check the descriptor. */
 #include "sentry/service.h"
 
-#include "fs/vfs_internal.h"
+#include "fs/vfs.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -46,7 +46,7 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
 		r = -EACCES;
 	else if (!f->ops->mmap_fill)
 		r = -ENODEV;
-	else if ((prot & PROT_EXEC) && f->vn && f->vn->mnt && f->vn->mnt->noexec)
+	else if ((prot & PROT_EXEC) && file_on_noexec(f))
 		r = -EPERM; /* a file of a noexec mount */
 	else
 		r = mm_mmap(t->mm, addr, len, prot, flags, f, off);
