@@ -910,10 +910,10 @@ struct mounts_view {
 };
 
 /* The per-mount flags, as show_mnt_opts prints them. */
-static void mount_flags(const struct vmount *m, char *buf, size_t cap)
+static void mount_flags(const struct vmount *m, bool mounts_file, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s%s%s%s,relatime", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
-		 m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "");
+	snprintf(buf, cap, "%s%s%s%s,relatime", (mounts_file ? vmount_rdonly(m) : m->rdonly) ? "ro" : "rw",
+		 m->nosuid ? ",nosuid" : "", m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "");
 }
 
 static void mounts_line(const struct vmount *m, void *arg)
@@ -922,7 +922,7 @@ static void mounts_line(const struct vmount *m, void *arg)
 	char path[4096 + 16], flags[64];
 	if (!vfs_mount_visible(v->t, m, path, sizeof(path)))
 		return;
-	mount_flags(m, flags, sizeof(flags));
+	mount_flags(m, true, flags, sizeof(flags));
 	pb_printf(v->b, "%s %s %s %s%s%s 0 0\n", m->source ? m->source : "none", path, m->fstype ? m->fstype : "none",
 		  flags, m->fs_opts ? "," : "", m->fs_opts ? m->fs_opts : "");
 }
@@ -954,7 +954,7 @@ static void mountinfo_line(const struct vmount *m, void *arg)
 	char path[4096 + 16], flags[64];
 	if (!vfs_mount_visible(v->t, m, path, sizeof(path)))
 		return;
-	mount_flags(m, flags, sizeof(flags));
+	mount_flags(m, false, flags, sizeof(flags));
 	struct mount_parent mp = { .m = m };
 	vfs_mount_for_each(mount_parent_of, &mp);
 	if (!mp.id)
@@ -969,7 +969,7 @@ static void mountinfo_line(const struct vmount *m, void *arg)
 		snprintf(shared, sizeof(shared), " unbindable");
 	pb_printf(v->b, "%d %d %u:%u %s %s %s%s - %s %s %s%s%s\n", m->id, mp.id, stx.stx_dev_major, stx.stx_dev_minor,
 		  m->fs_root ? m->fs_root : "/", path, flags, shared, m->fstype ? m->fstype : "none",
-		  m->source ? m->source : "none", m->rdonly ? "ro" : "rw", m->fs_opts ? "," : "",
+		  m->source ? m->source : "none", m->sb && m->sb->rdonly ? "ro" : "rw", m->fs_opts ? "," : "",
 		  m->fs_opts ? m->fs_opts : "");
 }
 

@@ -408,12 +408,15 @@ static struct vmount *vmount_new(const char *path, bool rdonly, const char *fsty
 	m->sb_id = m->id;
 	m->path = strdup(path);
 	m->fs_root = strdup("/");
-	if (!m->path || !m->fs_root) {
+	m->sb = calloc(1, sizeof(*m->sb));
+	if (!m->path || !m->fs_root || !m->sb) {
 		free(m->path);
 		free(m->fs_root);
+		free(m->sb);
 		free(m);
 		return NULL;
 	}
+	m->sb->refs = 1;
 	m->rdonly = rdonly;
 	return m;
 }
@@ -442,6 +445,8 @@ static void vmount_discard(struct vmount *m)
 	free(m->fs_opts);
 	free(m->fs_root);
 	free(m->owned_source);
+	if (m->sb && --m->sb->refs == 0)
+		free(m->sb);
 	free(m);
 }
 
@@ -1268,6 +1273,7 @@ static long new_tmpfs_mount(const char *canon, const char *source, unsigned long
 	}
 	m->fs_opts = tmpfs_show_opts(m->root);
 	vmount_set_flags(m, flags);
+	m->sb->rdonly = m->rdonly;
 	*out = m;
 	return 0;
 }
@@ -1291,6 +1297,7 @@ static long new_proc_mount(const char *canon, const char *source, unsigned long 
 		return r;
 	}
 	vmount_set_flags(m, flags);
+	m->sb->rdonly = m->rdonly;
 	*out = m;
 	return 0;
 }
@@ -1330,6 +1337,10 @@ static long bind_one(struct vnode *v, const char *vcanon, const char *canon, str
 	m->nodev = src->nodev;
 	m->noexec = src->noexec;
 	m->sb_id = src->sb_id;
+	if (--m->sb->refs == 0)
+		free(m->sb);
+	m->sb = src->sb;
+	m->sb->refs++;
 	long r = v->ops->bind_root(v, m, &m->root);
 	if (r < 0) {
 		vmount_discard(m);
@@ -1422,6 +1433,9 @@ static long do_remount(struct walk *w, unsigned long flags, const char *data)
 		free(m->fs_opts);
 		m->fs_opts = opts;
 	}
+	/* Without MS_BIND the file system itself changes too. */
+	if (!(flags & VFS_MS_BIND))
+		m->sb->rdonly = flags & VFS_MS_RDONLY;
 	vmount_set_flags(m, flags);
 	return 0;
 }
@@ -1771,7 +1785,7 @@ static struct vfs_owner owner_of(struct task *t)
 /* May t create or remove names in the directory dir? */
 static long may_change_dir(struct task *t, struct vnode *dir)
 {
-	if (dir->mnt->rdonly)
+	if (vmount_rdonly(dir->mnt))
 		return -EROFS;
 	if (t->creds.fsuid == 0)
 		return 0;
@@ -1902,7 +1916,7 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 	if (tmpfile) {
 		/* O_TMPFILE is not supported yet: the directory exists, the
 		 * file system says no. */
-		r = v->mnt->rdonly ? -EROFS : -EOPNOTSUPP;
+		r = vmount_rdonly(v->mnt) ? -EROFS : -EOPNOTSUPP;
 		goto out;
 	}
 	if (!(flags & O_PATH)) {
@@ -1929,7 +1943,7 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 				goto out;
 		}
 		bool fs_object = S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type);
-		if (v->mnt->rdonly && fs_object && (want_write || ((flags & O_TRUNC) && S_ISREG(type)))) {
+		if (vmount_rdonly(v->mnt) && fs_object && (want_write || ((flags & O_TRUNC) && S_ISREG(type)))) {
 			r = -EROFS;
 			goto out;
 		}
@@ -2031,7 +2045,7 @@ long vfs_statfsat(struct task *t, int dirfd, const char *path, struct linux_stat
 	}
 	if (r >= 0) {
 		const struct vmount *m = w.cur->mnt;
-		out->f_flags |= (m->rdonly ? VFS_ST_RDONLY : 0) | (m->nosuid ? 0x2 : 0) | (m->nodev ? 0x4 : 0) |
+		out->f_flags |= (vmount_rdonly(m) ? VFS_ST_RDONLY : 0) | (m->nosuid ? 0x2 : 0) | (m->nodev ? 0x4 : 0) |
 				(m->noexec ? 0x8 : 0);
 	}
 	walk_fini(&w);
@@ -2087,7 +2101,7 @@ long vfs_accessat(struct task *t, int dirfd, const char *path, int mode, int at_
 		r = w.cur->ops->getattr(w.cur, &stx);
 	if (r >= 0) {
 		uint32_t type = w.cur->type;
-		on_ro = w.cur->mnt->rdonly && (S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type));
+		on_ro = vmount_rdonly(w.cur->mnt) && (S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type));
 	}
 	walk_fini(&w);
 	if (r < 0 || mode == F_OK)
@@ -2477,7 +2491,7 @@ static long setattr_vnode(struct task *t, struct vnode *v, const struct vattr *a
 		if (!S_ISREG(stx.stx_mode))
 			return -EINVAL;
 	}
-	if (v->mnt->rdonly)
+	if (vmount_rdonly(v->mnt))
 		return -EROFS;
 	uint32_t uid = t->creds.fsuid;
 	if (uid != 0) {

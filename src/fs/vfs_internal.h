@@ -116,10 +116,19 @@ struct vnode {
  * check it as Linux does. */
 enum vmount_prop { VMOUNT_PRIVATE, VMOUNT_SHARED, VMOUNT_SLAVE, VMOUNT_UNBINDABLE };
 
+/* What the mounts of one file system share (Linux's superblock): a
+ * remount without MS_BIND makes the file system itself read-only, for
+ * every bind of it. */
+struct vsuper {
+	int refs;
+	bool rdonly;
+};
+
 struct vmount {
 	char *path; /* the canonical path of the mount point, from the sandbox's root */
 	struct vnode *root;
-	bool rdonly;
+	bool rdonly; /* the mount's own flag; see vmount_rdonly */
+	struct vsuper *sb;
 	/* The CLI's read-only volumes (and binds of them) may not be made
 	 * writable: MS_REMOUNT without MS_RDONLY is EPERM, as Linux says for
 	 * MNT_LOCK_READONLY. */
@@ -142,6 +151,12 @@ struct vmount {
 	int id;
 	int sb_id; /* mounts of one file system share it (binds) */
 };
+
+/* Is m read-only: by its own flag or its file system's? */
+static inline bool vmount_rdonly(const struct vmount *m)
+{
+	return m->rdonly || (m->sb && m->sb->rdonly);
+}
 
 /* Allocates a vnode with one reference. NULL when memory runs out (then
  * the caller still owns priv). */

@@ -265,6 +265,16 @@ int main(void)
 	put(at("t/sub/h"), "still writable");
 	CHECK_OK(access(at("b/h"), F_OK));
 	CHECK_OK(umount2(at("b"), 0));
+	/* A remount without MS_BIND makes the file system read-only: every
+	 * bind of it. */
+	CHECK_OK(mount(at("t/sub"), at("b"), NULL, MS_BIND, NULL));
+	CHECK_OK(mount(NULL, at("t"), NULL, MS_REMOUNT | MS_RDONLY, NULL));
+	CHECK_ERRNO(open(at("b/i"), O_WRONLY | O_CREAT, 0644), EROFS);
+	CHECK_OK(statvfs(at("b"), &svfs));
+	CHECK(svfs.f_flag & ST_RDONLY);
+	CHECK_OK(mount(NULL, at("t"), NULL, MS_REMOUNT, NULL));
+	put(at("b/i"), "writable again");
+	CHECK_OK(umount2(at("b"), 0));
 	put(at("file1"), "one");
 	put(at("file2"), "two");
 	CHECK_OK(mount(at("file1"), at("file2"), NULL, MS_BIND, NULL));
