@@ -41,7 +41,7 @@ IMPL = {
     "fcntl": ("sys_fcntl", "PARTIAL", "dxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; locks come with the VFS issue"),
     "getdents64": ("sys_getdents64", "FULL", "dpu", ""),
     "getcwd": ("sys_getcwd", "FULL", "pu", ""),
-    "mount": ("sys_mount", "PARTIAL", "sssxs", "tmpfs (size=, mode=, uid=, gid=) and proc; MS_BIND(|MS_REC), MS_REMOUNT(|MS_BIND), MS_MOVE, MS_RDONLY/NOSUID/NODEV/NOEXEC, propagation flags recorded (one mount namespace: nothing propagates); other types ENODEV"),
+    "mount": ("sys_mount", "PARTIAL", "sssxs", "tmpfs (size=, mode=, uid=, gid=) and proc; at most 256 mounts (ENOSPC; Linux allows 100000); MS_BIND(|MS_REC), MS_REMOUNT(|MS_BIND), MS_MOVE, MS_RDONLY/NOSUID/NODEV/NOEXEC, propagation flags recorded (one mount namespace: nothing propagates); other types ENODEV"),
     "umount2": ("sys_umount2", "FULL", "sx", "the sandbox's root is EBUSY (Linux remounts it read-only)"),
     "pivot_root": ("sys_pivot_root", "PARTIAL", "ss", "from the sandbox's root only: a chrooted caller gets EINVAL"),
     "chroot": ("sys_chroot", "FULL", "s", ""),

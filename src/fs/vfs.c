@@ -421,6 +421,18 @@ static struct vmount *vmount_new(const char *path, bool rdonly, const char *fsty
 	return m;
 }
 
+/* The sandbox's mount table holds at most this many mounts; past it mount
+ * is ENOSPC, as past Linux's fs.mount-max (100000 there). */
+#define VFS_MOUNT_MAX 256
+
+static size_t vmount_count(void)
+{
+	size_t n = 0;
+	for (struct vmount *m = vfs_mounts; m; m = m->next)
+		n++;
+	return n;
+}
+
 static void vmount_add(struct vmount *m)
 {
 	m->next = vfs_mounts;
@@ -429,7 +441,7 @@ static void vmount_add(struct vmount *m)
 
 void vfs_mount_for_each(void (*fn)(const struct vmount *m, void *arg), void *arg)
 {
-	struct vmount *order[256];
+	struct vmount *order[VFS_MOUNT_MAX];
 	size_t n = 0;
 	for (struct vmount *m = vfs_mounts; m && n < WARD_ARRAY_SIZE(order); m = m->next)
 		order[n++] = m;
@@ -1364,15 +1376,20 @@ static long do_bind(struct task *t, struct walk *target, const char *source, boo
 		goto out;
 	}
 	struct vmount *m;
+	if (vmount_count() >= VFS_MOUNT_MAX) {
+		r = -ENOSPC;
+		goto out;
+	}
 	r = bind_one(s.cur, s.canon, target->canon, &m);
 	if (r < 0)
 		goto out;
 	/* MS_REC: the mounts below source come along, oldest first so that
 	 * they stack as they did. */
-	struct vmount *added[64];
+	struct vmount *added[VFS_MOUNT_MAX];
 	size_t nadded = 0;
+	size_t room = VFS_MOUNT_MAX - WARD_MIN(vmount_count() + 1, (size_t)VFS_MOUNT_MAX);
 	if (rec) {
-		struct vmount *order[256];
+		struct vmount *order[VFS_MOUNT_MAX];
 		size_t n = 0;
 		for (struct vmount *c = vfs_mounts; c && n < WARD_ARRAY_SIZE(order); c = c->next)
 			order[n++] = c;
@@ -1388,8 +1405,8 @@ static long do_bind(struct task *t, struct walk *target, const char *source, boo
 				r = -ENAMETOOLONG;
 				break;
 			}
-			if (nadded == WARD_ARRAY_SIZE(added)) {
-				r = -ENOMEM;
+			if (nadded == room) {
+				r = -ENOSPC;
 				break;
 			}
 			r = bind_one(c->root, c->path, canon, &added[nadded]);
@@ -1485,8 +1502,8 @@ static long do_move(struct task *t, struct walk *target, const char *source)
 		goto out;
 	struct rekey k = { .map = rename_map, .a = s.canon, .b = target->canon };
 	/* New paths first, so that nothing changes on failure. */
-	struct vmount *moved[256];
-	char *paths[256];
+	struct vmount *moved[VFS_MOUNT_MAX];
+	char *paths[VFS_MOUNT_MAX];
 	size_t n = 0;
 	for (struct vmount *c = vfs_mounts; c; c = c->next) {
 		if (c != m && !vmount_below(c, m))
@@ -1565,6 +1582,10 @@ long vfs_mount(struct task *t, const char *source, const char *target, const cha
 	}
 	struct vmount *m = NULL;
 	bool dir = S_ISDIR(w.cur->type);
+	if (vmount_count() >= VFS_MOUNT_MAX) {
+		r = -ENOSPC;
+		goto out;
+	}
 	if (strcmp(fstype, "tmpfs") == 0)
 		r = dir ? new_tmpfs_mount(w.canon, source, flags, data, &m) : -ENOTDIR;
 	else if (strcmp(fstype, "proc") == 0)
@@ -1627,7 +1648,7 @@ long vfs_umount(struct task *t, const char *target, int flags)
 	}
 	/* MNT_DETACH: the mount and everything below it go from the table now,
 	 * and die when their last user does. */
-	struct vmount *victims[256];
+	struct vmount *victims[VFS_MOUNT_MAX];
 	size_t n = 0;
 	for (struct vmount *c = vfs_mounts; c && n < WARD_ARRAY_SIZE(victims); c = c->next)
 		if (vmount_below(c, m))

@@ -408,6 +408,22 @@ escape tmpfs-over-volume --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c
 	"mount -t tmpfs none /vol && echo hidden > /vol/data && umount /vol && cat /vol/data"
 [ "$(cat "$esc_vol/data")" = vol-data ] && result tmpfs-over-volume-host-untouched ok ||
 	result tmpfs-over-volume-host-untouched bad "the volume's file changed"
+# A mount storm meets the mount table's limit: ENOSPC, and the sentry
+# stays up and unmounts them all again.
+out=$(timeout 60 "$WARD" do -- /usr/bin/python3 -c "
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs('/m', exist_ok=True)
+n = 0
+while n < 1000 and libc.mount(b'none', b'/m', b'tmpfs', 0, None) == 0:
+    n += 1
+e = errno.errorcode[ctypes.get_errno()]
+r = libc.mount(b'/', b'/m', None, 4096 | 16384, None)
+e2 = errno.errorcode[ctypes.get_errno()]
+while libc.umount2(b'/m', 0) == 0:
+    n -= 1
+print(e, r, e2, n, open('/proc/self/mounts').read().count(' /m '))" 2>&1)
+[ "$out" = "ENOSPC -1 ENOSPC 0 0" ] && result mount-storm-enospc ok || result mount-storm-enospc bad "$out"
 # Read-only volumes stay read-only: not through a bind, not remounted.
 echo ro-data >"$esc_vol/ro-file"
 escape ro-volume-remount --root "$root" --volume "$esc_vol:/rovol:ro" -- $bb sh -c \
