@@ -307,6 +307,14 @@ int main(void)
 	CHECK_ERRNO(umount2(at("link"), UMOUNT_NOFOLLOW), EINVAL);
 	CHECK_OK(umount2(at("link"), 0));
 
+	/* A second proc. */
+	CHECK_OK(mount("proc", at("b"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+	CHECK_OK(statfs(at("b"), &sfs));
+	CHECK_EQ(sfs.f_type, 0x9fa0);
+	CHECK_OK(access(at("b/self/status"), R_OK));
+	CHECK(mounts_have(" - proc proc rw"));
+	CHECK_OK(umount2(at("b"), 0));
+
 	/* MS_MOVE: the mount and those below it move; a cwd inside follows. */
 	CHECK_OK(mkdir(at("m1"), 0755));
 	CHECK_OK(mkdir(at("m2"), 0755));
