@@ -408,6 +408,16 @@ escape tmpfs-over-volume --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c
 	"mount -t tmpfs none /vol && echo hidden > /vol/data && umount /vol && cat /vol/data"
 [ "$(cat "$esc_vol/data")" = vol-data ] && result tmpfs-over-volume-host-untouched ok ||
 	result tmpfs-over-volume-host-untouched bad "the volume's file changed"
+# util-linux's mount, findmnt, umount and unshare drive the mount calls as
+# they would on a host, and nothing reaches the host.
+if [ -x /bin/mount ] && command -v findmnt >/dev/null 2>&1; then
+	out=$(timeout 60 "$WARD" do -- /bin/sh -c 'mkdir -p /mnt/x /mnt/y &&
+		/bin/mount -t tmpfs -o size=2m,mode=0700 scratch /mnt/x && /bin/mount --bind -o ro /mnt/x /mnt/y &&
+		findmnt -n -o TARGET,FSTYPE,OPTIONS /mnt/y; touch /mnt/y/a 2>/dev/null || echo ro;
+		/bin/umount /mnt/y /mnt/x && unshare -m true && echo done' 2>&1 </dev/null)
+	want=$(printf '%s\n' "/mnt/y tmpfs  ro,relatime,size=2048k,mode=700" ro done)
+	[ "$out" = "$want" ] && result util-linux-mount ok || result util-linux-mount bad "$out"
+fi
 # A mount storm meets the mount table's limit: ENOSPC, and the sentry
 # stays up and unmounts them all again.
 out=$(timeout 60 "$WARD" do -- /usr/bin/python3 -c "
