@@ -23,6 +23,7 @@ struct tnode *tnode_new(struct tmpfs *fs, uint32_t mode, uint32_t uid, uint32_t 
 	if (!n)
 		return NULL;
 	n->fs = fs;
+	fs->nodes++;
 	n->ino = fs->next_ino++;
 	n->mode = mode;
 	n->uid = uid;
@@ -62,17 +63,35 @@ void tnode_unref(struct tnode *n)
 {
 	if (--n->refs > 0)
 		return;
-	tnode_free_pages(n, 0);
-	free(n->leaves);
-	free(n->target);
-	/* A node goes only once nothing names it, so a directory is empty. */
-	for (struct tdirent *d = n->ents, *next; d; d = next) {
-		next = d->next;
-		free(d->name);
-		tnode_unref(d->node);
-		free(d);
+	/* Nodes to free, linked through their parent field: a loop, not a
+	 * recursion, so that a deep tree (an unmounted tmpfs) cannot exhaust
+	 * the sentry's stack. */
+	n->parent = NULL;
+	while (n) {
+		struct tnode *next_free = n->parent;
+		tnode_free_pages(n, 0);
+		free(n->leaves);
+		free(n->target);
+		/* A directory still naming children is the root of an unmounted
+		 * tmpfs: its children go with it unless something holds them. */
+		for (struct tdirent *d = n->ents, *next; d; d = next) {
+			next = d->next;
+			struct tnode *c = d->node;
+			free(d->name);
+			free(d);
+			if (c->parent == n)
+				c->parent = NULL;
+			if (--c->refs == 0) {
+				c->parent = next_free;
+				next_free = c;
+			}
+		}
+		struct tmpfs *fs = n->fs;
+		free(n);
+		if (--fs->nodes == 0 && fs->released)
+			free(fs);
+		n = next_free;
 	}
-	free(n);
 }
 
 struct tnode *tnode_lookup(struct tnode *dir, const char *name)
@@ -911,6 +930,21 @@ long tmpfs_remount(struct vnode *root, const struct tmpfs_opts *o)
 		n->gid = fs->gid = o->gid;
 	vfs_fs_unlock();
 	return r;
+}
+
+void *tmpfs_fs_of(struct vnode *root)
+{
+	return vn_node(root);
+}
+
+void tmpfs_release_fs(void *fs_handle)
+{
+	vfs_fs_lock();
+	struct tnode *root = fs_handle;
+	/* The tmpfs struct goes with its last node. */
+	root->fs->released = true;
+	tnode_unref(root); /* the mount's reference (tmpfs_create) */
+	vfs_fs_unlock();
 }
 
 char *tmpfs_show_opts(struct vnode *root)

@@ -16,6 +16,10 @@ struct tmpfs {
 	bool sized;
 	uint32_t root_mode; /* as mounted, for /proc/mounts */
 	uint32_t uid, gid;
+	/* Nodes alive; the struct is freed with the last one once the
+	 * file system is unmounted (released). */
+	long nodes;
+	bool released;
 };
 
 struct tdirent;

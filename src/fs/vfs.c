@@ -457,8 +457,11 @@ static void vmount_discard(struct vmount *m)
 	free(m->fs_opts);
 	free(m->fs_root);
 	free(m->owned_source);
-	if (m->sb && --m->sb->refs == 0)
+	if (m->sb && --m->sb->refs == 0) {
+		if (m->sb->release)
+			m->sb->release(m->sb->priv);
 		free(m->sb);
+	}
 	free(m);
 }
 
@@ -894,6 +897,10 @@ long vfs_init(const char *host_root)
 			break;
 		case 1:
 			r = tmpfs_create(true, m, &m->root);
+			if (r >= 0) {
+				m->sb->release = tmpfs_release_fs;
+				m->sb->priv = tmpfs_fs_of(m->root);
+			}
 			break;
 		case 2:
 			r = procfs_root(m, &m->root);
@@ -936,6 +943,8 @@ long vfs_mount_tmpfs(const char *guest_path)
 		vmount_discard(m);
 		return r;
 	}
+	m->sb->release = tmpfs_release_fs;
+	m->sb->priv = tmpfs_fs_of(m->root);
 	vmount_add(m);
 	return 0;
 }
@@ -1284,6 +1293,8 @@ static long new_tmpfs_mount(const char *canon, const char *source, unsigned long
 		return r;
 	}
 	m->fs_opts = tmpfs_show_opts(m->root);
+	m->sb->release = tmpfs_release_fs;
+	m->sb->priv = tmpfs_fs_of(m->root);
 	vmount_set_flags(m, flags);
 	m->sb->rdonly = m->rdonly;
 	*out = m;

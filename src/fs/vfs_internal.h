@@ -122,6 +122,9 @@ enum vmount_prop { VMOUNT_PRIVATE, VMOUNT_SHARED, VMOUNT_SLAVE, VMOUNT_UNBINDABL
 struct vsuper {
 	int refs;
 	bool rdonly;
+	/* Called with priv when the last mount of the file system goes. */
+	void (*release)(void *priv);
+	void *priv;
 };
 
 struct vmount {
@@ -293,6 +296,11 @@ long tmpfs_create_opts(const struct tmpfs_opts *o, struct vmount *mnt, struct vn
 /* Applies o to a mounted tmpfs (MS_REMOUNT): the new size may not be below
  * what is in use (-EINVAL). */
 long tmpfs_remount(struct vnode *root, const struct tmpfs_opts *o);
+/* The file system of a tmpfs root vnode, as an opaque handle, and its
+ * release when the last mount of it goes: its tree is freed as the last
+ * holders of its nodes let go. */
+void *tmpfs_fs_of(struct vnode *root);
+void tmpfs_release_fs(void *fs_handle);
 /* The options /proc/mounts shows for the tmpfs of root ("size=...k,mode=..."),
  * or NULL when they are the defaults; the caller frees it. */
 char *tmpfs_show_opts(struct vnode *root);
