@@ -4,7 +4,9 @@
  * upper layer that is discarded at exit; /dev is devfs with /dev/shm a
  * tmpfs; /tmp is a tmpfs; /proc and /sys are the sentry's own procfs and
  * sysfs (procfs.c), computed from its state; the CLI may add tmpfs mounts
- * and bind mounts of host directories (read-only unless asked).
+ * and bind mounts of host directories (read-only unless asked), and the
+ * guest its own mounts (mount(2): tmpfs, proc, binds of what it can
+ * already reach), chroot(2) and pivot_root(2), all inside the sentry.
  *
  * Paths are resolved by the sentry, component by component, in the guest's
  * view: symlinks are read and followed here (40 links at most, ELOOP), ".."
