@@ -425,6 +425,14 @@ static struct vmount *vmount_new(const char *path, bool rdonly, const char *fsty
  * is ENOSPC, as past Linux's fs.mount-max (100000 there). */
 #define VFS_MOUNT_MAX 256
 
+/* A tmpfs's release, through a local function: the address of another
+ * object's function would be loaded through the GOT, which services may
+ * not use. */
+static void release_tmpfs(void *fs_handle)
+{
+	tmpfs_release_fs(fs_handle);
+}
+
 static size_t vmount_count(void)
 {
 	size_t n = 0;
@@ -898,7 +906,7 @@ long vfs_init(const char *host_root)
 		case 1:
 			r = tmpfs_create(true, m, &m->root);
 			if (r >= 0) {
-				m->sb->release = tmpfs_release_fs;
+				m->sb->release = release_tmpfs;
 				m->sb->priv = tmpfs_fs_of(m->root);
 			}
 			break;
@@ -943,7 +951,7 @@ long vfs_mount_tmpfs(const char *guest_path)
 		vmount_discard(m);
 		return r;
 	}
-	m->sb->release = tmpfs_release_fs;
+	m->sb->release = release_tmpfs;
 	m->sb->priv = tmpfs_fs_of(m->root);
 	vmount_add(m);
 	return 0;
@@ -1293,7 +1301,7 @@ static long new_tmpfs_mount(const char *canon, const char *source, unsigned long
 		return r;
 	}
 	m->fs_opts = tmpfs_show_opts(m->root);
-	m->sb->release = tmpfs_release_fs;
+	m->sb->release = release_tmpfs;
 	m->sb->priv = tmpfs_fs_of(m->root);
 	vmount_set_flags(m, flags);
 	m->sb->rdonly = m->rdonly;
