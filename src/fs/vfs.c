@@ -1259,7 +1259,12 @@ static void rekey_task(struct task *t, void *arg)
 		struct file *f = fd_get(t, (int)fd);
 		if (!f)
 			continue;
-		if (f->vn && f->path[0] == '/' && rekey_first(k, f)) {
+		/* Only the files a rename moves are remembered: a rename that is
+		 * not an exchange cannot move one twice, and most files are not
+		 * under it, so the seen list stays short. */
+		bool moves = f->vn && f->path[0] == '/' &&
+			     (!k->a || path_within(f->path, k->a) || (k->exchange && path_within(f->path, k->b)));
+		if (moves && ((!k->a || k->exchange) ? rekey_first(k, f) : true)) {
 			char *np = k->map(k, f->path);
 			if (np) {
 				free(f->path);
