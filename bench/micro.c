@@ -7,6 +7,9 @@
  *   micro clock_gettime N  clock_gettime(CLOCK_MONOTONIC) (the vDSO's, where there is one)
  *   micro pipepp N     a byte to a child process and back over pipes
  *   micro mmaptouch N  mmap of 1 MiB, a store to each page, munmap
+ *   micro stat N       stat(2) of /usr/include/stdio.h
+ *   micro read1m N     a 1 MiB sequential read of a file in /tmp (pread at 0)
+ *   micro write1m N    a 1 MiB sequential write of a file in /tmp (pwrite at 0)
  *
  * Built by bench/run.sh with cc -O2, both static and dynamic, and run the
  * same way natively and under each sandbox. Prints one number (ns/op) on
@@ -19,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -153,6 +157,43 @@ static int op_mmaptouch(void)
 	return munmap(p, 1 << 20);
 }
 
+static int op_stat(void)
+{
+	struct stat st;
+	return stat("/usr/include/stdio.h", &st);
+}
+
+/* 1 MiB moved in 64 KiB reads or writes, from offset 0. */
+static int big_fd = -1;
+static char big_buf[64 * 1024];
+
+static int op_read1m(void)
+{
+	for (off_t off = 0; off < (1 << 20); off += sizeof(big_buf))
+		if (pread(big_fd, big_buf, sizeof(big_buf), off) != (ssize_t)sizeof(big_buf))
+			return -1;
+	return 0;
+}
+
+static int op_write1m(void)
+{
+	for (off_t off = 0; off < (1 << 20); off += sizeof(big_buf))
+		if (pwrite(big_fd, big_buf, sizeof(big_buf), off) != (ssize_t)sizeof(big_buf))
+			return -1;
+	return 0;
+}
+
+static int open_big(void)
+{
+	char path[] = "/tmp/ward-micro.XXXXXX";
+	big_fd = mkstemp(path);
+	if (big_fd < 0)
+		return -1;
+	unlink(path);
+	memset(big_buf, 'x', sizeof(big_buf));
+	return op_write1m();
+}
+
 static int op_openclose(void)
 {
 	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
@@ -169,9 +210,10 @@ int main(int argc, char **argv)
 	double t0, t1;
 
 	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr,
-			"usage: micro getpid|read1|openclose|fork|thread|futexpp|signal|pipepp|mmaptouch|clock_gettime "
-			"ITERATIONS\n");
+		fprintf(stderr, "usage: micro "
+				"getpid|read1|openclose|stat|read1m|write1m|fork|thread|futexpp|signal|pipepp|"
+				"mmaptouch|clock_gettime "
+				"ITERATIONS\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "getpid") == 0) {
@@ -185,6 +227,14 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[1], "openclose") == 0) {
 		op = op_openclose;
+	} else if (strcmp(argv[1], "stat") == 0) {
+		op = op_stat;
+	} else if (strcmp(argv[1], "read1m") == 0 || strcmp(argv[1], "write1m") == 0) {
+		op = argv[1][0] == 'r' ? op_read1m : op_write1m;
+		if (open_big() != 0) {
+			perror("micro: /tmp file");
+			return 1;
+		}
 	} else if (strcmp(argv[1], "fork") == 0) {
 		op = op_fork;
 		big = malloc(100 << 20);

@@ -45,6 +45,9 @@ NATIVE_X=20
 iters_getpid=$((20000 * scale))
 iters_read1=$((20000 * scale))
 iters_openclose=$((5000 * scale))
+iters_stat=$((5000 * scale))
+iters_read1m=$((200 * scale))
+iters_write1m=$((200 * scale))
 iters_fork=$((30 * scale))
 iters_thread=$((300 * scale))
 iters_futexpp=$((2000 * scale))
@@ -174,7 +177,7 @@ add_row() { # NAME: runs CELL for every environment (CELL is a function)
 	echo "$row" >>"$work/rows"
 }
 for v in $variants; do
-	for b in getpid read1 clock_gettime openclose pipepp mmaptouch fork thread futexpp signal; do
+	for b in getpid read1 clock_gettime openclose stat read1m write1m pipepp mmaptouch fork thread futexpp signal; do
 		eval "n=\$iters_$b"
 		cell_micro() { micro "$1" "$v" "$b" "$n"; }
 		cell=cell_micro
@@ -264,6 +267,7 @@ if [ -x "$work/probe" ]; then
 	esac
 fi
 echo "(iterations under a sandbox: getpid $iters_getpid, read1 $iters_read1, openclose $iters_openclose," \
+	"stat $iters_stat, read1m $iters_read1m, write1m $iters_write1m," \
 	"fork $iters_fork, thread $iters_thread, futexpp $iters_futexpp, signal $iters_signal, pipepp $iters_pipepp," \
 	"mmaptouch $iters_mmaptouch; x$NATIVE_X natively; start-up $startup_runs runs; programs $prog_runs runs)"
 if [ -s "$work/notes" ]; then

@@ -6,6 +6,8 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libseccomp-dev libelf-dev libcap-dev liburing-dev libuv1-dev check libjansson-dev
 	clang-tidy clang-format busybox-static python3
+	# real programs of tests/programs
+	git sqlite3 python3-venv tar
 )
 
 missing=()

@@ -267,6 +267,18 @@ static void hostfs_vn_release(struct vnode *v)
 }
 
 static long hostfs_vn_lookup(struct vnode *dir, const char *name, struct vnode **out);
+static long hostfs_vnode(ward_hostfd_t h, struct vmount *mnt, struct vnode **out);
+
+/* A bind mount's root: the same host object under another handle (the
+ * handle stays confined as the original is). */
+static long hostfs_vn_bind_root(struct vnode *v, struct vmount *mnt, struct vnode **out)
+{
+	ward_hostfd_t h;
+	long r = ward_host_dup(vn_handle(v), &h);
+	if (r < 0)
+		return r;
+	return hostfs_vnode(h, mnt, out);
+}
 
 /* The write side, for writable binds (the VFS answers EROFS on read-only
  * ones before calling these). */
@@ -349,6 +361,7 @@ static const struct vnode_ops hostfs_vn_ops = {
 	.remove = hostfs_vn_unlink,
 	.move = hostfs_vn_rename,
 	.statfs = hostfs_vn_statfs,
+	.bind_root = hostfs_vn_bind_root,
 	.release = hostfs_vn_release,
 };
 

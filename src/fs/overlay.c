@@ -787,6 +787,22 @@ static void ovl_release(struct vnode *v)
 	free(on);
 }
 
+/* A bind mount's root: the same overlay object, another vnode. */
+static long ovl_bind_root(struct vnode *v, struct vmount *mnt, struct vnode **out)
+{
+	struct ovl_node *on = v->priv;
+	ward_hostfd_t l = WARD_HOSTFD_NONE;
+	if (on->lower.fd >= 0) {
+		long r = ward_host_dup(on->lower, &l);
+		if (r < 0)
+			return r;
+	}
+	vfs_fs_lock();
+	long r = ovl_vnode(mnt, on->upper, l, on->path, v->type, out);
+	vfs_fs_unlock();
+	return r;
+}
+
 static const struct vnode_ops ovl_ops = {
 	.lookup = ovl_lookup,
 	.getattr = ovl_getattr,
@@ -799,6 +815,7 @@ static const struct vnode_ops ovl_ops = {
 	.remove = ovl_unlink,
 	.move = ovl_rename,
 	.statfs = ovl_statfs,
+	.bind_root = ovl_bind_root,
 	.release = ovl_release,
 };
 

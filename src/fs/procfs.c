@@ -903,10 +903,28 @@ static long gen_pid_smaps_rollup(const struct pnode *n, struct pbuf *b)
 	return 0;
 }
 
+/* The mounts as a task sees them: those at or below its root. */
+struct mounts_view {
+	struct pbuf *b;
+	struct task *t;
+};
+
+/* The per-mount flags, as show_mnt_opts prints them. */
+static void mount_flags(const struct vmount *m, bool mounts_file, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s%s,relatime", (mounts_file ? vmount_rdonly(m) : m->rdonly) ? "ro" : "rw",
+		 m->nosuid ? ",nosuid" : "", m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "");
+}
+
 static void mounts_line(const struct vmount *m, void *arg)
 {
-	pb_printf(arg, "%s %s %s %s,relatime 0 0\n", m->source ? m->source : "none", m->path,
-		  m->fstype ? m->fstype : "none", m->rdonly ? "ro" : "rw");
+	struct mounts_view *v = arg;
+	char path[4096 + 16], flags[64];
+	if (!vfs_mount_visible(v->t, m, path, sizeof(path)))
+		return;
+	mount_flags(m, true, flags, sizeof(flags));
+	pb_printf(v->b, "%s %s %s %s%s%s 0 0\n", m->source ? m->source : "none", path, m->fstype ? m->fstype : "none",
+		  flags, m->fs_opts ? "," : "", m->fs_opts ? m->fs_opts : "");
 }
 
 /* The mount id of the mount that m hangs from: the one with the longest
@@ -932,6 +950,11 @@ static void mount_parent_of(const struct vmount *c, void *arg)
 
 static void mountinfo_line(const struct vmount *m, void *arg)
 {
+	struct mounts_view *v = arg;
+	char path[4096 + 16], flags[64];
+	if (!vfs_mount_visible(v->t, m, path, sizeof(path)))
+		return;
+	mount_flags(m, false, flags, sizeof(flags));
 	struct mount_parent mp = { .m = m };
 	vfs_mount_for_each(mount_parent_of, &mp);
 	if (!mp.id)
@@ -939,9 +962,15 @@ static void mountinfo_line(const struct vmount *m, void *arg)
 	struct linux_statx stx = { 0 };
 	if (m->root->ops->getattr)
 		m->root->ops->getattr(m->root, &stx);
-	pb_printf(arg, "%d %d %u:%u / %s %s,relatime - %s %s %s\n", m->id, mp.id, stx.stx_dev_major, stx.stx_dev_minor,
-		  m->path, m->rdonly ? "ro" : "rw", m->fstype ? m->fstype : "none", m->source ? m->source : "none",
-		  m->rdonly ? "ro" : "rw");
+	char shared[32] = "";
+	if (m->prop == VMOUNT_SHARED)
+		snprintf(shared, sizeof(shared), " shared:%d", m->sb_id);
+	else if (m->prop == VMOUNT_UNBINDABLE)
+		snprintf(shared, sizeof(shared), " unbindable");
+	pb_printf(v->b, "%d %d %u:%u %s %s %s%s - %s %s %s%s%s\n", m->id, mp.id, stx.stx_dev_major, stx.stx_dev_minor,
+		  m->fs_root ? m->fs_root : "/", path, flags, shared, m->fstype ? m->fstype : "none",
+		  m->source ? m->source : "none", m->sb && m->sb->rdonly ? "ro" : "rw", m->fs_opts ? "," : "",
+		  m->fs_opts ? m->fs_opts : "");
 }
 
 static long gen_pid_limits(const struct pnode *n, struct pbuf *b)
@@ -1051,12 +1080,12 @@ static long gen_file(const struct pnode *n, struct pbuf *b)
 	case PK_P_MOUNTS:
 		if (!pn_proc(n))
 			return -ESRCH;
-		vfs_mount_for_each(mounts_line, b);
+		vfs_mount_for_each(mounts_line, &(struct mounts_view){ b, pn_task(n) });
 		return 0;
 	case PK_P_MOUNTINFO:
 		if (!pn_proc(n))
 			return -ESRCH;
-		vfs_mount_for_each(mountinfo_line, b);
+		vfs_mount_for_each(mountinfo_line, &(struct mounts_view){ b, pn_task(n) });
 		return 0;
 	case PK_P_STAT:
 		return gen_pid_stat(n, b);
@@ -1235,16 +1264,32 @@ static long proc_vn_read_link(struct vnode *v, char *buf, size_t len)
 	switch (n->kind) {
 	case PK_P_EXE:
 		return t->exe_path ? copy_link(t->exe_path, buf, len) : -ENOENT;
-	case PK_P_CWD:
-		return t->fs ? copy_link(t->fs->cwd, buf, len) : -ENOENT;
-	case PK_P_ROOT:
-		/* The sandbox's root: a chroot is not modelled yet. */
-		return t->fs ? copy_link("/", buf, len) : -ENOENT;
+	case PK_P_CWD: {
+		/* Paths as the reader sees them from its root (d_path). */
+		char shown[4096 + 16];
+		if (!t->fs || vfs_guest_path(task_current(), t->fs->cwd, shown, sizeof(shown)) < 0)
+			return -ENOENT;
+		return copy_link(shown, buf, len);
+	}
+	case PK_P_ROOT: {
+		char shown[4096 + 16];
+		if (!t->fs ||
+		    vfs_guest_path(task_current(), t->fs->root[0] ? t->fs->root : "/", shown, sizeof(shown)) < 0)
+			return -ENOENT;
+		return copy_link(shown, buf, len);
+	}
 	case PK_FD_LINK: {
 		struct file *f = fd_get(t, n->arg);
 		if (!f)
 			return -ENOENT;
-		long r = copy_link(f->path, buf, len);
+		char shown[4096 + 16];
+		long r;
+		if (f->vn && f->path[0] == '/')
+			r = vfs_guest_path(task_current(), f->path, shown, sizeof(shown)) < 0
+				    ? -ENAMETOOLONG
+				    : copy_link(shown, buf, len);
+		else
+			r = copy_link(f->path, buf, len);
 		file_put(f);
 		return r;
 	}

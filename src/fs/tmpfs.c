@@ -23,6 +23,7 @@ struct tnode *tnode_new(struct tmpfs *fs, uint32_t mode, uint32_t uid, uint32_t 
 	if (!n)
 		return NULL;
 	n->fs = fs;
+	fs->nodes++;
 	n->ino = fs->next_ino++;
 	n->mode = mode;
 	n->uid = uid;
@@ -43,6 +44,7 @@ static void tnode_free_pages(struct tnode *n, uint64_t from_page)
 				free(leaf[i]);
 				leaf[i] = NULL;
 				n->npages--;
+				n->fs->pages--;
 			}
 		}
 		if (first == 0) {
@@ -61,17 +63,35 @@ void tnode_unref(struct tnode *n)
 {
 	if (--n->refs > 0)
 		return;
-	tnode_free_pages(n, 0);
-	free(n->leaves);
-	free(n->target);
-	/* A node goes only once nothing names it, so a directory is empty. */
-	for (struct tdirent *d = n->ents, *next; d; d = next) {
-		next = d->next;
-		free(d->name);
-		tnode_unref(d->node);
-		free(d);
+	/* Nodes to free, linked through their parent field: a loop, not a
+	 * recursion, so that a deep tree (an unmounted tmpfs) cannot exhaust
+	 * the sentry's stack. */
+	n->parent = NULL;
+	while (n) {
+		struct tnode *next_free = n->parent;
+		tnode_free_pages(n, 0);
+		free(n->leaves);
+		free(n->target);
+		/* A directory still naming children is the root of an unmounted
+		 * tmpfs: its children go with it unless something holds them. */
+		for (struct tdirent *d = n->ents, *next; d; d = next) {
+			next = d->next;
+			struct tnode *c = d->node;
+			free(d->name);
+			free(d);
+			if (c->parent == n)
+				c->parent = NULL;
+			if (--c->refs == 0) {
+				c->parent = next_free;
+				next_free = c;
+			}
+		}
+		struct tmpfs *fs = n->fs;
+		free(n);
+		if (--fs->nodes == 0 && fs->released)
+			free(fs);
+		n = next_free;
 	}
-	free(n);
 }
 
 struct tnode *tnode_lookup(struct tnode *dir, const char *name)
@@ -232,9 +252,14 @@ static uint8_t *page_at(struct tnode *n, uint64_t idx, bool create)
 			return NULL;
 	}
 	if (!n->leaves[l][i] && create) {
+		/* size=: a full tmpfs takes no more pages (ENOSPC). */
+		if (n->fs->max_pages && n->fs->pages >= n->fs->max_pages)
+			return NULL;
 		n->leaves[l][i] = calloc(1, WARD_PAGE_SIZE);
-		if (n->leaves[l][i])
+		if (n->leaves[l][i]) {
 			n->npages++;
+			n->fs->pages++;
+		}
 	}
 	return n->leaves[l][i];
 }
@@ -717,7 +742,22 @@ static long tmpfs_vn_rename(struct vnode *odir, const char *oname, struct vnode 
 static long tmpfs_vn_statfs(struct vnode *v, struct linux_statfs *out)
 {
 	tmpfs_statfs_fill(out);
+	vfs_fs_lock();
+	struct tmpfs *fs = vn_node(v)->fs;
+	if (fs->max_pages) {
+		out->f_blocks = fs->max_pages;
+		out->f_bfree = out->f_bavail = fs->max_pages - WARD_MIN(fs->pages, fs->max_pages);
+	}
+	vfs_fs_unlock();
 	return 0;
+}
+
+static long tmpfs_vn_bind_root(struct vnode *v, struct vmount *mnt, struct vnode **out)
+{
+	vfs_fs_lock();
+	long r = tmpfs_vnode(vn_node(v), mnt, out);
+	vfs_fs_unlock();
+	return r;
 }
 
 static void tmpfs_vn_release(struct vnode *v)
@@ -739,6 +779,7 @@ static const struct vnode_ops tmpfs_vn_ops = {
 	.remove = tmpfs_vn_unlink,
 	.move = tmpfs_vn_rename,
 	.statfs = tmpfs_vn_statfs,
+	.bind_root = tmpfs_vn_bind_root,
 	.release = tmpfs_vn_release,
 };
 
@@ -756,10 +797,171 @@ long tmpfs_create(bool sticky, struct vmount *mnt, struct vnode **out)
 	}
 	root->nlink = 2;
 	root->refs = 1; /* the mount's */
+	fs->root_mode = sticky ? 01777 : 0755;
 	long r = tmpfs_vnode(root, mnt, out);
 	if (r < 0) {
 		free(root);
 		free(fs);
 	}
 	return r;
+}
+
+/* memparse(): a number with an optional k, m, g, t, p or e suffix. */
+static long parse_size(const char *v, struct tmpfs_opts *o)
+{
+	char *end;
+	if (!isdigit((unsigned char)v[0]))
+		return -EINVAL;
+	unsigned long long n = strtoull(v, &end, 0);
+	if (*end == '%') {
+		/* A share of memory, as tmpfs computes it. */
+		uint64_t total = 0, free_bytes = 0;
+		if (end[1] || ward_host_meminfo(&total, &free_bytes) < 0)
+			return -EINVAL;
+		o->max_bytes = total / 100 * n;
+		return o->max_bytes ? 0 : -EINVAL;
+	}
+	static const char units[] = "kmgtpe";
+	if (*end) {
+		const char *u = strchr(units, tolower((unsigned char)*end));
+		if (!u || end[1])
+			return -EINVAL;
+		for (const char *k = units; k <= u; k++) {
+			if (n > UINT64_MAX / 1024)
+				return -EINVAL;
+			n *= 1024;
+		}
+	}
+	o->max_bytes = n;
+	/* size=0 means no limit, as in tmpfs. */
+	return 0;
+}
+
+static long parse_u32(const char *v, int base, uint32_t *out)
+{
+	char *end;
+	if (!v[0])
+		return -EINVAL;
+	unsigned long long n = strtoull(v, &end, base);
+	if (*end || n > UINT32_MAX)
+		return -EINVAL;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+long tmpfs_parse_opts(const char *data, struct tmpfs_opts *o)
+{
+	if (!data)
+		return 0;
+	cleanup_free char *copy = strdup(data);
+	if (!copy)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(opt, '=');
+		if (val)
+			*val++ = '\0';
+		long r;
+		if (strcmp(opt, "size") == 0 && val)
+			r = parse_size(val, o);
+		else if (strcmp(opt, "mode") == 0 && val)
+			r = parse_u32(val, 8, &o->mode);
+		else if (strcmp(opt, "uid") == 0 && val)
+			r = parse_u32(val, 0, &o->uid);
+		else if (strcmp(opt, "gid") == 0 && val)
+			r = parse_u32(val, 0, &o->gid);
+		else
+			r = -EINVAL; /* tmpfs: Unknown parameter */
+		if (r < 0)
+			return r;
+	}
+	if (o->mode != (uint32_t)-1)
+		o->mode &= 07777;
+	return 0;
+}
+
+static uint64_t pages_of(uint64_t bytes)
+{
+	return bytes / WARD_PAGE_SIZE + (bytes % WARD_PAGE_SIZE != 0);
+}
+
+long tmpfs_create_opts(const struct tmpfs_opts *o, struct vmount *mnt, struct vnode **out)
+{
+	long r = tmpfs_create(true, mnt, out);
+	if (r < 0)
+		return r;
+	vfs_fs_lock();
+	struct tnode *root = vn_node(*out);
+	root->mode = S_IFDIR | o->mode;
+	root->uid = o->uid;
+	root->gid = o->gid;
+	root->fs->root_mode = o->mode;
+	root->fs->uid = o->uid;
+	root->fs->gid = o->gid;
+	root->fs->max_pages = pages_of(o->max_bytes);
+	root->fs->sized = o->max_bytes != 0;
+	vfs_fs_unlock();
+	return 0;
+}
+
+long tmpfs_remount(struct vnode *root, const struct tmpfs_opts *o)
+{
+	long r = 0;
+	vfs_fs_lock();
+	struct tnode *n = vn_node(root);
+	struct tmpfs *fs = n->fs;
+	if (o->max_bytes) {
+		uint64_t pages = pages_of(o->max_bytes);
+		if (pages < fs->pages) {
+			r = -EINVAL; /* tmpfs: Too small a size for current use */
+		} else {
+			fs->max_pages = pages;
+			fs->sized = true;
+		}
+	}
+	/* mode=, uid= and gid= change the root on remount too. */
+	if (r >= 0 && o->mode != (uint32_t)-1) {
+		n->mode = (n->mode & S_IFMT) | o->mode;
+		fs->root_mode = o->mode;
+	}
+	if (r >= 0 && o->uid != (uint32_t)-1)
+		n->uid = fs->uid = o->uid;
+	if (r >= 0 && o->gid != (uint32_t)-1)
+		n->gid = fs->gid = o->gid;
+	vfs_fs_unlock();
+	return r;
+}
+
+void *tmpfs_fs_of(struct vnode *root)
+{
+	return vn_node(root);
+}
+
+void tmpfs_release_fs(void *fs_handle)
+{
+	vfs_fs_lock();
+	struct tnode *root = fs_handle;
+	/* The tmpfs struct goes with its last node. */
+	root->fs->released = true;
+	tnode_unref(root); /* the mount's reference (tmpfs_create) */
+	vfs_fs_unlock();
+}
+
+char *tmpfs_show_opts(struct vnode *root)
+{
+	char buf[128] = "";
+	size_t used = 0;
+	vfs_fs_lock();
+	struct tmpfs *fs = vn_node(root)->fs;
+	if (fs->sized)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, ",size=%" PRIu64 "k",
+					 fs->max_pages * (WARD_PAGE_SIZE / 1024));
+	if (fs->root_mode != 01777)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, ",mode=%03o", fs->root_mode);
+	if (fs->uid)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, ",uid=%u", fs->uid);
+	if (fs->gid)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, ",gid=%u", fs->gid);
+	vfs_fs_unlock();
+	return used ? strdup(buf + 1) : NULL;
 }

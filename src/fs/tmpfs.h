@@ -11,6 +11,15 @@
 struct tmpfs {
 	uint32_t minor; /* the anonymous device number */
 	uint64_t next_ino;
+	/* Pages of file data in use, and the size= limit (0: none). */
+	uint64_t pages, max_pages;
+	bool sized;
+	uint32_t root_mode; /* as mounted, for /proc/mounts */
+	uint32_t uid, gid;
+	/* Nodes alive; the struct is freed with the last one once the
+	 * file system is unmounted (released). */
+	long nodes;
+	bool released;
 };
 
 struct tdirent;

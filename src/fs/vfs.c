@@ -18,6 +18,7 @@
 #include "fs/inotify.h"
 #include "fs/pty.h"
 #include "fs/vfs_internal.h"
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
 
 /* renameat2 flags (linux/fs.h). */
@@ -41,6 +42,7 @@ struct walk_last {
 
 struct walk {
 	struct task *t;
+	const char *root; /* the task's root (chroot), canonical; "/" */
 	struct vnode *cur;
 	struct vnode **stk; /* the directories above cur, outermost first */
 	size_t depth, cap;
@@ -75,11 +77,17 @@ uint32_t vfs_anon_minor(void)
 
 /* Vnodes. */
 
+static void vmount_discard(struct vmount *m);
+
 struct vnode *vnode_alloc(const struct vnode_ops *ops, struct vmount *mnt, uint32_t type, void *priv)
 {
 	struct vnode *v = calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
+	/* A mount counts its live vnodes: umount2 is EBUSY while any but its
+	 * root is alive, and a detached mount goes with its last one. */
+	if (mnt)
+		__atomic_add_fetch(&mnt->vnodes, 1, __ATOMIC_RELAXED);
 	v->refcount = 1;
 	v->ops = ops;
 	v->mnt = mnt;
@@ -103,7 +111,10 @@ void vnode_put(struct vnode *v)
 		return;
 	if (v->ops->release)
 		v->ops->release(v);
+	struct vmount *m = v->mnt;
 	free(v);
+	if (m && __atomic_sub_fetch(&m->vnodes, 1, __ATOMIC_ACQ_REL) == 0 && m->detached)
+		vmount_discard(m);
 }
 
 /* Files. */
@@ -175,6 +186,11 @@ long file_getattr(struct file *f, struct linux_statx *out)
 	if (f->vn && f->vn->ops->getattr)
 		return f->vn->ops->getattr(f->vn, out);
 	return -EINVAL;
+}
+
+bool file_on_noexec(const struct file *f)
+{
+	return f->vn && f->vn->mnt && f->vn->mnt->noexec;
 }
 
 long vfs_generic_seek(struct file *f, int64_t off, int whence, uint64_t size)
@@ -389,13 +405,40 @@ static struct vmount *vmount_new(const char *path, bool rdonly, const char *fsty
 	m->fstype = fstype;
 	m->source = source;
 	m->id = next_id++;
+	m->sb_id = m->id;
 	m->path = strdup(path);
-	if (!m->path) {
+	m->fs_root = strdup("/");
+	m->sb = calloc(1, sizeof(*m->sb));
+	if (!m->path || !m->fs_root || !m->sb) {
+		free(m->path);
+		free(m->fs_root);
+		free(m->sb);
 		free(m);
 		return NULL;
 	}
+	m->sb->refs = 1;
 	m->rdonly = rdonly;
 	return m;
+}
+
+/* The sandbox's mount table holds at most this many mounts; past it mount
+ * is ENOSPC, as past Linux's fs.mount-max (100000 there). */
+#define VFS_MOUNT_MAX 256
+
+/* A tmpfs's release, through a local function: the address of another
+ * object's function would be loaded through the GOT, which services may
+ * not use. */
+static void release_tmpfs(void *fs_handle)
+{
+	tmpfs_release_fs(fs_handle);
+}
+
+static size_t vmount_count(void)
+{
+	size_t n = 0;
+	for (struct vmount *m = vfs_mounts; m; m = m->next)
+		n++;
+	return n;
 }
 
 static void vmount_add(struct vmount *m)
@@ -406,7 +449,7 @@ static void vmount_add(struct vmount *m)
 
 void vfs_mount_for_each(void (*fn)(const struct vmount *m, void *arg), void *arg)
 {
-	struct vmount *order[256];
+	struct vmount *order[VFS_MOUNT_MAX];
 	size_t n = 0;
 	for (struct vmount *m = vfs_mounts; m && n < WARD_ARRAY_SIZE(order); m = m->next)
 		order[n++] = m;
@@ -419,6 +462,14 @@ static void vmount_discard(struct vmount *m)
 	if (!m)
 		return;
 	free(m->path);
+	free(m->fs_opts);
+	free(m->fs_root);
+	free(m->owned_source);
+	if (m->sb && --m->sb->refs == 0) {
+		if (m->sb->release)
+			m->sb->release(m->sb->priv);
+		free(m->sb);
+	}
 	free(m);
 }
 
@@ -428,6 +479,7 @@ static void walk_init(struct walk *w, struct task *t)
 {
 	memset(w, 0, sizeof(*w));
 	w->t = t;
+	w->root = t && t->fs && t->fs->root[0] ? t->fs->root : "/";
 	w->cur = vnode_get(vfs_root_mount->root);
 	w->canon[0] = '/';
 	w->canon[1] = '\0';
@@ -449,13 +501,32 @@ static void walk_fini(struct walk *w)
 	w->cur = NULL;
 }
 
-static void walk_to_root(struct walk *w)
+/* The sandbox's root, whatever the task's chroot. */
+static void walk_to_real_root(struct walk *w)
 {
 	walk_clear_stack(w);
 	vnode_put(w->cur);
 	w->cur = vnode_get(vfs_root_mount->root);
 	w->canon[0] = '/';
 	w->canon[1] = '\0';
+}
+
+static long walk_path(struct walk *w, const char *path, int flags, struct walk_last *last_out);
+
+/* The task's root: where absolute paths and absolute symlinks start, and
+ * above which ".." does not go. */
+static long walk_to_root(struct walk *w)
+{
+	walk_to_real_root(w);
+	if (w->root[1] == '\0')
+		return 0;
+	/* A canonical path from the sandbox's root, taken relative (a
+	 * leading '/' would come back here). */
+	long r = walk_path(w, w->root + 1, 0, NULL);
+	if (r >= 0 && !S_ISDIR(w->cur->type))
+		r = -ENOTDIR;
+	walk_clear_stack(w);
+	return r;
 }
 
 /* Moves to child n (consumed) of the current directory, named name. */
@@ -502,20 +573,24 @@ static long walk_lookup(struct walk *w, const char *name, struct vnode **out)
 	return w->cur->ops->lookup(w->cur, name, out);
 }
 
-static long walk_path(struct walk *w, const char *path, int flags, struct walk_last *last_out);
-
 /* Moves the walk to the canonical path canon, component by component from
- * the root. */
+ * the sandbox's root (canonical paths are the sandbox's, not the
+ * chroot's). */
 static long walk_canonical(struct walk *w, const char *canon)
 {
-	walk_to_root(w);
+	walk_to_real_root(w);
+	while (*canon == '/')
+		canon++;
 	return walk_path(w, canon, 0, NULL);
 }
 
 /* ".." of the current directory. */
 static long walk_dotdot(struct walk *w)
 {
-	if (w->canon[1] == '\0')
+	/* ".." of the root is the root: of the sandbox, and of a chroot. A
+	 * walk that starts outside its chroot (a cwd left there) goes up to
+	 * the sandbox's root, as on Linux. */
+	if (w->canon[1] == '\0' || strcmp(w->canon, w->root) == 0)
 		return 0;
 	if (w->depth) {
 		vnode_put(w->cur);
@@ -577,8 +652,11 @@ static long walk_path(struct walk *w, const char *path, int flags, struct walk_l
 	const char *p = path;
 	long r;
 
-	if (*p == '/')
-		walk_to_root(w);
+	if (*p == '/') {
+		r = walk_to_root(w);
+		if (r < 0)
+			return r;
+	}
 	if (last_out) {
 		last_out->name[0] = '\0';
 		last_out->trailing_slash = false;
@@ -827,6 +905,10 @@ long vfs_init(const char *host_root)
 			break;
 		case 1:
 			r = tmpfs_create(true, m, &m->root);
+			if (r >= 0) {
+				m->sb->release = release_tmpfs;
+				m->sb->priv = tmpfs_fs_of(m->root);
+			}
 			break;
 		case 2:
 			r = procfs_root(m, &m->root);
@@ -869,6 +951,8 @@ long vfs_mount_tmpfs(const char *guest_path)
 		vmount_discard(m);
 		return r;
 	}
+	m->sb->release = release_tmpfs;
+	m->sb->priv = tmpfs_fs_of(m->root);
 	vmount_add(m);
 	return 0;
 }
@@ -888,6 +972,7 @@ long vfs_mount_host(const char *host_path, const char *guest_path, bool writable
 		ward_host_close(h);
 		return -ENOMEM;
 	}
+	m->lock_ro = !writable;
 	r = hostfs_root(h, writable, m, &m->root);
 	if (r < 0) {
 		vmount_discard(m);
@@ -921,6 +1006,794 @@ void vfs_create_mountpoints(struct task *t)
 			vfs_mkdirat(t, AT_FDCWD, prefix, 0755);
 		}
 	}
+}
+
+/* mount(2), umount2(2), pivot_root(2), chroot(2): the guest's changes to
+ * the mount table. The sandbox has one mount namespace: what one process
+ * mounts, all see. No mount ever reaches the host: a tmpfs is the sentry's,
+ * and a bind mount is a new place for a vnode the sandbox could already
+ * reach. */
+
+/* mount(2) flags (linux/mount.h). */
+#define VFS_MS_RDONLY 0x1UL
+#define VFS_MS_NOSUID 0x2UL
+#define VFS_MS_NODEV 0x4UL
+#define VFS_MS_NOEXEC 0x8UL
+#define VFS_MS_REMOUNT 0x20UL
+#define VFS_MS_BIND 0x1000UL
+#define VFS_MS_MOVE 0x2000UL
+#define VFS_MS_REC 0x4000UL
+#define VFS_MS_SILENT 0x8000UL
+#define VFS_MS_UNBINDABLE (1UL << 17)
+#define VFS_MS_PRIVATE (1UL << 18)
+#define VFS_MS_SLAVE (1UL << 19)
+#define VFS_MS_SHARED (1UL << 20)
+#define VFS_MS_NOUSER (1UL << 31)
+#define VFS_MS_MGC_VAL 0xC0ED0000UL
+#define VFS_MS_MGC_MSK 0xffff0000UL
+#define VFS_MS_PROPAGATION (VFS_MS_SHARED | VFS_MS_PRIVATE | VFS_MS_SLAVE | VFS_MS_UNBINDABLE)
+
+/* umount2(2) flags. */
+#define VFS_MNT_FORCE 0x1
+#define VFS_MNT_DETACH 0x2
+#define VFS_MNT_EXPIRE 0x4
+#define VFS_UMOUNT_NOFOLLOW 0x8
+
+/* Is canon at or below dir (both canonical)? */
+static bool path_within(const char *canon, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (n == 1)
+		return true;
+	return strncmp(canon, dir, n) == 0 && (canon[n] == '\0' || canon[n] == '/');
+}
+
+long vfs_guest_path(struct task *t, const char *canon, char *out, size_t cap)
+{
+	const char *root = t && t->fs && t->fs->root[0] ? t->fs->root : "/";
+	const char *shown = canon;
+	const char *prefix = "";
+	if (root[1] != '\0') {
+		if (!path_within(canon, root))
+			prefix = "(unreachable)";
+		else if (canon[strlen(root)] == '\0')
+			shown = "/";
+		else
+			shown = canon + strlen(root);
+	}
+	int n = snprintf(out, cap, "%s%s", prefix, shown);
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	return n;
+}
+
+bool vfs_mount_visible(struct task *t, const struct vmount *m, char *out, size_t cap)
+{
+	const char *root = t && t->fs && t->fs->root[0] ? t->fs->root : "/";
+	if (!path_within(m->path, root))
+		return false;
+	return vfs_guest_path(t, m->path, out, cap) >= 0;
+}
+
+/* The flags a mount shows in /proc/[pid]/mounts, after rw/ro. */
+static void vmount_set_flags(struct vmount *m, unsigned long flags)
+{
+	m->rdonly = flags & VFS_MS_RDONLY;
+	m->nosuid = flags & VFS_MS_NOSUID;
+	m->nodev = flags & VFS_MS_NODEV;
+	m->noexec = flags & VFS_MS_NOEXEC;
+}
+
+/* Is the walk at the root of the topmost mount at its path? Then that
+ * mount. */
+static struct vmount *walk_mounted(struct walk *w)
+{
+	struct vmount *m = vmount_at(w->canon);
+	return m && m->root == w->cur ? m : NULL;
+}
+
+/* Calls fn on every live task's fs context and fd table once. */
+struct task_visit {
+	void (*fn)(struct task *t, void *arg);
+	void *arg;
+};
+
+static void visit_process(struct process *p, void *arg)
+{
+	struct task_visit *v = arg;
+	for (struct task *t = p->threads; t; t = t->next_in_proc)
+		v->fn(t, v->arg);
+}
+
+static void for_each_task(void (*fn)(struct task *t, void *arg), void *arg)
+{
+	struct task_visit v = { fn, arg };
+	process_for_each(visit_process, &v);
+}
+
+struct busy_check {
+	const char *path;
+	bool busy;
+};
+
+static void busy_task(struct task *t, void *arg)
+{
+	struct busy_check *b = arg;
+	if (!t->fs)
+		return;
+	if (path_within(t->fs->cwd, b->path) || (t->fs->root[0] && path_within(t->fs->root, b->path)))
+		b->busy = true;
+}
+
+/* Is m in use: a file open on it, a task's cwd or root in it? walk_refs
+ * is how many references to its root the caller holds. */
+static bool vmount_busy(struct vmount *m, int walk_refs)
+{
+	if (__atomic_load_n(&m->vnodes, __ATOMIC_ACQUIRE) > 1 ||
+	    __atomic_load_n(&m->root->refcount, __ATOMIC_ACQUIRE) > 1 + walk_refs)
+		return true;
+	struct busy_check b = { m->path, false };
+	for_each_task(busy_task, &b);
+	return b.busy;
+}
+
+/* Takes m out of the table; it goes when its last vnode does. */
+static void vmount_detach(struct vmount *m)
+{
+	for (struct vmount **pp = &vfs_mounts; *pp; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	}
+	m->next = NULL;
+	m->detached = true;
+	struct vnode *root = m->root;
+	m->root = NULL;
+	vnode_put(root);
+}
+
+/* Is c a mount below m: under its path, or stacked on it (newer, at the
+ * same path)? */
+static bool vmount_below(struct vmount *c, struct vmount *m)
+{
+	if (c == m || !path_within(c->path, m->path))
+		return false;
+	if (strcmp(c->path, m->path) != 0)
+		return true;
+	for (struct vmount *n = vfs_mounts; n && n != m; n = n->next)
+		if (n == c)
+			return true;
+	return false;
+}
+
+static bool vmount_has_children(struct vmount *m)
+{
+	for (struct vmount *c = vfs_mounts; c; c = c->next)
+		if (vmount_below(c, m))
+			return true;
+	return false;
+}
+
+/* Paths are the sandbox's canonical names of objects: a pivot_root, or a
+ * rename of a directory that holds a task's cwd or root or an open file,
+ * renames them everywhere, so that getcwd, /proc and walks from a
+ * descriptor follow the object as Linux's dentries do. */
+struct rekey {
+	/* The new path of old, or NULL when it does not move (or memory runs
+	 * out: the old name then stays). */
+	char *(*map)(const struct rekey *k, const char *old);
+	/* pivot_root moves the tasks whose cwd or root was the old root to the
+	 * new one ("/" stays "/"). */
+	bool keep_root;
+	const char *a, *b; /* rename: a moved to b (and b to a for an exchange) */
+	bool exchange;
+	const char *new_root; /* pivot_root: canonical, before */
+	char put_old[VFS_PATH_MAX]; /* pivot_root: canonical, after */
+	const void **seen; /* fs contexts and files already renamed */
+	size_t nseen, capseen;
+};
+
+static char *path_join(const char *dir, const char *rest)
+{
+	char buf[VFS_PATH_MAX];
+	int len = snprintf(buf, sizeof(buf), "%s%s", dir[1] || !rest[0] ? dir : "", rest);
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		return NULL;
+	return strdup(buf);
+}
+
+static char *pivot_map(const struct rekey *k, const char *old)
+{
+	size_t n = strlen(k->new_root);
+	if (path_within(old, k->new_root))
+		return strdup(old[n] ? old + n : "/");
+	return path_join(k->put_old, old[1] ? old : "");
+}
+
+static char *rename_map(const struct rekey *k, const char *old)
+{
+	if (path_within(old, k->a))
+		return path_join(k->b, old + strlen(k->a));
+	if (k->exchange && path_within(old, k->b))
+		return path_join(k->a, old + strlen(k->b));
+	return NULL;
+}
+
+/* Marks p seen; false when it was already (or cannot be remembered). */
+static bool rekey_first(struct rekey *k, const void *p)
+{
+	for (size_t i = 0; i < k->nseen; i++)
+		if (k->seen[i] == p)
+			return false;
+	if (k->nseen == k->capseen) {
+		size_t cap = k->capseen ? k->capseen * 2 : 64;
+		const void **s = realloc(k->seen, cap * sizeof(*s));
+		if (!s)
+			return false;
+		k->seen = s;
+		k->capseen = cap;
+	}
+	k->seen[k->nseen++] = p;
+	return true;
+}
+
+static void rekey_string(struct rekey *k, char *path, size_t cap)
+{
+	if (!path[0] || (k->keep_root && strcmp(path, "/") == 0))
+		return;
+	char *np = k->map(k, path);
+	if (np && strlen(np) < cap)
+		memcpy(path, np, strlen(np) + 1);
+	free(np);
+}
+
+static void rekey_task(struct task *t, void *arg)
+{
+	struct rekey *k = arg;
+	if (t->fs && rekey_first(k, t->fs)) {
+		rekey_string(k, t->fs->cwd, sizeof(t->fs->cwd));
+		rekey_string(k, t->fs->root, sizeof(t->fs->root));
+	}
+	for (long fd = fd_next_open(t, 0); fd >= 0; fd = fd_next_open(t, (int)fd + 1)) {
+		struct file *f = fd_get(t, (int)fd);
+		if (!f)
+			continue;
+		/* Only the files a rename moves are remembered: a rename that is
+		 * not an exchange cannot move one twice, and most files are not
+		 * under it, so the seen list stays short. */
+		bool moves = f->vn && f->path[0] == '/' &&
+			     (!k->a || path_within(f->path, k->a) || (k->exchange && path_within(f->path, k->b)));
+		if (moves && ((!k->a || k->exchange) ? rekey_first(k, f) : true)) {
+			char *np = k->map(k, f->path);
+			if (np) {
+				free(f->path);
+				f->path = np;
+			}
+		}
+		file_put(f);
+	}
+}
+
+static void rekey_all(struct rekey *k)
+{
+	for_each_task(rekey_task, k);
+	free(k->seen);
+	k->seen = NULL;
+}
+
+static long new_tmpfs_mount(const char *canon, const char *source, unsigned long flags, const char *data,
+			    struct vmount **out)
+{
+	struct tmpfs_opts o = { .mode = 01777 };
+	long r = tmpfs_parse_opts(data, &o);
+	if (r < 0)
+		return r;
+	struct vmount *m = vmount_new(canon, false, "tmpfs", "tmpfs");
+	if (!m)
+		return -ENOMEM;
+	if (source) {
+		m->owned_source = strdup(source);
+		if (!m->owned_source) {
+			vmount_discard(m);
+			return -ENOMEM;
+		}
+		m->source = m->owned_source;
+	}
+	r = tmpfs_create_opts(&o, m, &m->root);
+	if (r < 0) {
+		vmount_discard(m);
+		return r;
+	}
+	m->fs_opts = tmpfs_show_opts(m->root);
+	m->sb->release = release_tmpfs;
+	m->sb->priv = tmpfs_fs_of(m->root);
+	vmount_set_flags(m, flags);
+	m->sb->rdonly = m->rdonly;
+	*out = m;
+	return 0;
+}
+
+static long new_proc_mount(const char *canon, const char *source, unsigned long flags, struct vmount **out)
+{
+	struct vmount *m = vmount_new(canon, false, "proc", "proc");
+	if (!m)
+		return -ENOMEM;
+	if (source) {
+		m->owned_source = strdup(source);
+		if (!m->owned_source) {
+			vmount_discard(m);
+			return -ENOMEM;
+		}
+		m->source = m->owned_source;
+	}
+	long r = procfs_root(m, &m->root);
+	if (r < 0) {
+		vmount_discard(m);
+		return r;
+	}
+	vmount_set_flags(m, flags);
+	m->sb->rdonly = m->rdonly;
+	*out = m;
+	return 0;
+}
+
+/* A bind of src (the root of the new mount: v, at canonical path vcanon)
+ * at canon. */
+static long bind_one(struct vnode *v, const char *vcanon, const char *canon, struct vmount **out)
+{
+	struct vmount *src = v->mnt;
+	if (!v->ops->bind_root || src->detached)
+		return -EINVAL;
+	if (src->prop == VMOUNT_UNBINDABLE)
+		return -EINVAL;
+	struct vmount *m = vmount_new(canon, src->rdonly, src->fstype, src->source);
+	if (!m)
+		return -ENOMEM;
+	if (src->owned_source) {
+		m->owned_source = strdup(src->owned_source);
+		m->source = m->owned_source;
+	}
+	/* The path of the new root within its file system, for mountinfo. */
+	const char *rel = vcanon + (src->path[1] ? strlen(src->path) : 0);
+	size_t base = strcmp(src->fs_root, "/") == 0 ? 0 : strlen(src->fs_root);
+	size_t len = base + strlen(rel) + 2;
+	char *fs_root = malloc(len);
+	if (fs_root)
+		snprintf(fs_root, len, "%.*s%s", (int)base, src->fs_root, rel[0] ? rel : (base ? "" : "/"));
+	free(m->fs_root);
+	m->fs_root = fs_root;
+	m->fs_opts = src->fs_opts ? strdup(src->fs_opts) : NULL;
+	if (!m->fs_root || (src->owned_source && !m->owned_source) || (src->fs_opts && !m->fs_opts)) {
+		vmount_discard(m);
+		return -ENOMEM;
+	}
+	m->lock_ro = src->lock_ro;
+	m->nosuid = src->nosuid;
+	m->nodev = src->nodev;
+	m->noexec = src->noexec;
+	m->sb_id = src->sb_id;
+	if (--m->sb->refs == 0)
+		free(m->sb);
+	m->sb = src->sb;
+	m->sb->refs++;
+	long r = v->ops->bind_root(v, m, &m->root);
+	if (r < 0) {
+		vmount_discard(m);
+		return r;
+	}
+	*out = m;
+	return 0;
+}
+
+/* MS_BIND (and MS_REC): the object at source appears at the walk's place. */
+static long do_bind(struct task *t, struct walk *target, const char *source, bool rec)
+{
+	if (!source || !source[0])
+		return -EINVAL;
+	struct walk s;
+	long r = vfs_resolve(t, AT_FDCWD, source, WALK_FOLLOW, &s);
+	if (r < 0)
+		goto out;
+	if (S_ISDIR(s.cur->type) != S_ISDIR(target->cur->type)) {
+		r = -ENOTDIR;
+		goto out;
+	}
+	struct vmount *m;
+	if (vmount_count() >= VFS_MOUNT_MAX) {
+		r = -ENOSPC;
+		goto out;
+	}
+	r = bind_one(s.cur, s.canon, target->canon, &m);
+	if (r < 0)
+		goto out;
+	/* MS_REC: the mounts below source come along, oldest first so that
+	 * they stack as they did. */
+	struct vmount *added[VFS_MOUNT_MAX];
+	size_t nadded = 0;
+	size_t room = VFS_MOUNT_MAX - WARD_MIN(vmount_count() + 1, (size_t)VFS_MOUNT_MAX);
+	if (rec) {
+		struct vmount *order[VFS_MOUNT_MAX];
+		size_t n = 0;
+		for (struct vmount *c = vfs_mounts; c && n < WARD_ARRAY_SIZE(order); c = c->next)
+			order[n++] = c;
+		while (n-- > 0 && r >= 0) {
+			struct vmount *c = order[n];
+			if (strcmp(c->path, s.canon) == 0 || !path_within(c->path, s.canon) ||
+			    c->prop == VMOUNT_UNBINDABLE || !c->root->ops->bind_root)
+				continue;
+			char canon[VFS_PATH_MAX];
+			const char *rel = c->path + (s.canon[1] ? strlen(s.canon) : 0);
+			if (snprintf(canon, sizeof(canon), "%s%s", target->canon[1] ? target->canon : "", rel) >=
+			    (int)sizeof(canon)) {
+				r = -ENAMETOOLONG;
+				break;
+			}
+			if (nadded == room) {
+				r = -ENOSPC;
+				break;
+			}
+			r = bind_one(c->root, c->path, canon, &added[nadded]);
+			if (r >= 0)
+				nadded++;
+		}
+	}
+	if (r < 0) {
+		vnode_put(m->root);
+		vmount_discard(m);
+		while (nadded-- > 0) {
+			vnode_put(added[nadded]->root);
+			vmount_discard(added[nadded]);
+		}
+		goto out;
+	}
+	vmount_add(m);
+	for (size_t i = 0; i < nadded; i++)
+		vmount_add(added[i]);
+out:
+	walk_fini(&s);
+	return r;
+}
+
+/* MS_REMOUNT: the mount's flags (and a tmpfs's options unless MS_BIND). */
+static long do_remount(struct walk *w, unsigned long flags, const char *data)
+{
+	struct vmount *m = walk_mounted(w);
+	if (!m)
+		return -EINVAL;
+	if (m->lock_ro && !(flags & VFS_MS_RDONLY))
+		return -EPERM;
+	if (!(flags & VFS_MS_BIND) && strcmp(m->fstype, "tmpfs") == 0 && m->root->ops->bind_root) {
+		struct tmpfs_opts o = { .mode = (uint32_t)-1, .uid = (uint32_t)-1, .gid = (uint32_t)-1 };
+		long r = tmpfs_parse_opts(data, &o);
+		if (r >= 0)
+			r = tmpfs_remount(m->root, &o);
+		if (r < 0)
+			return r;
+		char *opts = tmpfs_show_opts(m->root);
+		free(m->fs_opts);
+		m->fs_opts = opts;
+	}
+	/* Without MS_BIND the file system itself changes too. */
+	if (!(flags & VFS_MS_BIND))
+		m->sb->rdonly = flags & VFS_MS_RDONLY;
+	vmount_set_flags(m, flags);
+	return 0;
+}
+
+/* MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE (with MS_REC: the mounts
+ * below too). */
+static long do_change_type(struct walk *w, unsigned long flags)
+{
+	struct vmount *m = walk_mounted(w);
+	if (!m)
+		return -EINVAL;
+	unsigned long type = flags & ~(VFS_MS_REC | VFS_MS_SILENT);
+	if ((type & ~VFS_MS_PROPAGATION) || !type || (type & (type - 1)))
+		return -EINVAL;
+	enum vmount_prop p = type == VFS_MS_SHARED	 ? VMOUNT_SHARED
+			     : type == VFS_MS_SLAVE	 ? VMOUNT_SLAVE
+			     : type == VFS_MS_UNBINDABLE ? VMOUNT_UNBINDABLE
+							 : VMOUNT_PRIVATE;
+	/* A slave of nothing is private, as Linux makes it. */
+	if (p == VMOUNT_SLAVE)
+		p = VMOUNT_PRIVATE;
+	for (struct vmount *c = vfs_mounts; c; c = c->next)
+		if (c == m || ((flags & VFS_MS_REC) && path_within(c->path, m->path)))
+			c->prop = p;
+	return 0;
+}
+
+/* MS_MOVE: the mount at source, with the mounts below it, moves to the
+ * walk's place; tasks and files inside move with it. */
+static long do_move(struct task *t, struct walk *target, const char *source)
+{
+	if (!source || !source[0])
+		return -EINVAL;
+	struct walk s;
+	long r = vfs_resolve(t, AT_FDCWD, source, WALK_FOLLOW, &s);
+	struct vmount *m = r >= 0 ? walk_mounted(&s) : NULL;
+	if (r >= 0 && (!m || m == vfs_root_mount || strcmp(s.canon, s.root) == 0))
+		r = -EINVAL;
+	if (r >= 0 && S_ISDIR(s.cur->type) != S_ISDIR(target->cur->type))
+		r = -EINVAL; /* not ENOTDIR, unlike a bind */
+	/* Into itself: a loop. */
+	if (r >= 0 && path_within(target->canon, s.canon))
+		r = -ELOOP;
+	if (r >= 0 && m->prop == VMOUNT_SHARED)
+		r = -EINVAL;
+	if (r < 0)
+		goto out;
+	struct rekey k = { .map = rename_map, .a = s.canon, .b = target->canon };
+	/* New paths first, so that nothing changes on failure. */
+	struct vmount *moved[VFS_MOUNT_MAX];
+	char *paths[VFS_MOUNT_MAX];
+	size_t n = 0;
+	for (struct vmount *c = vfs_mounts; c; c = c->next) {
+		if (c != m && !vmount_below(c, m))
+			continue;
+		if (n == WARD_ARRAY_SIZE(moved)) {
+			r = -ENOMEM;
+			break;
+		}
+		moved[n] = c;
+		paths[n] = rename_map(&k, c->path);
+		if (!paths[n++])
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		while (n-- > 0)
+			free(paths[n]);
+		goto out;
+	}
+	/* Out of the list, renamed, and back on top in the same order. */
+	for (size_t i = 0; i < n; i++) {
+		for (struct vmount **pp = &vfs_mounts; *pp; pp = &(*pp)->next) {
+			if (*pp == moved[i]) {
+				*pp = moved[i]->next;
+				break;
+			}
+		}
+		free(moved[i]->path);
+		moved[i]->path = paths[i];
+	}
+	while (n-- > 0) {
+		moved[n]->next = vfs_mounts;
+		vfs_mounts = moved[n];
+	}
+	rekey_all(&k);
+out:
+	walk_fini(&s);
+	return r;
+}
+
+long vfs_mount(struct task *t, const char *source, const char *target, const char *fstype, unsigned long flags,
+	       const char *data)
+{
+	struct walk w;
+	long r = vfs_resolve(t, AT_FDCWD, target, WALK_FOLLOW, &w);
+	if (r < 0)
+		goto out;
+	if ((flags & VFS_MS_MGC_MSK) == VFS_MS_MGC_VAL)
+		flags &= ~VFS_MS_MGC_MSK;
+	if (flags & VFS_MS_NOUSER) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (!creds_capable(&t->creds, WARD_CAP_SYS_ADMIN)) {
+		r = -EPERM;
+		goto out;
+	}
+	if ((flags & (VFS_MS_REMOUNT | VFS_MS_BIND)) == (VFS_MS_REMOUNT | VFS_MS_BIND) || (flags & VFS_MS_REMOUNT)) {
+		r = do_remount(&w, flags, data);
+		goto out;
+	}
+	if (flags & VFS_MS_BIND) {
+		r = do_bind(t, &w, source, flags & VFS_MS_REC);
+		goto out;
+	}
+	if (flags & VFS_MS_PROPAGATION) {
+		r = do_change_type(&w, flags);
+		goto out;
+	}
+	if (flags & VFS_MS_MOVE) {
+		r = do_move(t, &w, source);
+		goto out;
+	}
+	if (!fstype) {
+		r = -EINVAL;
+		goto out;
+	}
+	struct vmount *m = NULL;
+	bool dir = S_ISDIR(w.cur->type);
+	if (vmount_count() >= VFS_MOUNT_MAX) {
+		r = -ENOSPC;
+		goto out;
+	}
+	if (strcmp(fstype, "tmpfs") == 0)
+		r = dir ? new_tmpfs_mount(w.canon, source, flags, data, &m) : -ENOTDIR;
+	else if (strcmp(fstype, "proc") == 0)
+		r = dir ? new_proc_mount(w.canon, source, flags, &m) : -ENOTDIR;
+	else
+		r = -ENODEV;
+	if (r >= 0)
+		vmount_add(m);
+out:
+	walk_fini(&w);
+	return r;
+}
+
+long vfs_umount(struct task *t, const char *target, int flags)
+{
+	if (flags & ~(VFS_MNT_FORCE | VFS_MNT_DETACH | VFS_MNT_EXPIRE | VFS_UMOUNT_NOFOLLOW))
+		return -EINVAL;
+	struct walk w;
+	long r = vfs_resolve(t, AT_FDCWD, target, (flags & VFS_UMOUNT_NOFOLLOW) ? 0 : WALK_FOLLOW, &w);
+	if (r < 0)
+		goto out;
+	if (!creds_capable(&t->creds, WARD_CAP_SYS_ADMIN)) {
+		r = -EPERM;
+		goto out;
+	}
+	struct vmount *m = walk_mounted(&w);
+	if (!m) {
+		r = -EINVAL;
+		goto out;
+	}
+	/* The sandbox's root is always busy: its programs are open on it. */
+	if (m == vfs_root_mount) {
+		r = -EBUSY;
+		goto out;
+	}
+	if (flags & VFS_MNT_EXPIRE) {
+		if (flags & (VFS_MNT_FORCE | VFS_MNT_DETACH) || strcmp(w.canon, w.root) == 0) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (vmount_busy(m, 1)) {
+			r = -EBUSY;
+			goto out;
+		}
+		if (!m->expire_mark) {
+			m->expire_mark = true;
+			r = -EAGAIN;
+			goto out;
+		}
+	}
+	/* MNT_FORCE asks the file system to abort its pending requests; tmpfs
+	 * has none, so it is a plain umount, busy or not. */
+	if (!(flags & VFS_MNT_DETACH)) {
+		if (vmount_has_children(m) || vmount_busy(m, 1)) {
+			r = -EBUSY;
+			goto out;
+		}
+		vmount_detach(m);
+		goto out;
+	}
+	/* MNT_DETACH: the mount and everything below it go from the table now,
+	 * and die when their last user does. */
+	struct vmount *victims[VFS_MOUNT_MAX];
+	size_t n = 0;
+	for (struct vmount *c = vfs_mounts; c && n < WARD_ARRAY_SIZE(victims); c = c->next)
+		if (vmount_below(c, m))
+			victims[n++] = c;
+	for (size_t i = 0; i < n; i++)
+		vmount_detach(victims[i]);
+	vmount_detach(m);
+out:
+	walk_fini(&w);
+	return r;
+}
+
+long vfs_chroot(struct task *t, const char *path)
+{
+	struct walk w;
+	struct linux_statx stx;
+	long r = vfs_resolve(t, AT_FDCWD, path, WALK_FOLLOW, &w);
+	if (r >= 0 && !S_ISDIR(w.cur->type))
+		r = -ENOTDIR;
+	if (r >= 0)
+		r = w.cur->ops->getattr(w.cur, &stx);
+	if (r >= 0)
+		r = vfs_permission(t, &stx, VFS_MAY_EXEC, false);
+	if (r >= 0 && !creds_capable(&t->creds, WARD_CAP_SYS_CHROOT))
+		r = -EPERM;
+	if (r >= 0) {
+		size_t len = strlen(w.canon);
+		if (len >= sizeof(t->fs->root))
+			r = -ENAMETOOLONG;
+		else
+			memcpy(t->fs->root, w.canon, len + 1);
+	}
+	walk_fini(&w);
+	return r;
+}
+
+long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old)
+{
+	if (!creds_capable(&t->creds, WARD_CAP_SYS_ADMIN))
+		return -EPERM;
+	struct walk nw, ow, rw;
+	long r = vfs_resolve(t, AT_FDCWD, new_root, WALK_FOLLOW, &nw);
+	walk_init(&ow, t);
+	walk_init(&rw, t);
+	if (r >= 0 && !S_ISDIR(nw.cur->type))
+		r = -ENOTDIR;
+	if (r >= 0) {
+		walk_fini(&ow);
+		r = vfs_resolve(t, AT_FDCWD, put_old, WALK_FOLLOW, &ow);
+	}
+	if (r >= 0 && !S_ISDIR(ow.cur->type))
+		r = -ENOTDIR;
+	if (r >= 0)
+		r = walk_to_root(&rw);
+	if (r < 0)
+		goto out;
+	struct vmount *new_mnt = nw.cur->mnt, *old_mnt = ow.cur->mnt, *root_mnt = rw.cur->mnt;
+	/* pivot_root(2): EINVAL when a mount involved is shared (the root's
+	 * and new_root's parents lie in the sandbox's one tree: the root's own
+	 * type stands for them). */
+	if (old_mnt->prop == VMOUNT_SHARED || root_mnt->prop == VMOUNT_SHARED) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (new_mnt == root_mnt || old_mnt == root_mnt) {
+		r = -EBUSY;
+		goto out;
+	}
+	/* The caller's root must be a mount point (a chroot into a plain
+	 * directory is not), new_root too, put_old at or under new_root, and
+	 * new_root under the root. */
+	if (root_mnt != vfs_root_mount || rw.cur != root_mnt->root || !walk_mounted(&nw) ||
+	    !path_within(ow.canon, nw.canon) || !path_within(nw.canon, rw.canon) || strcmp(nw.canon, "/") == 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	struct rekey p = { .map = pivot_map, .keep_root = true, .new_root = nw.canon };
+	size_t n = strlen(nw.canon);
+	snprintf(p.put_old, sizeof(p.put_old), "%s", ow.canon[n] ? ow.canon + n : "/");
+	/* Every mount's new path first, so that nothing changes on failure. */
+	size_t count = 0;
+	for (struct vmount *m = vfs_mounts; m; m = m->next)
+		count++;
+	char **paths = calloc(count, sizeof(*paths));
+	if (!paths) {
+		r = -ENOMEM;
+		goto out;
+	}
+	size_t i = 0;
+	for (struct vmount *m = vfs_mounts; m; m = m->next, i++) {
+		paths[i] = m == new_mnt ? strdup("/") : m == root_mnt ? strdup(p.put_old) : pivot_map(&p, m->path);
+		if (!paths[i])
+			r = -ENOMEM;
+	}
+	if (r >= 0) {
+		i = 0;
+		for (struct vmount *m = vfs_mounts; m; m = m->next, i++) {
+			free(m->path);
+			m->path = paths[i];
+			paths[i] = NULL;
+		}
+		/* The old root goes on top of what is at put_old. */
+		for (struct vmount **pp = &vfs_mounts; *pp; pp = &(*pp)->next) {
+			if (*pp == root_mnt) {
+				*pp = root_mnt->next;
+				break;
+			}
+		}
+		root_mnt->next = vfs_mounts;
+		vfs_mounts = root_mnt;
+		vfs_root_mount = new_mnt;
+		rekey_all(&p);
+	}
+	for (i = 0; i < count; i++)
+		free(paths[i]);
+	free(paths);
+out:
+	walk_fini(&nw);
+	walk_fini(&ow);
+	walk_fini(&rw);
+	return r;
 }
 
 /* Opening. */
@@ -957,7 +1830,7 @@ static struct vfs_owner owner_of(struct task *t)
 /* May t create or remove names in the directory dir? */
 static long may_change_dir(struct task *t, struct vnode *dir)
 {
-	if (dir->mnt->rdonly)
+	if (vmount_rdonly(dir->mnt))
 		return -EROFS;
 	if (t->creds.fsuid == 0)
 		return 0;
@@ -1088,12 +1961,16 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 	if (tmpfile) {
 		/* O_TMPFILE is not supported yet: the directory exists, the
 		 * file system says no. */
-		r = v->mnt->rdonly ? -EROFS : -EOPNOTSUPP;
+		r = vmount_rdonly(v->mnt) ? -EROFS : -EOPNOTSUPP;
 		goto out;
 	}
 	if (!(flags & O_PATH)) {
 		if (S_ISDIR(type) && want_write) {
 			r = -EISDIR;
+			goto out;
+		}
+		if ((S_ISCHR(type) || S_ISBLK(type)) && v->mnt->nodev) {
+			r = -EACCES;
 			goto out;
 		}
 		if (!created && t->creds.fsuid != 0) {
@@ -1111,7 +1988,7 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 				goto out;
 		}
 		bool fs_object = S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type);
-		if (v->mnt->rdonly && fs_object && (want_write || ((flags & O_TRUNC) && S_ISREG(type)))) {
+		if (vmount_rdonly(v->mnt) && fs_object && (want_write || ((flags & O_TRUNC) && S_ISREG(type)))) {
 			r = -EROFS;
 			goto out;
 		}
@@ -1141,6 +2018,8 @@ long vfs_open_exec(struct task *t, const char *path, struct file **out)
 	if (r >= 0)
 		r = w.cur->ops->getattr(w.cur, &stx);
 	if (r >= 0 && !S_ISREG(stx.stx_mode))
+		r = -EACCES;
+	if (r >= 0 && w.cur->mnt->noexec)
 		r = -EACCES;
 	if (r >= 0)
 		r = vfs_permission(t, &stx, VFS_MAY_EXEC, false);
@@ -1209,8 +2088,11 @@ long vfs_statfsat(struct task *t, int dirfd, const char *path, struct linux_stat
 		memset(out, 0, sizeof(*out));
 		r = w.cur->ops->statfs ? w.cur->ops->statfs(w.cur, out) : -ENOSYS;
 	}
-	if (r >= 0 && w.cur->mnt->rdonly)
-		out->f_flags |= VFS_ST_RDONLY;
+	if (r >= 0) {
+		const struct vmount *m = w.cur->mnt;
+		out->f_flags |= (vmount_rdonly(m) ? VFS_ST_RDONLY : 0) | (m->nosuid ? 0x2 : 0) | (m->nodev ? 0x4 : 0) |
+				(m->noexec ? 0x8 : 0);
+	}
 	walk_fini(&w);
 	return r;
 }
@@ -1264,7 +2146,7 @@ long vfs_accessat(struct task *t, int dirfd, const char *path, int mode, int at_
 		r = w.cur->ops->getattr(w.cur, &stx);
 	if (r >= 0) {
 		uint32_t type = w.cur->type;
-		on_ro = w.cur->mnt->rdonly && (S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type));
+		on_ro = vmount_rdonly(w.cur->mnt) && (S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type));
 	}
 	walk_fini(&w);
 	if (r < 0 || mode == F_OK)
@@ -1626,6 +2508,12 @@ long vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirf
 			inotify_gone(&nk);
 		}
 	}
+	if (r >= 0) {
+		struct rekey k = {
+			.map = rename_map, .a = ocanon, .b = ncanon, .exchange = flags & VFS_RENAME_EXCHANGE
+		};
+		rekey_all(&k);
+	}
 out:
 	vnode_put(on);
 	vnode_put(nn);
@@ -1648,7 +2536,7 @@ static long setattr_vnode(struct task *t, struct vnode *v, const struct vattr *a
 		if (!S_ISREG(stx.stx_mode))
 			return -EINVAL;
 	}
-	if (v->mnt->rdonly)
+	if (vmount_rdonly(v->mnt))
 		return -EROFS;
 	uint32_t uid = t->creds.fsuid;
 	if (uid != 0) {

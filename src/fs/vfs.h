@@ -4,7 +4,9 @@
  * upper layer that is discarded at exit; /dev is devfs with /dev/shm a
  * tmpfs; /tmp is a tmpfs; /proc and /sys are the sentry's own procfs and
  * sysfs (procfs.c), computed from its state; the CLI may add tmpfs mounts
- * and bind mounts of host directories (read-only unless asked).
+ * and bind mounts of host directories (read-only unless asked), and the
+ * guest its own mounts (mount(2): tmpfs, proc, binds of what it can
+ * already reach), chroot(2) and pivot_root(2), all inside the sentry.
  *
  * Paths are resolved by the sentry, component by component, in the guest's
  * view: symlinks are read and followed here (40 links at most, ELOOP), ".."
@@ -75,6 +77,9 @@ void file_put(struct file *f);
  * read at an offset. */
 long file_pread(struct file *f, void *buf, size_t len, uint64_t off);
 long file_getattr(struct file *f, struct linux_statx *out);
+/* True when f lies on a noexec mount: mmap and mprotect refuse PROT_EXEC
+ * maps of it (EPERM, EACCES). */
+bool file_on_noexec(const struct file *f);
 
 /* The per-task fd table. */
 struct fd_table;
@@ -91,7 +96,11 @@ long fdtable_install_stdio(struct task *t);
 
 /* The per-task file-system context. */
 struct fs_context {
-	char cwd[4096]; /* canonical, absolute, no symlinks */
+	/* Canonical, absolute, no symlinks; a rename of a directory above it
+	 * renames it too (vfs.c, rekey), so getcwd follows the directory. */
+	char cwd[4096];
+	/* The root chroot(2) set, canonical; "" or "/" for the sandbox's. */
+	char root[4096];
 	uint32_t umask;
 };
 

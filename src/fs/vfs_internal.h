@@ -95,6 +95,10 @@ struct vnode_ops {
 	/* rename(2) within one mount with renameat2's flags. */
 	long (*move)(struct vnode *odir, const char *oname, struct vnode *ndir, const char *nname, unsigned int flags);
 	long (*statfs)(struct vnode *v, struct linux_statfs *out);
+	/* A new vnode for the same object, placed in the mount mnt: the root
+	 * of a bind mount, whose descendants then carry the bind's flags. NULL:
+	 * the object cannot be bind-mounted (-EINVAL). */
+	long (*bind_root)(struct vnode *v, struct vmount *mnt, struct vnode **out);
 	void (*release)(struct vnode *v);
 };
 
@@ -106,17 +110,56 @@ struct vnode {
 	void *priv;
 };
 
-struct vmount {
-	char *path; /* the guest's canonical path of the mount point */
-	struct vnode *root;
+/* Propagation types of mount(2)'s MS_SHARED/MS_PRIVATE/MS_SLAVE/
+ * MS_UNBINDABLE. The sandbox has one mount namespace, so nothing ever
+ * propagates: the type is recorded and shown, and pivot_root and binds
+ * check it as Linux does. */
+enum vmount_prop { VMOUNT_PRIVATE, VMOUNT_SHARED, VMOUNT_SLAVE, VMOUNT_UNBINDABLE };
+
+/* What the mounts of one file system share (Linux's superblock): a
+ * remount without MS_BIND makes the file system itself read-only, for
+ * every bind of it. */
+struct vsuper {
+	int refs;
 	bool rdonly;
+	/* Called with priv when the last mount of the file system goes. */
+	void (*release)(void *priv);
+	void *priv;
+};
+
+struct vmount {
+	char *path; /* the canonical path of the mount point, from the sandbox's root */
+	struct vnode *root;
+	bool rdonly; /* the mount's own flag; see vmount_rdonly */
+	struct vsuper *sb;
+	/* The CLI's read-only volumes (and binds of them) may not be made
+	 * writable: MS_REMOUNT without MS_RDONLY is EPERM, as Linux says for
+	 * MNT_LOCK_READONLY. */
+	bool lock_ro;
+	bool nosuid, nodev, noexec;
+	enum vmount_prop prop;
+	bool expire_mark; /* umount2(MNT_EXPIRE) marked it once */
+	bool detached; /* unmounted: freed when its last vnode goes */
+	int vnodes; /* vnodes of this mount alive (atomic) */
 	struct vmount *next;
 	/* For /proc/[pid]/mounts and mountinfo: the file system's type and
-	 * source as mount(8) shows them (static strings), and a mount id. */
+	 * source as mount(8) shows them, its options beyond the flags (tmpfs's
+	 * size= and mode=, owned, may be NULL), the path of the mount's root
+	 * within its file system ("/" but for binds), and a mount id. */
 	const char *fstype;
 	const char *source;
+	char *fs_opts;
+	char *fs_root;
+	char *owned_source; /* source, when it is the guest's string */
 	int id;
+	int sb_id; /* mounts of one file system share it (binds) */
 };
+
+/* Is m read-only: by its own flag or its file system's? */
+static inline bool vmount_rdonly(const struct vmount *m)
+{
+	return m->rdonly || (m->sb && m->sb->rdonly);
+}
 
 /* Allocates a vnode with one reference. NULL when memory runs out (then
  * the caller still owns priv). */
@@ -239,6 +282,28 @@ struct tnode;
 /* A new, empty tmpfs (its root directory has mode 01777 when sticky, else
  * 0755), and its root vnode for mnt. */
 long tmpfs_create(bool sticky, struct vmount *mnt, struct vnode **out);
+/* The options of mount(2) for a tmpfs: size= in bytes (0: no limit beyond
+ * memory), mode=, uid=, gid=. */
+struct tmpfs_opts {
+	uint64_t max_bytes;
+	uint32_t mode, uid, gid;
+};
+/* Parses a mount(2) data string of tmpfs options into o: -EINVAL for an
+ * unknown option or a bad value, as tmpfs says. */
+long tmpfs_parse_opts(const char *data, struct tmpfs_opts *o);
+/* A new tmpfs with the options o, and its root vnode for mnt. */
+long tmpfs_create_opts(const struct tmpfs_opts *o, struct vmount *mnt, struct vnode **out);
+/* Applies o to a mounted tmpfs (MS_REMOUNT): the new size may not be below
+ * what is in use (-EINVAL). */
+long tmpfs_remount(struct vnode *root, const struct tmpfs_opts *o);
+/* The file system of a tmpfs root vnode, as an opaque handle, and its
+ * release when the last mount of it goes: its tree is freed as the last
+ * holders of its nodes let go. */
+void *tmpfs_fs_of(struct vnode *root);
+void tmpfs_release_fs(void *fs_handle);
+/* The options /proc/mounts shows for the tmpfs of root ("size=...k,mode=..."),
+ * or NULL when they are the defaults; the caller frees it. */
+char *tmpfs_show_opts(struct vnode *root);
 
 /* overlay: the root (overlay.c). */
 long overlay_root(ward_hostfd_t lower_root, struct vmount *mnt, struct vnode **out);
@@ -263,6 +328,23 @@ long sysfs_root(struct vmount *mnt, struct vnode **out);
 /* Calls fn for every mount, oldest first (the root first), for
  * /proc/[pid]/mounts. */
 void vfs_mount_for_each(void (*fn)(const struct vmount *m, void *arg), void *arg);
+
+/* mount(2), umount2(2), pivot_root(2) and chroot(2) on the sentry's mount
+ * table (the callers check CAP_SYS_ADMIN and copy the strings in). source
+ * and fstype may be NULL, data too. */
+long vfs_mount(struct task *t, const char *source, const char *target, const char *fstype, unsigned long flags,
+	       const char *data);
+long vfs_umount(struct task *t, const char *target, int flags);
+long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old);
+long vfs_chroot(struct task *t, const char *path);
+/* The path the guest t sees for the canonical path canon: relative to its
+ * root (set by chroot), or "(unreachable)" and canon when it lies outside
+ * it, as getcwd(2) and /proc show them. Returns the length, or
+ * -ENAMETOOLONG. */
+long vfs_guest_path(struct task *t, const char *canon, char *out, size_t cap);
+/* Is the mount m visible to t (at or below t's root)? Its path as t sees
+ * it goes to out. */
+bool vfs_mount_visible(struct task *t, const struct vmount *m, char *out, size_t cap);
 
 /* Appends one linux_dirent64 record to buf (of len bytes, *used filled so
  * far). Returns 0, or -EINVAL when it does not fit. */

@@ -234,6 +234,238 @@ sys.stdin.read(1)' ) 2>&1)
 		result stdin-read-interrupted-by-signal bad "$out"
 fi
 
+# The escape suite: each case tries to read or write a host directory
+# outside the sandbox's roots by one trick; none may show the secret, and
+# after all of them the directory is as it was. The secret lives in a host
+# temp dir, which the guest's /tmp (a tmpfs) hides under the default root
+# and which lies outside --root and --volume.
+outside=$(mktemp -d)
+trap 'rm -rf "$root" "$vol" "$outside"' EXIT
+echo SECRET-OUTSIDE-DATA >"$outside/secret"
+mkdir "$outside/dir"
+before=$(cd "$outside" && find . -printf '%p %s %m\n' | sort | md5sum)
+esc_vol=$(mktemp -d)
+trap 'rm -rf "$root" "$vol" "$outside" "$esc_vol"' EXIT
+echo vol-data >"$esc_vol/data"
+ln -s "$outside/secret" "$root/abs-out"
+ln -s "../../../../../../../../..$outside/secret" "$root/rel-out"
+ln -s loop-b "$root/loop-a"
+ln -s loop-a "$root/loop-b"
+ln -s "$outside" "$esc_vol/out-dir"
+# escape NAME ARGS...: runs ward do ARGS; the output must not hold the secret
+# and ward must exit (no crash, no hang).
+escape() {
+	local name=$1
+	shift
+	local out
+	out=$(timeout 60 "$WARD" do "$@" 2>&1 </dev/null)
+	local st=$?
+	case $out in
+	*SECRET-OUTSIDE-DATA*) result "escape-$name" bad "the guest read the host secret" ;;
+	*)
+		if [ $st -ge 124 ] && [ $st -ne 126 ] && [ $st -ne 127 ]; then
+			result "escape-$name" bad "exit $st: $(printf '%s' "$out" | tail -n 2)"
+		else
+			result "escape-$name" ok
+		fi
+		;;
+	esac
+}
+bb=/bin/busybox
+escape dotdot-root --root "$root" -- $bb cat "/../../../..$outside/secret"
+escape dotdot-relative --root "$root" --cwd=/etc -- $bb cat "../../../../../..$outside/secret"
+escape abs-symlink --root "$root" -- $bb cat /abs-out
+escape rel-symlink --root "$root" -- $bb cat /rel-out
+escape symlink-loop --root "$root" -- $bb cat /loop-a
+escape proc-self-root --root "$root" -- $bb cat "/proc/self/root/../../..$outside/secret"
+escape proc-cwd --root "$root" -- $bb sh -c "cat /proc/1/cwd/../../..$outside/secret; cat /proc/self/cwd/..$outside/secret"
+escape proc-fd-dir --root "$root" -- $bb sh -c "exec 3</; cat /proc/self/fd/3/../..$outside/secret"
+escape volume-dotdot --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c "cat /vol/../../..$outside/secret; ls /vol/.."
+escape volume-symlink-dir --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c "cat /vol/out-dir/secret; echo x > /vol/out-dir/new"
+escape tmpfs-hides-host-tmp -- $bb cat "$outside/secret"
+escape bind-dotdot --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"mkdir -p /mnt/b && mount --bind /vol /mnt/b && cat /mnt/b/../../..$outside/secret; cat /mnt/b/out-dir/secret"
+escape bind-of-symlink --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"mkdir -p /mnt/c && mount --bind /vol/out-dir /mnt/c; cat /mnt/c/secret"
+escape hardlink-host-file --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"ln /vol/out-dir/secret /vol/hl; ln /abs-out /vol/hl2; cat /vol/hl /vol/hl2"
+escape mknod-host-disk -- $bb sh -c "mknod /tmp/sda b 8 0 && head -c 64 /tmp/sda | od -c | head -n 2"
+escape chroot-classic -- /usr/bin/python3 -c "
+import os
+fd = os.open('/', os.O_RDONLY)
+os.makedirs('/tmp/jail/in', exist_ok=True)
+os.chroot('/tmp/jail')
+os.fchdir(fd)
+for i in range(64):
+    os.chdir('..')
+os.chroot('.')
+for p in ['$outside/secret', '../../..$outside/secret']:
+    try:
+        print(open(p).read())
+    except OSError as e:
+        print('refused', e.errno)
+print(sorted(os.listdir('/'))[:3])"
+escape pivot-root -- /usr/bin/python3 -c "
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs('/n', exist_ok=True)
+assert libc.mount(b'none', b'/n', b'tmpfs', 0, None) == 0
+os.makedirs('/n/old')
+os.chdir('/n')
+assert libc.syscall(155, b'.', b'old') == 0
+os.chdir('/')
+for p in ['/old$outside/secret', '/old/../..$outside/secret', '/../old/../old$outside/secret']:
+    try:
+        print(open(p).read())
+    except OSError as e:
+        print('refused', e.errno)
+libc.umount2(b'/old', 2)
+print(os.listdir('/'))"
+escape opath-openat-dotdot -- /usr/bin/python3 -c "
+import os
+fd = os.open('/', os.O_PATH)
+for p in ['..', '../..', '../../..' + '$outside']:
+    try:
+        d = os.open(p, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        print(sorted(os.listdir(d))[:3])
+    except OSError as e:
+        print('refused', e.errno)
+try:
+    print(open(os.open('../../..$outside/secret', os.O_RDONLY, dir_fd=fd)).read())
+except OSError as e:
+    print('refused', e.errno)"
+escape openat2-resolve -- /usr/bin/python3 -c "
+import ctypes, os, struct
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open('/usr', os.O_PATH)
+for res in (0x08, 0x02, 0x10, 0x04):  # BENEATH, NO_MAGICLINKS, IN_ROOT, NO_SYMLINKS
+    how = struct.pack('QQQ', os.O_RDONLY, 0, res)
+    r = libc.syscall(437, fd, ('../../..$outside/secret').encode(), how, len(how))
+    print(res, r, ctypes.get_errno())"
+escape rename-race -- /usr/bin/python3 -c "
+import os, threading
+os.makedirs('/tmp/a/b/c/d', exist_ok=True)
+stop = False
+def mover():
+    while not stop:
+        try:
+            os.rename('/tmp/a/b/c', '/tmp/c'); os.rename('/tmp/c', '/tmp/a/b/c')
+        except OSError:
+            pass
+t = threading.Thread(target=mover); t.start()
+seen = 0
+for i in range(300):
+    for p in ['/tmp/a/b/c/d/../../../../../..$outside/secret', '/tmp/c/d/../../../..$outside/secret']:
+        try:
+            print(open(p).read()); seen += 1
+        except OSError:
+            pass
+stop = True; t.join(); print('reads', seen)"
+escape open-racing-rename -- /usr/bin/python3 -c "
+import os, threading
+os.makedirs('/tmp/x/y', exist_ok=True)
+d = os.open('/tmp/x/y', os.O_RDONLY)
+stop = False
+def mover():
+    while not stop:
+        try:
+            os.rename('/tmp/x', '/tmp/z'); os.rename('/tmp/z', '/tmp/x')
+        except OSError:
+            pass
+t = threading.Thread(target=mover); t.start()
+for i in range(300):
+    try:
+        print(open(os.open('../../../..$outside/secret', os.O_RDONLY, dir_fd=d)).read())
+    except OSError:
+        pass
+stop = True; t.join(); print('done')"
+escape guest-made-volume-symlink --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"ln -s $outside/secret /vol/evil; cat /vol/evil; ln -s ../../../../../../../..$outside /vol/evil-dir; cat /vol/evil-dir/secret"
+rm -f "$esc_vol/evil" "$esc_vol/evil-dir"
+escape mknod-dev-mem -- $bb sh -c "mknod /tmp/mem c 1 1 && head -c 64 /tmp/mem | od -c | head -n 2"
+escape chroot-volume-dotdot --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"chroot /vol /../../../..$outside/secret; cd /vol && chroot . ../../..$outside/secret"
+escape rbind-root -- $bb sh -c \
+	"mkdir -p /mnt/all && mount --rbind / /mnt/all && cat /mnt/all/../../..$outside/secret; cat /mnt/all/mnt/all/..$outside/secret"
+escape detached-volume-fd --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"cd /vol && umount -l /vol; cat ../../../..$outside/secret; ls ..; cat /proc/self/cwd/../..$outside/secret"
+escape proc-root-of-chrooted -- /usr/bin/python3 -c "
+import os
+os.makedirs('/tmp/j', exist_ok=True)
+r, w = os.pipe()
+if os.fork() == 0:
+    os.chroot('/tmp/j'); os.chdir('/'); os.read(r, 1); os._exit(0)
+pid = os.wait3(os.WNOHANG)
+import glob
+for p in glob.glob('/proc/[0-9]*/root'):
+    for q in ['..$outside/secret', '../..$outside/secret']:
+        try:
+            print(open(p + '/' + q).read())
+        except OSError as e:
+            pass
+os.write(w, b'x'); os.wait()"
+escape tmpfs-over-volume --root "$root" --volume "$esc_vol:/vol:rw" -- $bb sh -c \
+	"mount -t tmpfs none /vol && echo hidden > /vol/data && umount /vol && cat /vol/data"
+[ "$(cat "$esc_vol/data")" = vol-data ] && result tmpfs-over-volume-host-untouched ok ||
+	result tmpfs-over-volume-host-untouched bad "the volume's file changed"
+# util-linux's mount, findmnt, umount and unshare drive the mount calls as
+# they would on a host, and nothing reaches the host.
+if [ -x /bin/mount ] && command -v findmnt >/dev/null 2>&1; then
+	out=$(timeout 60 "$WARD" do -- /bin/sh -c 'mkdir -p /mnt/x /mnt/y &&
+		/bin/mount -t tmpfs -o size=2m,mode=0700 scratch /mnt/x && /bin/mount --bind -o ro /mnt/x /mnt/y &&
+		findmnt -n -o TARGET,FSTYPE,OPTIONS /mnt/y; touch /mnt/y/a 2>/dev/null || echo ro;
+		/bin/umount /mnt/y /mnt/x && unshare -m true && echo done' 2>&1 </dev/null)
+	want=$(printf '%s\n' "/mnt/y tmpfs  ro,relatime,size=2048k,mode=700" ro done)
+	[ "$out" = "$want" ] && result util-linux-mount ok || result util-linux-mount bad "$out"
+fi
+# A mount storm meets the mount table's limit: ENOSPC, and the sentry
+# stays up and unmounts them all again.
+out=$(timeout 60 "$WARD" do -- /usr/bin/python3 -c "
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs('/m', exist_ok=True)
+n = 0
+while n < 1000 and libc.mount(b'none', b'/m', b'tmpfs', 0, None) == 0:
+    n += 1
+e = errno.errorcode[ctypes.get_errno()]
+r = libc.mount(b'/', b'/m', None, 4096 | 16384, None)
+e2 = errno.errorcode[ctypes.get_errno()]
+while libc.umount2(b'/m', 0) == 0:
+    n -= 1
+print(e, r, e2, n, open('/proc/self/mounts').read().count(' /m '))" 2>&1)
+[ "$out" = "ENOSPC -1 ENOSPC 0 0" ] && result mount-storm-enospc ok || result mount-storm-enospc bad "$out"
+# Read-only volumes stay read-only: not through a bind, not remounted.
+echo ro-data >"$esc_vol/ro-file"
+escape ro-volume-remount --root "$root" --volume "$esc_vol:/rovol:ro" -- $bb sh -c \
+	"mount -o remount,rw /rovol; mkdir -p /mnt/r; mount --bind /rovol /mnt/r; mount -o remount,bind,rw /mnt/r; echo changed > /mnt/r/ro-file; echo changed > /rovol/ro-file; rm /mnt/r/data"
+[ "$(cat "$esc_vol/ro-file")" = ro-data ] && [ -e "$esc_vol/data" ] && result ro-volume-stays-ro ok ||
+	result ro-volume-stays-ro bad "a read-only volume was written"
+expect mount-remount-ro-volume-eperm 1 --root "$root" --volume "$esc_vol:/rovol:ro" -- $bb mount -o remount,rw /rovol
+# Nothing outside was written either.
+after=$(cd "$outside" && find . -printf '%p %s %m\n' | sort | md5sum)
+[ "$before" = "$after" ] && [ ! -e "$esc_vol/new" ] && result escape-outside-untouched ok ||
+	result escape-outside-untouched bad "the host dir outside the sandbox changed"
+# A guest that writes all over its / (the default root, the host's own)
+# changes nothing on the host.
+out=$(timeout 120 "$WARD" do -- /bin/busybox sh -c '
+for d in /etc /usr /usr/share /var /bin /opt /root /home /srv /lib; do
+	echo ward > "$d/ward-escape-marker" 2>/dev/null
+done
+rm -rf /usr/share/doc /etc/passwd /var/lib 2>/dev/null
+chmod 000 /usr/bin 2>/dev/null
+mv /etc/os-release /etc/moved 2>/dev/null
+echo done' 2>&1 </dev/null)
+left=""
+for d in /etc /usr /usr/share /var /bin /opt /root /home /srv /lib; do
+	[ -e "$d/ward-escape-marker" ] && left="$left $d" && rm -f "$d/ward-escape-marker"
+done
+if [ "$out" = done ] && [ -z "$left" ] && [ -d /usr/share/doc ] && [ -e /etc/passwd ] && [ -e /etc/os-release ] &&
+	[ -d /var/lib ] && [ "$(stat -c %a /usr/bin)" != 0 ]; then
+	result host-root-unchanged ok
+else
+	result host-root-unchanged bad "out=$out markers:$left"
+fi
+
 # Killing the sentry leaves no stub behind (PTRACE_O_EXITKILL, PDEATHSIG).
 "$WARD" do -- /bin/sleep 30 </dev/null >/dev/null 2>&1 &
 wpid=$!

@@ -28,6 +28,8 @@
 #define WARD_CAP_SETGID 6
 #define WARD_CAP_SETUID 7
 #define WARD_CAP_SETPCAP 8
+#define WARD_CAP_SYS_CHROOT 18
+#define WARD_CAP_SYS_ADMIN 21
 #define WARD_CAP_SYS_NICE 23
 
 /* securebits(7). */

@@ -587,6 +587,9 @@ long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		 * VM_MAYWRITE or VM_MAYEXEC). */
 		if ((v->flags & VMA_VVAR) && (wprot & (WARD_PROT_WRITE | WARD_PROT_EXEC)))
 			return -EACCES;
+		/* Nor may a map of a file on a noexec mount become executable. */
+		if (v->file && (wprot & WARD_PROT_EXEC) && file_on_noexec(v->file))
+			return -EACCES;
 		long r;
 		/* Writing to the shared vDSO image gets this guest its own
 		 * copy, as a write to a private mapping does. */

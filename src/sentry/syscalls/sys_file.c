@@ -164,10 +164,16 @@ long sys_getcwd(struct task *t, const struct syscall_args *args)
 {
 	gaddr_t buf = arg_addr(args, 0);
 	uint64_t size = arg_u64(args, 1);
-	size_t len = strlen(t->fs->cwd) + 1;
+	/* The cwd as the task sees it from its root; "(unreachable)" marks
+	 * one outside a chroot, as Linux does. */
+	char shown[4096 + 16];
+	long n = vfs_guest_path(t, t->fs->cwd, shown, sizeof(shown));
+	if (n < 0)
+		return n;
+	size_t len = (size_t)n + 1;
 	if (size < len)
 		return -ERANGE;
-	long r = ward_copy_out(task_as(t), buf, t->fs->cwd, len);
+	long r = ward_copy_out(task_as(t), buf, shown, len);
 	return r < 0 ? r : (long)len;
 }
 

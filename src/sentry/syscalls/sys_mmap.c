@@ -46,6 +46,8 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
 		r = -EACCES;
 	else if (!f->ops->mmap_fill)
 		r = -ENODEV;
+	else if ((prot & PROT_EXEC) && file_on_noexec(f))
+		r = -EPERM; /* a file of a noexec mount */
 	else
 		r = mm_mmap(t->mm, addr, len, prot, flags, f, off);
 	file_put(f);

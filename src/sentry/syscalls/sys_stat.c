@@ -157,7 +157,7 @@ long sys_fstatfs(struct task *t, const struct syscall_args *args)
 	long r;
 	if (f->vn && f->vn->ops->statfs) {
 		r = f->vn->ops->statfs(f->vn, &st);
-		if (r >= 0 && f->vn->mnt->rdonly)
+		if (r >= 0 && vmount_rdonly(f->vn->mnt))
 			st.f_flags |= VFS_ST_RDONLY;
 	} else {
 		r = f->ops->statfs ? f->ops->statfs(f, &st) : -ENOSYS;

@@ -1,0 +1,2 @@
+# find over a big host tree, counted.
+find /usr/share -name '*.gz' | wc -l
