@@ -328,61 +328,58 @@ static void *run_sandbox(void *arg)
 	return NULL;
 }
 
-int ward_cmd_do(int argc, char **argv)
+static int run_do(struct do_options *o)
 {
-	struct do_options o = { 0 };
 	struct run_state st = { 0 };
 	struct ward_thread *thread;
 	long r;
 
-	if (parse(argc, argv, &o) < 0)
-		return WARD_EXIT_USAGE;
 	/* Blocked before any sentry thread starts, so that every one inherits
 	 * it and only the forwarder takes them. */
 	sigset_t forwarded;
 	forwarded_set(&forwarded);
 	pthread_sigmask(SIG_BLOCK, &forwarded, NULL);
 	/* seccomp where the host allows it, else ptrace. */
-	if (!o.platform && ward_platform_select("seccomp") < 0)
-		o.platform = "ptrace";
-	if (o.platform && (r = ward_platform_select(o.platform)) < 0) {
+	if (!o->platform && ward_platform_select("seccomp") < 0)
+		o->platform = "ptrace";
+	if (o->platform && (r = ward_platform_select(o->platform)) < 0) {
 		if (r == -ENOENT) {
-			fprintf(stderr, "ward: unknown platform '%s' (this build has: seccomp, ptrace)\n", o.platform);
+			fprintf(stderr, "ward: unknown platform '%s' (this build has: seccomp, ptrace)\n", o->platform);
 			return WARD_EXIT_USAGE;
 		}
-		fprintf(stderr, "ward: platform '%s' cannot run on this host: %s\n", o.platform, strerror((int)-r));
+		fprintf(stderr, "ward: platform '%s' cannot run on this host: %s\n", o->platform, strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
 	if ((r = ward_memfile_init(MEMFILE_SIZE)) < 0) {
 		fprintf(stderr, "ward: cannot create the memory file: %s\n", strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
-	if ((r = vfs_init(o.root)) < 0) {
-		fprintf(stderr, "ward: cannot use '%s' as the root: %s\n", o.root, strerror((int)-r));
+	if ((r = vfs_init(o->root)) < 0) {
+		fprintf(stderr, "ward: cannot use '%s' as the root: %s\n", o->root, strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
-	for (size_t i = 0; i < o.nvols; i++) {
-		if ((r = vfs_mount_host(o.vols[i].host, o.vols[i].guest, o.vols[i].writable)) < 0) {
-			fprintf(stderr, "ward: cannot mount the volume '%s' at '%s': %s\n", o.vols[i].host,
-				o.vols[i].guest, strerror((int)-r));
+	for (size_t i = 0; i < o->nvols; i++) {
+		if ((r = vfs_mount_host(o->vols[i].host, o->vols[i].guest, o->vols[i].writable)) < 0) {
+			fprintf(stderr, "ward: cannot mount the volume '%s' at '%s': %s\n", o->vols[i].host,
+				o->vols[i].guest, strerror((int)-r));
 			return WARD_EXIT_SETUP;
 		}
 	}
-	for (size_t i = 0; i < o.ntmpfs; i++) {
-		if ((r = vfs_mount_tmpfs(o.tmpfs[i])) < 0) {
-			fprintf(stderr, "ward: cannot mount a tmpfs at '%s': %s\n", o.tmpfs[i], strerror((int)-r));
+	for (size_t i = 0; i < o->ntmpfs; i++) {
+		if ((r = vfs_mount_tmpfs(o->tmpfs[i])) < 0) {
+			fprintf(stderr, "ward: cannot mount a tmpfs at '%s': %s\n", o->tmpfs[i], strerror((int)-r));
 			return WARD_EXIT_SETUP;
 		}
 	}
-	if (o.strace && (r = ward_strace_open(o.strace_log)) < 0) {
-		fprintf(stderr, "ward: cannot open the strace log '%s': %s\n", o.strace_log, strerror((int)-r));
+	if (o->strace && (r = ward_strace_open(o->strace_log)) < 0) {
+		fprintf(stderr, "ward: cannot open the strace log '%s': %s\n", o->strace_log, strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
-	task_set_pids_limit((int)o.pids_limit);
-	st.spec.path = o.argv[0];
-	st.spec.argv = o.argv;
-	st.spec.envp = o.env;
-	st.spec.cwd = o.cwd;
+	task_set_pids_limit((int)o->pids_limit);
+	st.spec.path = o->argv[0];
+	st.spec.argv = o->argv;
+	st.spec.envp = o->env;
+	st.spec.cwd = o->cwd;
 	st.spec.creds =
 		(struct creds){ getuid(), geteuid(), geteuid(), geteuid(), getgid(), getegid(), getegid(), getegid() };
 	fill_rlimits(st.spec.rlimits);
@@ -392,12 +389,27 @@ int ward_cmd_do(int argc, char **argv)
 		fprintf(stderr, "ward: cannot start the task thread: %s\n", strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
-	struct ward_thread *forwarder;
-	if ((r = ward_thread_start(&forwarder, forward_signals, NULL)) < 0) {
+	if ((r = ward_thread_spawn(forward_signals, NULL)) < 0) {
 		fprintf(stderr, "ward: cannot start the signal forwarder: %s\n", strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
 	ward_thread_join(thread);
-	free(o.env);
 	return st.exit_code;
+}
+
+static void options_free(struct do_options *o)
+{
+	for (size_t i = 0; i < o->nvols; i++)
+		free(o->vols[i].host);
+	free(o->vols);
+	free(o->tmpfs);
+	free(o->env);
+}
+
+int ward_cmd_do(int argc, char **argv)
+{
+	struct do_options o = { 0 };
+	int rc = parse(argc, argv, &o) < 0 ? WARD_EXIT_USAGE : run_do(&o);
+	options_free(&o);
+	return rc;
 }

@@ -58,13 +58,34 @@ struct ward_thread {
 	pthread_t tid;
 };
 
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+/* Runs the thread's function, then drops the platform context it kept. */
+static void *thread_main(void *p)
+{
+	struct thread_start ts = *(struct thread_start *)p;
+	free(p);
+	void *ret = ts.fn(ts.arg);
+	ward__ctx_thread_exit();
+	return ret;
+}
+
 long ward_thread_start(struct ward_thread **out, void *(*fn)(void *), void *arg)
 {
 	struct ward_thread *t = calloc(1, sizeof(*t));
-	if (!t)
+	struct thread_start *ts = malloc(sizeof(*ts));
+	if (!t || !ts) {
+		free(t);
+		free(ts);
 		return -ENOMEM;
-	int r = pthread_create(&t->tid, NULL, fn, arg);
+	}
+	*ts = (struct thread_start){ fn, arg };
+	int r = pthread_create(&t->tid, NULL, thread_main, ts);
 	if (r != 0) {
+		free(ts);
 		free(t);
 		return -r;
 	}
