@@ -385,7 +385,7 @@ static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t 
 	return done == 'o' ? 0 : -ENOMEM;
 }
 
-/* The TSC's rate, measured against the monotonic clock over 200 us of
+/* The TSC's rate, measured against the monotonic clock over 50 us of
  * polling: precise enough for spin budgets, and cheap at start-up. */
 static uint64_t tsc_per_us(void)
 {
@@ -397,7 +397,7 @@ static uint64_t tsc_per_us(void)
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		t1 = __builtin_ia32_rdtsc();
 		ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
-	} while (ns < 200000);
+	} while (ns < 50000);
 	if (t1 <= t0)
 		return 1000;
 	return (t1 - t0) * 1000 / (uint64_t)ns;
