@@ -115,4 +115,87 @@ long ward_host_truncate(ward_hostfd_t f, uint64_t size);
 long ward_host_reopen_write(ward_hostfd_t f, ward_hostfd_t *out);
 long ward_host_pwrite(ward_hostfd_t f, const void *buf, size_t len, uint64_t off);
 
+/* --- Host sockets and host readiness (src/sentry/core/hostnet.c) ----------
+ * AF_INET/AF_INET6 stream and datagram sockets and AF_NETLINK NETLINK_ROUTE
+ * sockets, opened in the sandbox's own network namespace. A ward_hostsock_t
+ * is a separate type from ward_hostfd_t, and the core also records which
+ * descriptors it handed out as sockets, so no handle a service makes up can
+ * reach any other host descriptor through these calls. Every host socket is
+ * non-blocking: services block on their own wait queues, woken by the
+ * core's event thread (ward_host_watch). */
+
+typedef struct {
+	int fd;
+} ward_hostsock_t;
+
+#define WARD_HOSTSOCK_NONE ((ward_hostsock_t){ -1 })
+
+/* What ward do --network= chose: a namespace of the sandbox's own with only
+ * loopback (NONE), or the host's (HOST). Setup code: called by the CLI
+ * before any sentry thread starts, since a network namespace is per
+ * thread and threads inherit it. */
+enum ward_network { WARD_NETWORK_NONE, WARD_NETWORK_HOST };
+long ward_host_net_init(enum ward_network mode, char *err, size_t errlen);
+
+/* socket(2) of domain AF_INET or AF_INET6 with SOCK_STREAM (protocol 0 or
+ * IPPROTO_TCP) or SOCK_DGRAM (0 or IPPROTO_UDP), or AF_NETLINK with
+ * SOCK_RAW or SOCK_DGRAM and NETLINK_ROUTE; anything else -EPERM. */
+long ward_host_socket(int domain, int type, int protocol, ward_hostsock_t *out);
+void ward_host_sock_close(ward_hostsock_t s);
+/* Addresses are sockaddr images of at most 128 bytes whose family matches
+ * the socket's; a netlink socket may only connect to the kernel. */
+long ward_host_sock_bind(ward_hostsock_t s, const void *addr, uint32_t len);
+long ward_host_sock_connect(ward_hostsock_t s, const void *addr, uint32_t len);
+long ward_host_sock_listen(ward_hostsock_t s, int backlog);
+/* accept4 of a pending connection (never waits); *addrlen in: the room
+ * at addr, out: the full length. */
+long ward_host_sock_accept(ward_hostsock_t s, ward_hostsock_t *out, void *addr, uint32_t *addrlen);
+long ward_host_sock_shutdown(ward_hostsock_t s, int how);
+long ward_host_sock_getname(ward_hostsock_t s, int peer, void *addr, uint32_t *addrlen);
+/* getsockopt passes through (reading an option changes nothing); setsockopt
+ * only for options whose value is plain data and that need no privilege
+ * (the list is in hostnet.c), else -ENOPROTOOPT. val holds at most 256
+ * bytes. */
+long ward_host_sock_getopt(ward_hostsock_t s, int level, int name, void *val, uint32_t *len);
+long ward_host_sock_setopt(ward_hostsock_t s, int level, int name, const void *val, uint32_t len);
+/* FIONREAD (SIOCINQ) and TIOCOUTQ (SIOCOUTQ). */
+long ward_host_sock_queued(ward_hostsock_t s, int outq);
+
+/* One message to or from a host socket, never waiting (MSG_DONTWAIT and
+ * MSG_NOSIGNAL are always added; other flags outside a plain-data set are
+ * -EINVAL). Data moves between the socket and guest memory directly (the
+ * host kernel copies to or from the memory file: no copy in the sentry) when
+ * as is set, else between the socket and the sentry buffer buf. For guest
+ * memory, only the readable (send) or writable (recv) prefix of the iovecs
+ * moves; if it is empty while some length was asked for, -EFAULT. Netlink
+ * sockets only send from sentry buffers, and only get-requests (RTM_GET*),
+ * which the core checks in its own copy. ctl is control data: on send only
+ * IPPROTO_IP/IPPROTO_IPV6 messages; on recv what the host gave, with *ctllen
+ * in: room, out: length. *msg_flags gets the host's msg_flags. */
+struct ward_host_msg {
+	struct ward_as *as;
+	const struct ward_iovec *iov;
+	int iovcnt;
+	void *buf;
+	size_t len;
+	void *addr;
+	uint32_t addrlen;
+	void *ctl;
+	size_t ctllen;
+	int msg_flags;
+};
+long ward_host_sock_sendmsg(ward_hostsock_t s, struct ward_host_msg *m, int flags);
+long ward_host_sock_recvmsg(ward_hostsock_t s, struct ward_host_msg *m, int flags);
+
+/* Readiness without polling: the core's event thread (one epoll of its own)
+ * watches host descriptors, edge-triggered, and on any change calls the
+ * handler the kernel registered, with the kernel lock held and the cookie
+ * given at watch time. ward_host_watch returns -EPERM for a descriptor that
+ * cannot be watched (a regular file: always ready). */
+void ward_host_set_ready_handler(void (*fn)(uint64_t cookie));
+long ward_host_watch(ward_hostfd_t f, uint64_t cookie);
+long ward_host_sock_watch(ward_hostsock_t s, uint64_t cookie);
+/* poll(2) of a host socket without waiting: the revents. */
+unsigned int ward_host_sock_poll_now(ward_hostsock_t s, unsigned int events);
+
 #endif

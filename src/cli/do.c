@@ -15,6 +15,7 @@
 #include "fs/vfs.h"
 #include "sentry/kernel/task.h"
 #include "ward/core.h"
+#include "ward/host.h"
 #include "ward/memfile.h"
 #include "ward/platform.h"
 #include "ward/sched.h"
@@ -46,6 +47,7 @@ struct do_options {
 	size_t ntmpfs;
 	struct do_volume *vols;
 	size_t nvols;
+	enum ward_network network;
 };
 
 struct run_state {
@@ -79,6 +81,8 @@ static void do_usage(FILE *out)
 		     "  --cwd=DIR           the working directory inside the sandbox (default /)\n"
 		     "  --env=K=V           set an environment variable (repeatable); the guest\n"
 		     "                      otherwise gets ward's own environment\n"
+		     "  --network=none|host none (default): a network of the sandbox's own with only\n"
+		     "                      loopback (127.0.0.1, ::1); host: the host's network\n"
 		     "  --pids-limit=N      at most N tasks (processes and threads) in the sandbox;\n"
 		     "                      fork beyond it fails with EAGAIN (default 1024, 0: none)\n"
 		     "  --strace            print every guest system call to stderr\n"
@@ -148,17 +152,12 @@ static int parse_volume(struct do_options *o, const char *arg)
 static int parse(int argc, char **argv, struct do_options *o)
 {
 	static const struct option opts[] = {
-		{ "platform", required_argument, NULL, 'p' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "cwd", required_argument, NULL, 'c' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "pids-limit", required_argument, NULL, 'P' },
-		{ "strace", no_argument, NULL, 's' },
-		{ "strace-log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "tmpfs", required_argument, NULL, 't' },
-		{ "volume", required_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+		{ "platform", required_argument, NULL, 'p' },	{ "root", required_argument, NULL, 'r' },
+		{ "cwd", required_argument, NULL, 'c' },	{ "env", required_argument, NULL, 'e' },
+		{ "pids-limit", required_argument, NULL, 'P' }, { "strace", no_argument, NULL, 's' },
+		{ "strace-log", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ "tmpfs", required_argument, NULL, 't' },	{ "volume", required_argument, NULL, 'v' },
+		{ "network", required_argument, NULL, 'n' },	{ NULL, 0, NULL, 0 },
 	};
 	o->platform = NULL;
 	o->pids_limit = 1024;
@@ -225,6 +224,16 @@ static int parse(int argc, char **argv, struct do_options *o)
 		case 'v':
 			if (parse_volume(o, optarg) < 0)
 				return -1;
+			break;
+		case 'n':
+			if (strcmp(optarg, "none") == 0) {
+				o->network = WARD_NETWORK_NONE;
+			} else if (strcmp(optarg, "host") == 0) {
+				o->network = WARD_NETWORK_HOST;
+			} else {
+				fprintf(stderr, "ward: --network wants none or host, not '%s'\n", optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			do_usage(stdout);
@@ -334,6 +343,12 @@ static int run_do(struct do_options *o)
 	struct ward_thread *thread;
 	long r;
 
+	/* First, while the sentry has one thread: a network namespace is a
+	 * thread's, and every later thread inherits the main thread's. */
+	if ((r = ward_host_net_init(o->network, st.err, sizeof(st.err))) < 0) {
+		fprintf(stderr, "ward: %s\n", st.err);
+		return WARD_EXIT_SETUP;
+	}
 	/* Blocked before any sentry thread starts, so that every one inherits
 	 * it and only the forwarder takes them. */
 	sigset_t forwarded;

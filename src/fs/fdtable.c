@@ -8,6 +8,7 @@
 #include "sentry/service.h"
 
 #include "fs/vfs_internal.h"
+#include "net/hostwatch.h"
 #include "sentry/kernel/task.h"
 
 /* Linux's default fs.nr_open: the most descriptors one table may hold,
@@ -337,10 +338,23 @@ static long stdio_statfs(struct file *f, struct linux_statfs *out)
 	return ward_host_statfs(stdio_handle(f), out);
 }
 
+/* Readiness of the inherited stdio comes from the core's event thread
+ * (net/hostwatch.h), which wakes these queues; a descriptor it cannot watch
+ * (a regular file, /dev/null) is always ready. */
+static struct waitq stdio_wq[3];
+static enum { STDIO_UNWATCHED, STDIO_WATCHED, STDIO_ALWAYS, STDIO_FAILED } stdio_watch[3];
+
 static unsigned int stdio_poll(struct file *f, struct waitq **q)
 {
-	*q = NULL;
-	return ward_host_poll_now(stdio_handle(f), POLLIN | POLLOUT | POLLPRI);
+	int i = *(const int *)f->priv;
+	if (stdio_watch[i] == STDIO_UNWATCHED) {
+		uint32_t slot;
+		long r = hostwatch_fd(stdio_handle(f), &stdio_wq[i], &slot);
+		stdio_watch[i] = r == 0 ? STDIO_WATCHED : r == -EPERM ? STDIO_ALWAYS : STDIO_FAILED;
+	}
+	/* Failed: no queue, so pollers re-check on a period. */
+	*q = stdio_watch[i] == STDIO_FAILED ? NULL : &stdio_wq[i];
+	return ward_host_poll_now(stdio_handle(f), POLLIN | POLLOUT | POLLPRI | POLLRDHUP);
 }
 
 static const struct file_ops stdio_ops = {

@@ -17,6 +17,7 @@
 #define WARD_FS_VFS_H
 
 #include "ward/abi/linux.h"
+#include "ward/guest.h"
 #include "ward/types.h"
 
 struct task;
@@ -55,6 +56,11 @@ struct file_ops {
 	 * arrives: pollers re-check those on a short period). A NULL op means
 	 * always readable and writable, as regular files are. */
 	unsigned int (*poll_events)(struct file *f, struct waitq **q);
+	/* Optional, for streams that move bytes between the guest's iovecs and
+	 * the host without a sentry copy (host sockets): read or write the
+	 * iovecs (total bytes) as one call. NULL: read_buf/write_buf. */
+	long (*rw_vec)(struct task *t, struct file *f, const struct ward_iovec *v, long cnt, uint64_t total,
+		       bool is_read);
 	/* A stream (pipe, socket, tty): no offset, and a read returns what is
 	 * there instead of waiting for the whole count. */
 	bool stream;

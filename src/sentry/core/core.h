@@ -45,6 +45,22 @@ long ward__as_replay(struct ward_as *as, int (*fn)(void *arg, uint64_t start, ui
  * thread ends. */
 void ward__ctx_thread_exit(void);
 
+/* Direct host I/O on guest memory (host sockets): with the address space's
+ * read lock held (ward__as_rdlock), translates the guest iovecs into at most
+ * max host iovecs pointing into the sentry's mapping of the memory file,
+ * merging neighbours. Stops at the first byte that is unbacked or lacks
+ * need (WARD_PROT_READ or WARD_PROT_WRITE); *total is what was translated.
+ * Returns the number of host iovecs, or -1 when more than max are needed.
+ * The pointers are valid only until ward__as_unlock. */
+struct iovec;
+void ward__as_rdlock(struct ward_as *as);
+void ward__as_unlock(struct ward_as *as);
+int ward__as_host_iov(struct ward_as *as, const struct ward_iovec *v, int cnt, int need, struct iovec *out, int max,
+		      size_t *total);
+
+/* Forgets that fd was a host socket (ward_host_close of a reused number). */
+void ward__sock_forget(int fd);
+
 /* The platform implementations. */
 extern const struct ward_platform ward__ptrace_platform;
 extern const struct ward_platform ward__seccomp_platform;

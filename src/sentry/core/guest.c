@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 struct backed_range {
 	uint64_t start;
@@ -408,4 +409,56 @@ long ward_guest_atomic_op32(struct ward_as *as, gaddr_t addr, int op, uint32_t o
 	}
 	pthread_rwlock_unlock(&as->lock);
 	return err;
+}
+
+void ward__as_rdlock(struct ward_as *as)
+{
+	pthread_rwlock_rdlock(&as->lock);
+}
+
+void ward__as_unlock(struct ward_as *as)
+{
+	pthread_rwlock_unlock(&as->lock);
+}
+
+int ward__as_host_iov(struct ward_as *as, const struct ward_iovec *v, int cnt, int need, struct iovec *out, int max,
+		      size_t *total)
+{
+	uint8_t *base = ward__memfile_base();
+	int n = 0;
+	*total = 0;
+	for (int k = 0; k < cnt; k++) {
+		uint64_t addr = v[k].base.v, len = v[k].len, done = 0;
+		if (addr + len < addr)
+			return n;
+		size_t i = first_above(as, addr);
+		while (done < len) {
+			if (i >= as->n)
+				return n;
+			const struct backed_range *r = &as->ranges[i];
+			uint64_t at = addr + done;
+			if (r->start > at || (r->prot & need) != need)
+				return n;
+			size_t chunk = (size_t)WARD_MIN(len - done, r->end - at);
+			uint64_t off = r->memfile_off + (at - r->start);
+			if (!ward__memfile_range_ok(off, chunk))
+				return n;
+			/* SAFETY: off..off+chunk lies in the memory file and the
+			 * caller holds the address space's lock until the host call
+			 * that uses the pointer returns, so the range stays the
+			 * guest's; the host kernel copies, the sentry never reads. */
+			uint8_t *p = base + off;
+			if (n && (uint8_t *)out[n - 1].iov_base + out[n - 1].iov_len == p) {
+				out[n - 1].iov_len += chunk;
+			} else {
+				if (n == max)
+					return -1;
+				out[n++] = (struct iovec){ p, chunk };
+			}
+			*total += chunk;
+			done += chunk;
+			i++;
+		}
+	}
+	return n;
 }

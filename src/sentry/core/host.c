@@ -95,8 +95,10 @@ long ward_host_dup(ward_hostfd_t f, ward_hostfd_t *out)
 
 void ward_host_close(ward_hostfd_t f)
 {
-	if (f.fd >= 0)
+	if (f.fd >= 0) {
+		ward__sock_forget(f.fd);
 		close(f.fd);
+	}
 }
 
 long ward_host_statx(ward_hostfd_t f, struct linux_statx *out)

@@ -117,6 +117,8 @@ static char *rw_bounce(uint64_t len)
 static long rw_stream_vec(struct task *t, struct file *f, const struct ward_iovec *vecs, long cnt, uint64_t total_len,
 			  bool is_read)
 {
+	if (f->ops->rw_vec)
+		return f->ops->rw_vec(t, f, vecs, cnt, total_len, is_read);
 	size_t cap = (size_t)WARD_MIN(total_len, is_read ? RW_STREAM_CHUNK / 4 : RW_STREAM_CHUNK);
 	char *b = malloc(WARD_MAX(cap, 1));
 	if (!b)

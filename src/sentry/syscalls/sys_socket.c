@@ -1,9 +1,12 @@
-/* The socket system calls. Only AF_UNIX exists so far (src/net/unix.c);
- * other families are EAFNOSUPPORT. This layer decodes the arguments and
- * moves addresses, options and data between the guest and the sentry. */
+/* The socket system calls. AF_UNIX lives in the sentry (src/net/unix.c);
+ * AF_INET, AF_INET6 and AF_NETLINK (NETLINK_ROUTE) are host sockets in the
+ * sandbox's network namespace (src/net/inet.c); other families are
+ * EAFNOSUPPORT. This layer decodes the arguments and moves addresses,
+ * options and data between the guest and the sentry. */
 #include "sentry/service.h"
 
 #include "fs/vfs.h"
+#include "net/inet.h"
 #include "net/unix.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
@@ -21,7 +24,7 @@ static long get_sock(struct task *t, int fd, struct file **out)
 	struct file *f = fd_get(t, fd);
 	if (!f)
 		return -EBADF;
-	if (!unix_is_socket(f)) {
+	if (!unix_is_socket(f) && !inet_is_socket(f)) {
 		file_put(f);
 		return -ENOTSOCK;
 	}
@@ -69,6 +72,8 @@ static long check_socket_args(int domain, int type, int protocol, int *base, int
 		return -EAFNOSUPPORT;
 	if (*base >= SOCK_MAX_)
 		return -EINVAL;
+	if (domain == INET_AF_INET || domain == INET_AF_INET6 || domain == INET_AF_NETLINK)
+		return 0; /* inet_socket_create checks type and protocol */
 	if (domain != AF_UNIX_)
 		return -EAFNOSUPPORT;
 	if (protocol && protocol != AF_UNIX_)
@@ -101,7 +106,11 @@ long sys_socket(struct task *t, const struct syscall_args *args)
 	if (r < 0)
 		return r;
 	struct file *f = NULL;
-	r = unix_socket_create(base, flags, &f);
+	int domain = arg_int(args, 0);
+	if (domain != AF_UNIX_)
+		r = inet_socket_create(domain, base, arg_int(args, 2), flags, &f);
+	else
+		r = unix_socket_create(base, flags, &f);
 	if (r < 0)
 		return r;
 	return install(t, f, flags);
@@ -115,6 +124,8 @@ long sys_socketpair(struct task *t, const struct syscall_args *args)
 	if (r < 0)
 		return r;
 	struct file *a = NULL, *b = NULL;
+	if (arg_int(args, 0) != AF_UNIX_)
+		return -EOPNOTSUPP; /* inet_socketpair: sock_no_socketpair */
 	r = unix_socketpair(t, base, flags, &a, &b);
 	if (r < 0)
 		return r;
@@ -147,7 +158,8 @@ long sys_bind(struct task *t, const struct syscall_args *args)
 		return r;
 	r = addr_in(t, arg_addr(args, 1), arg_int(args, 2), addr);
 	if (r == 0)
-		r = unix_bind(t, f, addr, (size_t)arg_int(args, 2));
+		r = inet_is_socket(f) ? inet_bind(f, addr, (uint32_t)arg_int(args, 2))
+				      : unix_bind(t, f, addr, (size_t)arg_int(args, 2));
 	file_put(f);
 	return r;
 }
@@ -159,7 +171,7 @@ long sys_listen(struct task *t, const struct syscall_args *args)
 	long r = get_sock(t, arg_int(args, 0), &f);
 	if (r < 0)
 		return r;
-	r = unix_listen(t, f, arg_int(args, 1));
+	r = inet_is_socket(f) ? inet_listen(f, arg_int(args, 1)) : unix_listen(t, f, arg_int(args, 1));
 	file_put(f);
 	return r;
 }
@@ -174,7 +186,8 @@ long sys_connect(struct task *t, const struct syscall_args *args)
 		return r;
 	r = addr_in(t, arg_addr(args, 1), arg_int(args, 2), addr);
 	if (r == 0)
-		r = unix_connect(t, f, addr, (size_t)arg_int(args, 2));
+		r = inet_is_socket(f) ? inet_connect(t, f, addr, (uint32_t)arg_int(args, 2))
+				      : unix_connect(t, f, addr, (size_t)arg_int(args, 2));
 	file_put(f);
 	return r;
 }
@@ -189,7 +202,12 @@ static long do_accept(struct task *t, const struct syscall_args *args, int flags
 	long r = get_sock(t, arg_int(args, 0), &f);
 	if (r < 0)
 		return r;
-	r = unix_accept(t, f, flags, &nf, addr, &alen);
+	if (inet_is_socket(f)) {
+		alen = SOCKADDR_STORAGE;
+		r = inet_accept(t, f, flags, &nf, addr, &alen);
+	} else {
+		r = unix_accept(t, f, flags, &nf, addr, &alen);
+	}
 	file_put(f);
 	if (r < 0)
 		return r;
@@ -220,7 +238,7 @@ long sys_shutdown(struct task *t, const struct syscall_args *args)
 	long r = get_sock(t, arg_int(args, 0), &f);
 	if (r < 0)
 		return r;
-	r = unix_shutdown(f, arg_int(args, 1));
+	r = inet_is_socket(f) ? inet_shutdown(f, arg_int(args, 1)) : unix_shutdown(f, arg_int(args, 1));
 	file_put(f);
 	return r;
 }
@@ -233,7 +251,12 @@ static long getname(struct task *t, const struct syscall_args *args, bool peer)
 	long r = get_sock(t, arg_int(args, 0), &f);
 	if (r < 0)
 		return r;
-	r = unix_getname(f, peer, addr, &alen);
+	if (inet_is_socket(f)) {
+		alen = SOCKADDR_STORAGE;
+		r = inet_getname(f, peer, addr, &alen);
+	} else {
+		r = unix_getname(f, peer, addr, &alen);
+	}
 	file_put(f);
 	if (r < 0)
 		return r;
@@ -256,7 +279,7 @@ long sys_getpeername(struct task *t, const struct syscall_args *args)
 long sys_getsockopt(struct task *t, const struct syscall_args *args)
 {
 	struct file *f;
-	uint8_t val[16];
+	uint8_t val[INET_OPT_MAX];
 	int len;
 	long r = get_sock(t, arg_int(args, 0), &f);
 	if (r < 0)
@@ -266,7 +289,15 @@ long sys_getsockopt(struct task *t, const struct syscall_args *args)
 		return -EFAULT;
 	}
 	uint32_t ulen = (uint32_t)len;
-	r = unix_getsockopt(f, arg_int(args, 1), arg_int(args, 2), val, &ulen);
+	if (inet_is_socket(f)) {
+		if (len < 0) {
+			file_put(f);
+			return -EINVAL;
+		}
+		r = inet_getsockopt(f, arg_int(args, 1), arg_int(args, 2), val, &ulen);
+	} else {
+		r = unix_getsockopt(f, arg_int(args, 1), arg_int(args, 2), val, &ulen);
+	}
 	file_put(f);
 	if (r < 0)
 		return r;
@@ -282,15 +313,18 @@ long sys_getsockopt(struct task *t, const struct syscall_args *args)
 long sys_setsockopt(struct task *t, const struct syscall_args *args)
 {
 	struct file *f;
-	uint8_t val[16] = { 0 };
+	uint8_t val[INET_OPT_MAX] = { 0 };
 	int len = arg_int(args, 4);
 	long r = get_sock(t, arg_int(args, 0), &f);
 	if (r < 0)
 		return r;
 	if (len < 0) {
 		r = -EINVAL;
-	} else if (len && ward_copy_in(task_as(t), val, arg_addr(args, 3), WARD_MIN((size_t)len, sizeof(val))) < 0) {
+	} else if (len && ward_copy_in(task_as(t), val, arg_addr(args, 3),
+				       WARD_MIN((size_t)len, inet_is_socket(f) ? sizeof(val) : 16)) < 0) {
 		r = -EFAULT;
+	} else if (inet_is_socket(f)) {
+		r = inet_setsockopt(f, arg_int(args, 1), arg_int(args, 2), val, (uint32_t)len);
 	} else {
 		r = unix_setsockopt(f, arg_int(args, 1), arg_int(args, 2), val, (uint32_t)len);
 	}
@@ -342,6 +376,10 @@ static long send_common(struct task *t, int fd, const struct ward_iovec *v, long
 			goto out;
 	} else {
 		ualen = 0;
+	}
+	if (inet_is_socket(f)) {
+		r = inet_send(t, f, v, cnt, total, flags, ualen ? addr : NULL, (uint32_t)ualen, NULL, 0);
+		goto out;
 	}
 	bool stream = unix_type(f) == 1;
 	if (!stream && total > DGRAM_MAX) {
@@ -469,6 +507,52 @@ static long ctl_parse(struct task *t, const uint8_t *cb, size_t clen, struct uni
 	return 0;
 }
 
+static bool fd_is_inet(struct task *t, int fd)
+{
+	struct file *f = fd_get(t, fd);
+	bool r = inet_is_socket(f);
+	if (f)
+		file_put(f);
+	return r;
+}
+
+/* sendmsg on a host socket: the control data goes to the host as it is
+ * (the core lets IP-level messages through only). */
+static long inet_sendmsg_sys(struct task *t, int fd, const struct msghdr_img *m, int flags)
+{
+	struct file *f;
+	long r = get_sock(t, fd, &f);
+	if (r < 0)
+		return r;
+	uint8_t addr[SOCKADDR_STORAGE];
+	uint32_t alen = 0;
+	cleanup_free uint8_t *cb = NULL;
+	cleanup_free struct ward_iovec *v = calloc(m->iovlen ? m->iovlen : 1, sizeof(*v));
+	if (!v) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (m->name) {
+		r = addr_in(t, gaddr(m->name), m->namelen, addr);
+		if (r < 0)
+			goto out;
+		alen = (uint32_t)m->namelen;
+	}
+	if (m->controllen) {
+		cb = malloc(m->controllen);
+		r = !cb ? -ENOMEM : ward_copy_in(task_as(t), cb, gaddr(m->control), m->controllen) < 0 ? -EFAULT : 0;
+		if (r < 0)
+			goto out;
+	}
+	r = ward_iovec_import(task_as(t), gaddr(m->iov), (long)m->iovlen, v);
+	if (r >= 0)
+		r = inet_send(t, f, v, (long)m->iovlen, (uint64_t)r, flags, alen ? addr : NULL, alen, cb,
+			      (size_t)m->controllen);
+out:
+	file_put(f);
+	return r;
+}
+
 /* sendmsg(2): SCM_RIGHTS and SCM_CREDENTIALS. */
 long sys_sendmsg(struct task *t, const struct syscall_args *args)
 {
@@ -480,6 +564,8 @@ long sys_sendmsg(struct task *t, const struct syscall_args *args)
 		return -EMSGSIZE;
 	if (m.controllen > INT_MAX || m.controllen > CTL_MAX)
 		return -ENOBUFS;
+	if (fd_is_inet(t, arg_int(args, 0)))
+		return inet_sendmsg_sys(t, arg_int(args, 0), &m, arg_int(args, 2));
 	long r = 0;
 	if (m.controllen >= CMSG_HDR) {
 		uint8_t *cb = malloc(m.controllen);
@@ -512,6 +598,12 @@ static long recv_common(struct task *t, int fd, const struct ward_iovec *v, long
 	long r = get_sock(t, fd, &f);
 	if (r < 0)
 		return r;
+	if (inet_is_socket(f)) {
+		*alen = SOCKADDR_STORAGE;
+		r = inet_recv(t, f, v, cnt, total, flags, addr, alen, NULL, NULL, mflags);
+		file_put(f);
+		return r;
+	}
 	size_t bufsz = (size_t)WARD_MIN(total, (uint64_t)DGRAM_MAX);
 	uint8_t *buf = malloc(bufsz ? bufsz : 1);
 	if (!buf) {
@@ -583,6 +675,43 @@ static size_t ctl_build(struct task *t, struct unix_ctl *c, uint8_t *cb, size_t 
 	return used;
 }
 
+/* recvmsg on a host socket: the host's control messages and flags. */
+static long inet_recvmsg_sys(struct task *t, int fd, gaddr_t mp, struct msghdr_img *m, int flags,
+			     const struct ward_iovec *v, long total)
+{
+	struct file *f;
+	long r = get_sock(t, fd, &f);
+	if (r < 0)
+		return r;
+	uint8_t addr[SOCKADDR_STORAGE];
+	uint32_t alen = SOCKADDR_STORAGE;
+	size_t clen = m->control ? (size_t)WARD_MIN(m->controllen, (uint64_t)CTL_MAX) : 0;
+	cleanup_free uint8_t *cb = clen ? malloc(clen) : NULL;
+	if (clen && !cb) {
+		file_put(f);
+		return -ENOMEM;
+	}
+	int mflags = 0;
+	r = inet_recv(t, f, v, (long)m->iovlen, (uint64_t)total, flags & ~UMSG_CMSG_CLOEXEC, m->name ? addr : NULL,
+		      &alen, cb, &clen, &mflags);
+	file_put(f);
+	if (r < 0)
+		return r;
+	if (m->name && alen) {
+		uint32_t n = WARD_MIN((uint32_t)m->namelen, alen);
+		if (n && ward_copy_out(task_as(t), gaddr(m->name), addr, n) < 0)
+			return -EFAULT;
+	}
+	if (clen && ward_copy_out(task_as(t), gaddr(m->control), cb, clen) < 0)
+		return -EFAULT;
+	m->namelen = m->name ? (int32_t)alen : 0;
+	m->controllen = clen;
+	m->flags = mflags | (flags & UMSG_CMSG_CLOEXEC);
+	if (ward_copy_out(task_as(t), mp, m, sizeof(*m)) < 0)
+		return -EFAULT;
+	return r;
+}
+
 /* recvmsg(2) */
 long sys_recvmsg(struct task *t, const struct syscall_args *args)
 {
@@ -604,6 +733,11 @@ long sys_recvmsg(struct task *t, const struct syscall_args *args)
 	long r = total;
 	struct unix_ctl c = { 0 };
 	int flags = arg_int(args, 2);
+	if (total >= 0 && fd_is_inet(t, arg_int(args, 0))) {
+		r = inet_recvmsg_sys(t, arg_int(args, 0), mp, &m, flags, v, total);
+		free(v);
+		return r;
+	}
 	if (total >= 0)
 		r = recv_common(t, arg_int(args, 0), v, (long)m.iovlen, (uint64_t)total, flags & ~UMSG_CMSG_CLOEXEC,
 				addr, &alen, &mflags, &c);
@@ -631,5 +765,82 @@ long sys_recvmsg(struct task *t, const struct syscall_args *args)
 	m.flags = mflags | (flags & UMSG_CMSG_CLOEXEC); /* echoed, as Linux does */
 	if (ward_copy_out(task_as(t), mp, &m, sizeof(m)) < 0)
 		return -EFAULT;
+	return r;
+}
+
+#define MMSG_SIZE 64 /* struct mmsghdr: a msghdr, then msg_len */
+#define UMSG_WAITFORONE 0x10000
+#define MMSG_VLEN_MAX 1024 /* UIO_MAXIOV */
+
+/* sendmmsg(2): sendmsg for each message until one fails; the count sent,
+ * or the first message's error. */
+long sys_sendmmsg(struct task *t, const struct syscall_args *args)
+{
+	gaddr_t vec = arg_addr(args, 1);
+	unsigned int vlen = WARD_MIN(arg_uint(args, 2), (unsigned int)MMSG_VLEN_MAX);
+	struct file *f;
+	long r = get_sock(t, arg_int(args, 0), &f);
+	if (r < 0)
+		return r;
+	file_put(f);
+	unsigned int i = 0;
+	for (; i < vlen; i++) {
+		struct syscall_args a = { .a = { args->a[0], vec.v + (uint64_t)i * MMSG_SIZE, args->a[3] } };
+		r = sys_sendmsg(t, &a);
+		if (r < 0)
+			break;
+		uint32_t n = (uint32_t)r;
+		if (ward_copy_out(task_as(t), gaddr_add(vec, (uint64_t)i * MMSG_SIZE + 56), &n, sizeof(n)) < 0) {
+			r = -EFAULT;
+			break;
+		}
+	}
+	return i ? (long)i : r;
+}
+
+/* recvmmsg(2): recvmsg for each message; after the first, MSG_WAITFORONE
+ * stops waiting, and the timeout is checked between messages (as Linux
+ * does: it does not bound the wait for one message). */
+long sys_recvmmsg(struct task *t, const struct syscall_args *args)
+{
+	gaddr_t vec = arg_addr(args, 1);
+	unsigned int vlen = WARD_MIN(arg_uint(args, 2), (unsigned int)MMSG_VLEN_MAX);
+	int flags = arg_int(args, 3);
+	int64_t deadline = 0;
+	if (!gaddr_is_null(arg_addr(args, 4))) {
+		struct linux_timespec ts;
+		if (WARD_COPY_IN_OBJ(task_as(t), &ts, arg_addr(args, 4)) < 0)
+			return -EFAULT;
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+			return -EINVAL;
+		deadline = ward_now_ns() + ts.tv_sec * 1000000000L + ts.tv_nsec;
+	}
+	struct file *f;
+	long r = get_sock(t, arg_int(args, 0), &f);
+	if (r < 0)
+		return r;
+	file_put(f);
+	unsigned int i = 0;
+	for (; i < vlen; i++) {
+		int fl = flags & ~UMSG_WAITFORONE;
+		if (i && (flags & UMSG_WAITFORONE))
+			fl |= UMSG_DONTWAIT;
+		struct syscall_args a = { .a = { args->a[0], vec.v + (uint64_t)i * MMSG_SIZE,
+						 (uint64_t)(uint32_t)fl } };
+		r = sys_recvmsg(t, &a);
+		if (r < 0)
+			break;
+		uint32_t n = (uint32_t)r;
+		if (ward_copy_out(task_as(t), gaddr_add(vec, (uint64_t)i * MMSG_SIZE + 56), &n, sizeof(n)) < 0) {
+			r = -EFAULT;
+			break;
+		}
+		if (deadline && ward_now_ns() >= deadline) {
+			i++;
+			break;
+		}
+	}
+	if (i)
+		return (long)i;
 	return r;
 }
