@@ -184,6 +184,10 @@ long inet_connect(struct task *t, struct file *f, const void *addr, uint32_t len
 	r = ward_host_sock_getopt(s->h, SOL_SOCKET_, SO_ERROR_, &err, &l);
 	if (r < 0)
 		return r;
+	/* Linux's blocking connect leaves the socket connected (or unconnected
+	 * after an error); the host socket gets there with one more connect,
+	 * which reports the outcome it saw (0, or ECONNABORTED). */
+	(void)ward_host_sock_connect(s->h, addr, len);
 	return -err;
 }
 
