@@ -187,6 +187,12 @@ struct ward_host_msg {
 long ward_host_sock_sendmsg(ward_hostsock_t s, struct ward_host_msg *m, int flags);
 long ward_host_sock_recvmsg(ward_hostsock_t s, struct ward_host_msg *m, int flags);
 
+/* The interface queries of ioctl(2) on any socket (SIOCGIFNAME,
+ * SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFMTU,
+ * SIOCGIFHWADDR...: reads only, of the sandbox's namespace) on a 40-byte
+ * struct ifreq image; other commands -ENOTTY. */
+long ward_host_net_ifreq(unsigned int cmd, void *ifr);
+
 /* Readiness without polling: the core's event thread (one epoll of its own)
  * watches host descriptors, edge-triggered, and on any change calls the
  * handler the kernel registered, with the kernel lock held and the cookie

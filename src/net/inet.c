@@ -490,6 +490,19 @@ static long inet_getattr(struct file *f, struct linux_statx *out)
 	return 0;
 }
 
+long inet_dev_ioctl(struct task *t, unsigned int cmd, uint64_t arg)
+{
+	uint8_t ifr[40];
+	if (cmd < 0x8900 || cmd > 0x89ff)
+		return -ENOTTY;
+	if (ward_copy_in(task_as(t), ifr, gaddr(arg), sizeof(ifr)) < 0)
+		return -EFAULT;
+	long r = ward_host_net_ifreq(cmd, ifr);
+	if (r < 0)
+		return r;
+	return ward_copy_out(task_as(t), gaddr(arg), ifr, sizeof(ifr));
+}
+
 static long inet_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t arg)
 {
 	if (cmd == 0x541B /* FIONREAD, SIOCINQ */ || cmd == 0x5411 /* TIOCOUTQ, SIOCOUTQ */) {
@@ -499,7 +512,7 @@ static long inet_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_
 		int v = (int)n;
 		return ward_copy_out(task_as(t), gaddr(arg), &v, sizeof(v));
 	}
-	return -ENOTTY;
+	return inet_dev_ioctl(t, cmd, arg);
 }
 
 static void inet_release(struct file *f)

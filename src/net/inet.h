@@ -45,4 +45,8 @@ long inet_send(struct task *t, struct file *f, const struct ward_iovec *v, long 
 long inet_recv(struct task *t, struct file *f, const struct ward_iovec *v, long cnt, uint64_t total, int flags,
 	       void *addr, uint32_t *alen, void *ctl, size_t *ctllen, int *mflags);
 
+/* The interface queries (SIOCGIF*) that ioctl(2) answers on any socket,
+ * AF_UNIX included: -ENOTTY for other commands. */
+long inet_dev_ioctl(struct task *t, unsigned int cmd, uint64_t arg);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "fs/vfs.h"
 #include "fs/vfs_internal.h"
+#include "net/inet.h"
 #include "net/unix.h"
 #include "sentry/kernel/task.h"
 
@@ -927,7 +928,7 @@ static long unix_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_
 		}
 		return ward_copy_out(task_as(t), gaddr(arg), &n, sizeof(n));
 	}
-	return -ENOTTY;
+	return inet_dev_ioctl(t, cmd, arg);
 }
 
 static void unix_release(struct file *f)

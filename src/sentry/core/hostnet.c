@@ -399,6 +399,41 @@ unsigned int ward_host_sock_poll_now(ward_hostsock_t s, unsigned int events)
 	return (unsigned short)p.revents;
 }
 
+long ward_host_net_ifreq(unsigned int cmd, void *ifr)
+{
+	_Static_assert(sizeof(struct ifreq) == 40, "ifreq");
+	switch (cmd) {
+	case SIOCGIFNAME:
+	case SIOCGIFFLAGS:
+	case SIOCGIFADDR:
+	case SIOCGIFDSTADDR:
+	case SIOCGIFBRDADDR:
+	case SIOCGIFNETMASK:
+	case SIOCGIFMETRIC:
+	case SIOCGIFMTU:
+	case SIOCGIFHWADDR:
+	case SIOCGIFINDEX:
+	case SIOCGIFTXQLEN:
+	case SIOCGIFMAP:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	/* A socket of the caller's thread: every sentry thread is in the
+	 * sandbox's namespace. */
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	struct ifreq r;
+	memcpy(&r, ifr, sizeof(r));
+	r.ifr_name[IFNAMSIZ - 1] = 0;
+	long ret = ioctl(s, cmd, &r) < 0 ? -errno : 0;
+	close(s);
+	if (ret == 0)
+		memcpy(ifr, &r, sizeof(r));
+	return ret;
+}
+
 /* --- Messages ------------------------------------------------------------ */
 
 #define MSG_ALLOWED                                                                                            \
