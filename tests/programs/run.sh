@@ -73,6 +73,11 @@ run python3-venv      0   /bin/bash @HERE@/scripts/venv.sh
 run python3-pool      0   /usr/bin/python3 @HERE@/scripts/pool.py
 run find-usr-share    0   /bin/sh @HERE@/scripts/find-gz.sh
 run cp-mv-rm-tree     0   /bin/bash @HERE@/scripts/cptree.sh
+run python3-http-server 0 /usr/bin/python3 @HERE@/scripts/http_server.py
+run python3-asyncio-echo 0 /usr/bin/python3 @HERE@/scripts/asyncio_echo.py
+run python3-unix-fdpass 0 /usr/bin/python3 @HERE@/scripts/unix_fdpass.py
+run busybox-nc        0   /bin/busybox sh @HERE@/scripts/nc.sh
+run getent-hosts      0   /usr/bin/getent hosts localhost
 cli missing-program   127 /nonexistent
 cli not-executable    126 /etc/os-release
 '
