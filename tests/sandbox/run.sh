@@ -466,6 +466,52 @@ else
 	result host-root-unchanged bad "out=$out markers:$left"
 fi
 
+# The network: by default the sandbox has a namespace of its own with only
+# loopback, so a listener on the host's loopback (started here, outside
+# ward) is out of reach: ECONNREFUSED. --network=host reaches it, which
+# proves the first case can fail.
+if command -v python3 >/dev/null 2>&1; then
+	portfile=$(mktemp)
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+s.settimeout(30)
+try:
+    while True:
+        c, _ = s.accept()
+        c.sendall(b"host\n")
+        c.close()
+except OSError:
+    pass' "$portfile" &
+	lpid=$!
+	for _ in $(seq 100); do [ -s "$portfile" ] && break; sleep 0.05; done
+	port=$(cat "$portfile")
+	probe='
+import socket, sys
+try:
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    print(c.recv(16).decode().strip())
+except OSError as e:
+    print(e.__class__.__name__)'
+	out=$(timeout 60 "$WARD" do -- /usr/bin/python3 -c "$probe" "$port" 2>&1 </dev/null)
+	[ "$out" = ConnectionRefusedError ] && result network-none-host-listener-refused ok ||
+		result network-none-host-listener-refused bad "$out"
+	out=$(timeout 60 "$WARD" do --network=host -- /usr/bin/python3 -c "$probe" "$port" 2>&1 </dev/null)
+	[ "$out" = host ] && result network-host-reaches-listener ok || result network-host-reaches-listener bad "$out"
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	rm -f "$portfile"
+fi
+# Only loopback, up; and the guest cannot change the namespace's links
+# (netlink requests other than gets are refused).
+out=$(timeout 60 "$WARD" do -- /usr/sbin/ip -o link 2>&1 </dev/null | awk '{print $2}' | tr '\n' ' ')
+[ "$out" = "lo: " ] && result network-none-only-lo ok || result network-none-only-lo bad "$out"
+expect network-netlink-set-refused 1 -- /usr/sbin/ip link set lo down
+expect network-bad-option 2 --network=bridge -- /bin/true
+
 # Killing the sentry leaves no stub behind (PTRACE_O_EXITKILL, PDEATHSIG).
 "$WARD" do -- /bin/sleep 30 </dev/null >/dev/null 2>&1 &
 wpid=$!
