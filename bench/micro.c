@@ -10,16 +10,27 @@
  *   micro stat N       stat(2) of /usr/include/stdio.h
  *   micro read1m N     a 1 MiB sequential read of a file in /tmp (pread at 0)
  *   micro write1m N    a 1 MiB sequential write of a file in /tmp (pwrite at 0)
+ *   micro tcppp N      a 1-byte ping-pong over loopback TCP (a round trip)
+ *   micro tcpbulk N    1 MiB sent over loopback TCP (N = 1024: 1 GiB)
+ *   micro unixpp N     a 1-byte ping-pong over an AF_UNIX socketpair
+ *   micro epollwake N  a ping-pong over loopback TCP where each side
+ *                      sleeps in epoll_wait until its byte arrives
  *
  * Built by bench/run.sh with cc -O2, both static and dynamic, and run the
  * same way natively and under each sandbox. Prints one number (ns/op) on
  * stdout; exits 1 with a message on stderr if an operation fails. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -203,6 +214,104 @@ static int op_openclose(void)
 	return close(fd);
 }
 
+/* Socket benchmarks: fds[0] is ours, fds[1] the peer thread's. */
+static int fds[2];
+static long peer_rounds;
+static char *bulk;
+#define BULK (1 << 20)
+
+static int tcp_pair(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t l = sizeof(a);
+	int lst = socket(AF_INET, SOCK_STREAM, 0);
+	if (lst < 0 || bind(lst, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lst, 1) < 0 ||
+	    getsockname(lst, (struct sockaddr *)&a, &l) < 0)
+		return -1;
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	if (fds[0] < 0 || connect(fds[0], (struct sockaddr *)&a, l) < 0)
+		return -1;
+	fds[1] = accept(lst, NULL, NULL);
+	close(lst);
+	int on = 1;
+	setsockopt(fds[0], IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	setsockopt(fds[1], IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	return fds[1] < 0 ? -1 : 0;
+}
+
+static void *echo_body(void *arg)
+{
+	char c;
+	for (long i = 0; i < peer_rounds; i++)
+		if (read(fds[1], &c, 1) != 1 || write(fds[1], &c, 1) != 1)
+			break;
+	return arg;
+}
+
+static int op_pingpong(void)
+{
+	char c = 'x';
+	return write(fds[0], &c, 1) == 1 && read(fds[0], &c, 1) == 1 ? 0 : -1;
+}
+
+static void *drain_body(void *arg)
+{
+	char *b = malloc(BULK);
+	while (b && read(fds[1], b, BULK) > 0)
+		;
+	return arg;
+}
+
+static int op_tcpbulk(void)
+{
+	size_t done = 0;
+	while (done < BULK) {
+		ssize_t n = write(fds[0], bulk + done, BULK - done);
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int ep[2];
+
+static int wait_read(int e, int fd)
+{
+	struct epoll_event ev;
+	char c;
+	if (epoll_wait(e, &ev, 1, -1) != 1)
+		return -1;
+	return read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+static void *epoll_echo_body(void *arg)
+{
+	for (long i = 0; i < peer_rounds; i++)
+		if (wait_read(ep[1], fds[1]) < 0 || write(fds[1], "y", 1) != 1)
+			break;
+	return arg;
+}
+
+static int op_epollwake(void)
+{
+	if (write(fds[0], "x", 1) != 1)
+		return -1;
+	return wait_read(ep[0], fds[0]);
+}
+
+static int epoll_setup(void)
+{
+	for (int i = 0; i < 2; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		ep[i] = epoll_create1(0);
+		if (ep[i] < 0 || epoll_ctl(ep[i], EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int (*op)(void);
@@ -212,7 +321,7 @@ int main(int argc, char **argv)
 	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
 		fprintf(stderr, "usage: micro "
 				"getpid|read1|openclose|stat|read1m|write1m|fork|thread|futexpp|signal|pipepp|"
-				"mmaptouch|clock_gettime "
+				"mmaptouch|clock_gettime|tcppp|tcpbulk|unixpp|epollwake "
 				"ITERATIONS\n");
 		return 2;
 	}
@@ -264,6 +373,26 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[1], "signal") == 0) {
 		op = op_signal;
 		signal(SIGUSR1, on_usr1);
+	} else if (strcmp(argv[1], "tcppp") == 0 || strcmp(argv[1], "unixpp") == 0 ||
+		   strcmp(argv[1], "epollwake") == 0) {
+		pthread_t t;
+		bool unix_ = strcmp(argv[1], "unixpp") == 0, ew = strcmp(argv[1], "epollwake") == 0;
+		op = ew ? op_epollwake : op_pingpong;
+		peer_rounds = n + n / 10 + 1;
+		if ((unix_ ? socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : tcp_pair()) < 0 || (ew && epoll_setup() < 0) ||
+		    pthread_create(&t, NULL, ew ? epoll_echo_body : echo_body, NULL) != 0) {
+			perror("micro: setup");
+			return 1;
+		}
+	} else if (strcmp(argv[1], "tcpbulk") == 0) {
+		pthread_t t;
+		op = op_tcpbulk;
+		bulk = malloc(BULK);
+		if (!bulk || tcp_pair() < 0 || pthread_create(&t, NULL, drain_body, NULL) != 0) {
+			perror("micro: setup");
+			return 1;
+		}
+		memset(bulk, 7, BULK);
 	} else {
 		fprintf(stderr, "micro: unknown benchmark %s\n", argv[1]);
 		return 2;

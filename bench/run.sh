@@ -55,6 +55,10 @@ iters_signal=$((2000 * scale))
 iters_pipepp=$((2000 * scale))
 iters_mmaptouch=$((500 * scale))
 iters_clock_gettime=$((20000 * scale))
+iters_tcppp=$((2000 * scale))
+iters_tcpbulk=$((1024 * scale))
+iters_unixpp=$((2000 * scale))
+iters_epollwake=$((2000 * scale))
 startup_runs=$((10 * scale))
 prog_runs=$((2 * scale))
 
@@ -115,7 +119,8 @@ note() {
 # micro ENV VARIANT NAME ITERS: prints ns/op or "fail".
 micro() {
 	e=$1 v=$2 name=$3 n=$4
-	[ "$e" = native ] && n=$((n * NATIVE_X))
+	# 1 GiB of bulk TCP is long enough everywhere.
+	[ "$e" = native ] && [ "$name" != tcpbulk ] && n=$((n * NATIVE_X))
 	if out=$(run_in "$e" "$work/micro-$v" "$name" "$n" 2>"$work/err") &&
 		r=$(printf '%s\n' "$out" | tail -n 1) &&
 		printf '%s\n' "$r" | grep -Eq '^[0-9]+(\.[0-9]+)?$'; then
@@ -177,7 +182,7 @@ add_row() { # NAME: runs CELL for every environment (CELL is a function)
 	echo "$row" >>"$work/rows"
 }
 for v in $variants; do
-	for b in getpid read1 clock_gettime openclose stat read1m write1m pipepp mmaptouch fork thread futexpp signal; do
+	for b in getpid read1 clock_gettime openclose stat read1m write1m pipepp mmaptouch fork thread futexpp signal tcppp tcpbulk unixpp epollwake; do
 		eval "n=\$iters_$b"
 		cell_micro() { micro "$1" "$v" "$b" "$n"; }
 		cell=cell_micro
@@ -269,7 +274,9 @@ fi
 echo "(iterations under a sandbox: getpid $iters_getpid, read1 $iters_read1, openclose $iters_openclose," \
 	"stat $iters_stat, read1m $iters_read1m, write1m $iters_write1m," \
 	"fork $iters_fork, thread $iters_thread, futexpp $iters_futexpp, signal $iters_signal, pipepp $iters_pipepp," \
-	"mmaptouch $iters_mmaptouch; x$NATIVE_X natively; start-up $startup_runs runs; programs $prog_runs runs)"
+	"mmaptouch $iters_mmaptouch, tcppp $iters_tcppp, unixpp $iters_unixpp, epollwake $iters_epollwake;" \
+	"x$NATIVE_X natively; tcpbulk $iters_tcpbulk MiB everywhere (ns per MiB); start-up $startup_runs runs;" \
+	"programs $prog_runs runs)"
 if [ -s "$work/notes" ]; then
 	echo "notes:"
 	sed 's/^/  /' "$work/notes"

@@ -563,7 +563,13 @@ long ward_host_sock_recvmsg(ward_hostsock_t s, struct ward_host_msg *m, int flag
 	return do_msg(s, m, flags, false);
 }
 
-/* --- The event thread ---------------------------------------------------- */
+/* --- The event thread ----------------------------------------------------
+ * A plain epoll thread rather than libuv's loop: a libuv handle may only be
+ * touched on the loop's own thread, so every watch made by a task thread
+ * would be a round trip through uv_async, while epoll_ctl may be called
+ * from any thread and one epoll_wait loop is all this needs. Watches are
+ * edge-triggered, so the thread sleeps until something changes and never
+ * spins on a descriptor that stays ready. */
 
 static int ep_fd = -1;
 static void (*ready_fn)(uint64_t cookie);
