@@ -52,8 +52,10 @@ struct file_ops {
 	void (*release)(struct file *f);
 	/* Readiness (POLLIN, POLLOUT...): returns the events that hold now and
 	 * sets *q to the wait queue woken when they change, or leaves it NULL
-	 * when no queue will be woken (a host descriptor, until the event loop
-	 * arrives: pollers re-check those on a short period). A NULL op means
+	 * when no queue will be woken (a host descriptor the core's event
+	 * thread could not watch: pollers re-check those on a short period;
+	 * host sockets and the inherited stdio have queues, net/hostwatch.h).
+	 * A NULL op means
 	 * always readable and writable, as regular files are. */
 	unsigned int (*poll_events)(struct file *f, struct waitq **q);
 	/* Optional, for streams that move bytes between the guest's iovecs and

@@ -1,7 +1,8 @@
 /* poll, ppoll, select and pselect6: readiness through each file's poll
  * operation; the caller sleeps on every file's wait queue at once. Host
- * descriptors (the inherited stdio) wake no queue until the event loop
- * arrives, so a wait that includes one re-checks every HOST_RECHECK_NS. */
+ * descriptors are woken by the core's event thread (net/hostwatch.h); one
+ * it could not watch has no queue, and a wait that includes one re-checks
+ * every HOST_RECHECK_NS. */
 #include "sentry/service.h"
 
 #include "fs/vfs.h"
