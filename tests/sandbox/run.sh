@@ -511,6 +511,14 @@ out=$(timeout 60 "$WARD" do -- /usr/sbin/ip -o link 2>&1 </dev/null | awk '{prin
 [ "$out" = "lo: " ] && result network-none-only-lo ok || result network-none-only-lo bad "$out"
 expect network-netlink-set-refused 1 -- /usr/sbin/ip link set lo down
 expect network-bad-option 2 --network=bridge -- /bin/true
+# Unprivileged, the sentry makes its network namespace inside a user
+# namespace of its own (its ids mapped to themselves).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	out=$(cd / && timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$WARD" do -- \
+		/usr/sbin/ip -o addr 2>&1 </dev/null | awk '{print $2, $4}' | tr '\n' ' ')
+	[ "$out" = "lo 127.0.0.1/8 lo ::1/128 " ] && result network-none-unprivileged ok ||
+		result network-none-unprivileged bad "$out"
+fi
 
 # Killing the sentry leaves no stub behind (PTRACE_O_EXITKILL, PDEATHSIG).
 "$WARD" do -- /bin/sleep 30 </dev/null >/dev/null 2>&1 &
