@@ -279,8 +279,56 @@ static long stdio_io_call(long (*fn)(void *), struct stdio_io *io)
 	}
 }
 
+/* Readiness of the inherited stdio comes from the core's event thread
+ * (net/hostwatch.h), which wakes these queues; a descriptor it cannot watch
+ * (a regular file, /dev/null) is always ready. */
+static struct waitq stdio_wq[3];
+static enum { STDIO_UNWATCHED, STDIO_WATCHED, STDIO_ALWAYS, STDIO_FAILED } stdio_watch[3];
+
+/* Watches stdio descriptor i on first use; whether its queue is woken. */
+static bool stdio_watched(struct file *f)
+{
+	int i = *(const int *)f->priv;
+	if (stdio_watch[i] == STDIO_UNWATCHED) {
+		uint32_t slot;
+		long r = hostwatch_fd(stdio_handle(f), &stdio_wq[i], &slot);
+		stdio_watch[i] = r == 0 ? STDIO_WATCHED : r == -EPERM ? STDIO_ALWAYS : STDIO_FAILED;
+	}
+	return stdio_watch[i] == STDIO_WATCHED;
+}
+
+/* Sleeps until stdio descriptor f has one of ev (or an error or hang-up),
+ * on its queue, so that a signal breaks the wait off as any other sleep:
+ * the host call that follows then finds something and does not block
+ * (unless another process took it first). -EAGAIN for a non-blocking file
+ * that is not ready. */
+static long stdio_wait(struct file *f, unsigned int ev)
+{
+	struct task *t = task_current();
+	if (!t || !stdio_watched(f))
+		return 0;
+	int i = *(const int *)f->priv;
+	ev |= POLLERR | POLLHUP | POLLNVAL;
+	for (;;) {
+		struct waiter w;
+		waitq_add(&stdio_wq[i], &w, t);
+		bool ready = ward_host_poll_now(stdio_handle(f), ev) & ev;
+		long r = ready || (f->flags & O_NONBLOCK) ? 0 : task_sleep(t, 0);
+		waitq_remove(&stdio_wq[i], &w);
+		if (ready)
+			return 0;
+		if (f->flags & O_NONBLOCK)
+			return -EAGAIN;
+		if (r == -EINTR)
+			return -WARD_ERESTARTSYS;
+	}
+}
+
 static long stdio_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 {
+	long r = stdio_wait(f, POLLIN);
+	if (r < 0)
+		return r;
 	struct stdio_io io = { stdio_handle(f), buf, NULL, len };
 	return stdio_io_call(stdio_do_read, &io);
 }
@@ -338,20 +386,10 @@ static long stdio_statfs(struct file *f, struct linux_statfs *out)
 	return ward_host_statfs(stdio_handle(f), out);
 }
 
-/* Readiness of the inherited stdio comes from the core's event thread
- * (net/hostwatch.h), which wakes these queues; a descriptor it cannot watch
- * (a regular file, /dev/null) is always ready. */
-static struct waitq stdio_wq[3];
-static enum { STDIO_UNWATCHED, STDIO_WATCHED, STDIO_ALWAYS, STDIO_FAILED } stdio_watch[3];
-
 static unsigned int stdio_poll(struct file *f, struct waitq **q)
 {
 	int i = *(const int *)f->priv;
-	if (stdio_watch[i] == STDIO_UNWATCHED) {
-		uint32_t slot;
-		long r = hostwatch_fd(stdio_handle(f), &stdio_wq[i], &slot);
-		stdio_watch[i] = r == 0 ? STDIO_WATCHED : r == -EPERM ? STDIO_ALWAYS : STDIO_FAILED;
-	}
+	stdio_watched(f);
 	/* Failed: no queue, so pollers re-check on a period. */
 	*q = stdio_watch[i] == STDIO_FAILED ? NULL : &stdio_wq[i];
 	return ward_host_poll_now(stdio_handle(f), POLLIN | POLLOUT | POLLPRI | POLLRDHUP);

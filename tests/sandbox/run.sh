@@ -520,6 +520,23 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 		result network-none-unprivileged bad "$out"
 fi
 
+# Host readiness comes from the event thread, not from re-checking: while
+# the guest sits in select on the inherited stdin (a pipe), no sentry thread
+# wakes (re-checking every 10 ms would be ~100 switches a second).
+if command -v python3 >/dev/null 2>&1; then
+	ctx() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}'; }
+	sleep 6 | "$WARD" do -- /usr/bin/python3 -c \
+		'import select, sys; select.select([sys.stdin], [], [], 4)' 2>/dev/null &
+	wpid=$!
+	sleep 2
+	c0=$(ctx "$wpid")
+	sleep 1
+	c1=$(ctx "$wpid")
+	wait "$wpid" 2>/dev/null
+	[ $((c1 - c0)) -lt 20 ] && result stdin-select-no-rechecks ok ||
+		result stdin-select-no-rechecks bad "$((c1 - c0)) context switches in 1 s"
+fi
+
 # Killing the sentry leaves no stub behind (PTRACE_O_EXITKILL, PDEATHSIG).
 "$WARD" do -- /bin/sleep 30 </dev/null >/dev/null 2>&1 &
 wpid=$!
