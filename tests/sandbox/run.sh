@@ -511,6 +511,21 @@ out=$(timeout 60 "$WARD" do -- /usr/sbin/ip -o link 2>&1 </dev/null | awk '{prin
 [ "$out" = "lo: " ] && result network-none-only-lo ok || result network-none-only-lo bad "$out"
 expect network-netlink-set-refused 1 -- /usr/sbin/ip link set lo down
 expect network-bad-option 2 --network=bridge -- /bin/true
+# Options that need a network capability are refused as for a process
+# without it, although the sentry holds it in its namespace.
+out=$(timeout 60 "$WARD" do -- /usr/bin/python3 -c '
+import socket
+s = socket.socket()
+for name, val in (("SO_MARK", 36), ("SO_RCVBUFFORCE", 33)):
+    try:
+        s.setsockopt(socket.SOL_SOCKET, val, 1 << 20)
+        print(name, "set")
+    except PermissionError:
+        print(name, "EPERM")
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, 6)
+print(s.getsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY))' 2>&1 </dev/null | tr '\n' ' ')
+[ "$out" = "SO_MARK EPERM SO_RCVBUFFORCE EPERM 6 " ] && result network-privileged-options-refused ok ||
+	result network-privileged-options-refused bad "$out"
 # Unprivileged, the sentry makes its network namespace inside a user
 # namespace of its own (its ids mapped to themselves).
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then

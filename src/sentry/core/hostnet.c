@@ -10,7 +10,7 @@
  * chose --network=host). The sentry runs as root there, so the calls that
  * could use that privilege are narrowed here, not in a service: setsockopt
  * takes only plain-data options that need no capability (no BPF programs,
- * no SO_BINDTODEVICE or SO_MARK), control messages are IP-level data only
+ * no SO_MARK or SO_*BUFFORCE: EPERM, as without the capability), control messages are IP-level data only
  * (never SCM_RIGHTS of the sentry's descriptors), and a netlink socket
  * sends only get-requests to the kernel, checked in the core's own copy of
  * the message. Data to and from guest memory moves through host iovecs
@@ -301,13 +301,26 @@ long ward_host_sock_getopt(ward_hostsock_t s, int level, int name, void *val, ui
 	return 0;
 }
 
+/* Options that need CAP_NET_ADMIN or CAP_NET_RAW, which the sentry has in
+ * its namespace and the guest must not borrow. */
+static bool privileged(int level, int name)
+{
+	if (level == SOL_SOCKET)
+		return name == SO_MARK || name == SO_SNDBUFFORCE || name == SO_RCVBUFFORCE;
+	if (level == IPPROTO_IP)
+		return name == IP_TRANSPARENT;
+	if (level == IPPROTO_IPV6)
+		return name == IPV6_TRANSPARENT;
+	return false;
+}
+
 /* Options a guest may set: plain data, no capability needed. */
 static bool settable(int level, int name)
 {
-	static const int sol_socket[] = { SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST, SO_LINGER,
-					  SO_SNDBUF,	SO_RCVBUF,    SO_REUSEPORT, SO_OOBINLINE,
-					  SO_RCVLOWAT,	SO_SNDLOWAT,  SO_TIMESTAMP, SO_TIMESTAMPNS,
-					  SO_DONTROUTE, SO_PASSCRED,  SO_BUSY_POLL, SO_INCOMING_CPU };
+	static const int sol_socket[] = { SO_REUSEADDR,	   SO_KEEPALIVE,   SO_BROADCAST, SO_LINGER,   SO_SNDBUF,
+					  SO_RCVBUF,	   SO_REUSEPORT,   SO_OOBINLINE, SO_RCVLOWAT, SO_SNDLOWAT,
+					  SO_TIMESTAMP,	   SO_TIMESTAMPNS, SO_DONTROUTE, SO_PASSCRED, SO_BUSY_POLL,
+					  SO_INCOMING_CPU, SO_BINDTODEVICE };
 	static const int sol_ip[] = { IP_TOS,
 				      IP_TTL,
 				      IP_RECVTTL,
@@ -371,10 +384,22 @@ long ward_host_sock_setopt(ward_hostsock_t s, int level, int name, const void *v
 {
 	CHECKED(s, i);
 	(void)i;
-	if (!settable(level, name))
-		return -ENOPROTOOPT;
 	if (len > OPT_MAX)
 		return -EINVAL;
+	if (level == SOL_SOCKET && name == SO_PRIORITY) {
+		/* 0..6 need no privilege; more would use the sentry's. */
+		int v;
+		if (len < sizeof(v))
+			return -EINVAL;
+		memcpy(&v, val, sizeof(v));
+		if (v < 0 || v > 6)
+			return -EPERM;
+	} else if (privileged(level, name)) {
+		/* What Linux tells a process without CAP_NET_ADMIN/NET_RAW. */
+		return -EPERM;
+	} else if (!settable(level, name)) {
+		return -ENOPROTOOPT;
+	}
 	return setsockopt(s.fd, level, name, val, len) < 0 ? -errno : 0;
 }
 
