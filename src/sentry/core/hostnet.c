@@ -9,8 +9,9 @@
  * network namespace ward_host_net_init made (only loopback, unless the user
  * chose --network=host). The sentry runs as root there, so the calls that
  * could use that privilege are narrowed here, not in a service: setsockopt
- * takes only plain-data options that need no capability (no BPF programs,
- * no SO_MARK or SO_*BUFFORCE: EPERM, as without the capability), control messages are IP-level data only
+ * takes only plain-data options that need no capability (no BPF programs;
+ * SO_MARK and SO_*BUFFORCE are EPERM, as without the capability), control
+ * messages are IP-level data only
  * (never SCM_RIGHTS of the sentry's descriptors), and a netlink socket
  * sends only get-requests to the kernel, checked in the core's own copy of
  * the message. Data to and from guest memory moves through host iovecs
