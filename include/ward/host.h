@@ -152,10 +152,10 @@ long ward_host_sock_listen(ward_hostsock_t s, int backlog);
 long ward_host_sock_accept(ward_hostsock_t s, ward_hostsock_t *out, void *addr, uint32_t *addrlen);
 long ward_host_sock_shutdown(ward_hostsock_t s, int how);
 long ward_host_sock_getname(ward_hostsock_t s, int peer, void *addr, uint32_t *addrlen);
-/* getsockopt passes through (reading an option changes nothing); setsockopt
- * only for options whose value is plain data and that need no privilege
- * (the list is in hostnet.c), else -ENOPROTOOPT. val holds at most 256
- * bytes. */
+/* getsockopt of options whose reading only reads, setsockopt of those
+ * whose value is plain data and that need no privilege (the lists are in
+ * hostnet.c); others -ENOPROTOOPT, and -EPERM for those Linux keeps for a
+ * network capability. val holds at most 256 bytes. */
 long ward_host_sock_getopt(ward_hostsock_t s, int level, int name, void *val, uint32_t *len);
 long ward_host_sock_setopt(ward_hostsock_t s, int level, int name, const void *val, uint32_t len);
 /* FIONREAD (SIOCINQ) and TIOCOUTQ (SIOCOUTQ). */

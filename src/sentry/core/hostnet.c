@@ -289,19 +289,6 @@ long ward_host_sock_getname(ward_hostsock_t s, int peer, void *addr, uint32_t *a
 
 #define OPT_MAX 256
 
-long ward_host_sock_getopt(ward_hostsock_t s, int level, int name, void *val, uint32_t *len)
-{
-	CHECKED(s, i);
-	(void)i;
-	if (*len > OPT_MAX)
-		*len = OPT_MAX;
-	socklen_t l = *len;
-	if (getsockopt(s.fd, level, name, val, &l) < 0)
-		return -errno;
-	*len = l;
-	return 0;
-}
-
 /* Options that need CAP_NET_ADMIN or CAP_NET_RAW, which the sentry has in
  * its namespace and the guest must not borrow. */
 static bool privileged(int level, int name)
@@ -379,6 +366,95 @@ static bool settable(int level, int name)
 		if (list[k] == name)
 			return true;
 	return false;
+}
+
+/* Options a guest may read: what it may set, and read-only state. Not
+ * everything: some "gets" act (TCP_ZEROCOPY_RECEIVE maps pages into the
+ * caller, which would be the sentry) or dump what needs a capability
+ * (the netfilter tables). */
+static bool readable(int level, int name)
+{
+	static const int sol_socket[] = { SO_TYPE,
+					  SO_ERROR,
+					  SO_ACCEPTCONN,
+					  SO_DOMAIN,
+					  SO_PROTOCOL,
+					  SO_PEERCRED,
+					  SO_PRIORITY,
+					  SO_MARK,
+					  SO_COOKIE,
+					  SO_DEBUG,
+					  SO_NO_CHECK,
+					  SO_PEEK_OFF,
+					  SO_TIMESTAMPING,
+					  SO_MEMINFO,
+					  SO_BINDTOIFINDEX,
+					  SO_PASSSEC,
+					  SO_RXQ_OVFL,
+					  SO_SELECT_ERR_QUEUE,
+					  SO_ZEROCOPY,
+					  SO_TXTIME,
+					  SO_MAX_PACING_RATE,
+					  SO_INCOMING_NAPI_ID,
+					  SO_PEERNAME };
+	static const int sol_ip[] = { IP_OPTIONS,	IP_HDRINCL,	 IP_RECVOPTS,	IP_RETOPTS,	IP_MTU,
+				      IP_MULTICAST_ALL, IP_TRANSPARENT,	 IP_NODEFRAG,	IP_CHECKSUM,	IP_MINTTL,
+				      IP_PASSSEC,	IP_RECVFRAGSIZE, IP_PKTOPTIONS, IP_ROUTER_ALERT };
+	static const int sol_ipv6[] = { IPV6_MTU,	    IPV6_HOPLIMIT,    IPV6_TRANSPARENT,
+					IPV6_AUTOFLOWLABEL, IPV6_DONTFRAG,    IPV6_RECVPATHMTU,
+					IPV6_PATHMTU,	    IPV6_MINHOPCOUNT, IPV6_ADDR_PREFERENCES,
+					IPV6_RECVRTHDR,	    IPV6_RECVHOPOPTS, IPV6_RECVDSTOPTS };
+	static const int sol_tcp[] = { TCP_INFO,	TCP_CONGESTION, TCP_THIN_LINEAR_TIMEOUTS,
+				       TCP_THIN_DUPACK, TCP_TIMESTAMP,	TCP_SAVE_SYN,
+				       TCP_SAVED_SYN,	TCP_CC_INFO,	TCP_INQ,
+				       TCP_TX_DELAY,	TCP_MAXSEG };
+	static const int sol_udp[] = { 103 /* UDP_SEGMENT */, 104 /* UDP_GRO */ };
+	static const int sol_netlink[] = { NETLINK_LIST_MEMBERSHIPS };
+	const int *list = NULL;
+	size_t n = 0;
+	if (settable(level, name) || privileged(level, name))
+		return true;
+	switch (level) {
+	case SOL_SOCKET:
+		list = sol_socket, n = WARD_ARRAY_SIZE(sol_socket);
+		break;
+	case IPPROTO_IP:
+		list = sol_ip, n = WARD_ARRAY_SIZE(sol_ip);
+		break;
+	case IPPROTO_IPV6:
+		list = sol_ipv6, n = WARD_ARRAY_SIZE(sol_ipv6);
+		break;
+	case IPPROTO_TCP:
+		list = sol_tcp, n = WARD_ARRAY_SIZE(sol_tcp);
+		break;
+	case IPPROTO_UDP:
+		list = sol_udp, n = WARD_ARRAY_SIZE(sol_udp);
+		break;
+	case SOL_NETLINK:
+		list = sol_netlink, n = WARD_ARRAY_SIZE(sol_netlink);
+		break;
+	default:
+		return false;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (list[k] == name)
+			return true;
+	return false;
+}
+
+long ward_host_sock_getopt(ward_hostsock_t s, int level, int name, void *val, uint32_t *len)
+{
+	CHECKED(s, i);
+	(void)i;
+	if (!readable(level, name))
+		return -ENOPROTOOPT;
+	if (*len > OPT_MAX)
+		*len = OPT_MAX;
+	socklen_t l = *len;
+	if (getsockopt(s.fd, level, name, val, &l) < 0)
+		return -errno;
+	*len = l;
+	return 0;
 }
 
 long ward_host_sock_setopt(ward_hostsock_t s, int level, int name, const void *val, uint32_t len)
