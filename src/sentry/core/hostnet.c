@@ -68,7 +68,9 @@ long ward_host_net_init(enum ward_network mode, char *err, size_t errlen)
 		uid_t uid = getuid();
 		gid_t gid = getgid();
 		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
-			snprintf(err, errlen, "cannot make a network namespace (nor a user namespace for one): %s",
+			snprintf(err, errlen,
+				 "cannot make a network namespace (nor a user namespace for one): %s "
+				 "(--network=host runs in the host's network instead)",
 				 strerror(errno));
 			return -errno;
 		}
