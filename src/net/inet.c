@@ -292,6 +292,20 @@ static void send_sigpipe(struct task *t)
 	signal_send_task(t, &si);
 }
 
+/* One host message call, made with the kernel lock dropped: it never
+ * waits, but it copies up to a socket buffer's worth between the host and
+ * guest memory, and other tasks need not wait for that. The caller holds a
+ * reference to the file, so the socket stays; a readiness change during
+ * the call is not lost, since wait_for looks at the host socket again with
+ * its waiter queued. */
+static long host_msg(struct isock *s, struct ward_host_msg *m, int flags, bool is_send)
+{
+	ward_kernel_unlock();
+	long r = is_send ? ward_host_sock_sendmsg(s->h, m, flags) : ward_host_sock_recvmsg(s->h, m, flags);
+	ward_kernel_lock();
+	return r;
+}
+
 /* The iovecs from byte off on, into out (cnt entries at most). */
 static long iov_skip(const struct ward_iovec *v, long cnt, uint64_t off, struct ward_iovec *out)
 {
@@ -352,7 +366,7 @@ long inet_send(struct task *t, struct file *f, const struct ward_iovec *v, long 
 					   .addrlen = alen,
 					   .ctl = done ? NULL : (void *)ctl,
 					   .ctllen = done ? 0 : ctllen };
-		r = ward_host_sock_sendmsg(s->h, &m, flags & MSG_PASS_);
+		r = host_msg(s, &m, flags & MSG_PASS_, true);
 		if (r >= 0) {
 			done += (uint64_t)r;
 			if (s->type != SOCK_STREAM_ || done >= total || !block)
@@ -398,7 +412,7 @@ long inet_recv(struct task *t, struct file *f, const struct ward_iovec *v, long 
 					   .addrlen = aroom,
 					   .ctl = ctl,
 					   .ctllen = ctlroom };
-		r = ward_host_sock_recvmsg(s->h, &m, flags & MSG_PASS_);
+		r = host_msg(s, &m, flags & MSG_PASS_, false);
 		if (r >= 0) {
 			if (alen)
 				*alen = m.addrlen;
