@@ -233,6 +233,18 @@ IMPL = {
     "setpriority": ("sys_setpriority", "PARTIAL", "ddd", "recorded and reported; the host threads are not re-niced"),
     "membarrier": ("sys_membarrier", "PARTIAL", "ddd", "QUERY, GLOBAL, the expedited and SYNC_CORE commands and registrations (barriers are implied by how ward runs threads: see sys_sched.c); the RSEQ ones EINVAL"),
     "getcpu": ("sys_getcpu", "PARTIAL", "ppp", "a CPU of the sandbox's set, not the one the thread last ran on; node 0"),
+    "shmget": ("sys_shmget", "PARTIAL", "xud", "Linux's limits; a segment the memory file cannot hold is ENOMEM at creation"),
+    "shmat": ("sys_shmat", "FULL", "dpx", ""),
+    "shmdt": ("sys_shmdt", "FULL", "p", ""),
+    "shmctl": ("sys_shmctl", "FULL", "ddp", "SHM_LOCK/SHM_UNLOCK keep the mode bit and Linux's permission and RLIMIT_MEMLOCK rules; nothing is paged anyway"),
+    "semget": ("sys_semget", "FULL", "xdx", ""),
+    "semop": ("sys_semop", "FULL", "dpu", ""),
+    "semtimedop": ("sys_semtimedop", "FULL", "dpup", ""),
+    "semctl": ("sys_semctl", "FULL", "dddx", ""),
+    "msgget": ("sys_msgget", "FULL", "xx", ""),
+    "msgsnd": ("sys_msgsnd", "FULL", "dpux", ""),
+    "msgrcv": ("sys_msgrcv", "FULL", "dpudx", ""),
+    "msgctl": ("sys_msgctl", "FULL", "ddp", ""),
 }
 
 def main():

@@ -5,6 +5,7 @@
 #include "fs/pty.h"
 #include "fs/vfs.h"
 #include "fs/vfs_internal.h"
+#include "sentry/kernel/ipc.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/timer.h"
@@ -572,6 +573,7 @@ static void task_finish(struct task *t)
 	unregister_task(t);
 	if (t->mm && t->ctx)
 		exit_thread_memory(t);
+	ipc_undo_put(t);
 	mm_put(t->mm);
 	t->mm = NULL;
 	ward_ctx_destroy(t->ctx);

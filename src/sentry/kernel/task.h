@@ -22,6 +22,7 @@ struct mm;
 struct fd_table;
 struct fs_context;
 struct process;
+struct sem_undo_list;
 
 #define WARD_NSIG 64
 #define WARD_RLIM_NLIMITS 16
@@ -165,6 +166,10 @@ struct task {
 	bool exiting;
 	/* CPU time, approximately: time spent running guest code. */
 	int64_t run_ns;
+
+	/* System V semaphore undo list (kernel/ipc.c): shared by the tasks
+	 * made with CLONE_SYSVSEM; NULL until the first SEM_UNDO. */
+	struct sem_undo_list *sysvsem;
 
 	/* --- Timers and scheduling (kernel/timer.c, sys_sched.c, prctl).
 	 * cpu_ns is this thread's CPU time (timer_account_run). sched is

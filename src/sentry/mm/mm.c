@@ -30,15 +30,33 @@ enum vma_flags {
 	/* The backing is not this VMA's: pages every guest shares, which the
 	 * mm never frees, copies at fork, or clears. */
 	VMA_BORROWED = 64,
+	/* A System V shared memory attachment (mm_shmat): never merged with
+	 * its neighbours, since each VMA counts as one attach (shm_nattch),
+	 * and what shmdt looks for. */
+	VMA_SYSV = 128,
 };
 
-/* Memory that several address spaces map (MAP_SHARED anonymous memory after
- * fork): freed when the last VMA that refers to it goes. */
-struct shm_backing {
-	uint64_t off;
-	uint64_t len;
-	int refs;
-};
+static void shm_get(struct shm_backing *b)
+{
+	b->refs++;
+	if (b->ops)
+		b->ops->vm_open(b);
+}
+
+/* Drops a VMA's reference: MAP_SHARED anonymous memory is freed with its
+ * last VMA; a System V segment's owner decides for itself. */
+static void shm_put(struct shm_backing *b)
+{
+	b->refs--;
+	if (b->ops) {
+		b->ops->vm_close(b);
+		return;
+	}
+	if (b->refs == 0) {
+		ward_memfile_free(b->off, b->len);
+		free(b);
+	}
+}
 
 struct vma {
 	struct shm_backing *shm; /* set when the backing is shared */
@@ -128,7 +146,7 @@ long mm_fork(struct mm *parent, struct mm **out)
 	for (size_t i = 0; i < parent->n; i++) {
 		struct vma v = parent->v[i];
 		if (v.shm) {
-			v.shm->refs++;
+			shm_get(v.shm);
 		} else if (v.backing && !(v.flags & VMA_BORROWED)) {
 			uint64_t off;
 			long r = ward_memfile_alloc(v.end - v.start, &off);
@@ -168,10 +186,7 @@ long mm_attach(struct mm *mm)
 static void vma_release(struct vma *v)
 {
 	if (v->shm) {
-		if (--v->shm->refs == 0) {
-			ward_memfile_free(v->shm->off, v->shm->len);
-			free(v->shm);
-		}
+		shm_put(v->shm);
 		v->shm = NULL;
 	} else if (v->backing && !(v->flags & VMA_BORROWED)) {
 		ward_memfile_free(v->backing, v->end - v->start);
@@ -252,7 +267,7 @@ static void vma_split(struct mm *mm, uint64_t addr)
 	struct vma *hi = &mm->v[i + 1];
 	hi->start = addr;
 	if (v.shm)
-		v.shm->refs++;
+		shm_get(v.shm);
 	if (v.backing)
 		hi->backing = v.backing + (addr - v.start);
 	if (v.file) {
@@ -326,7 +341,7 @@ static long vma_back(struct mm *mm, struct vma *v)
 				v->backing = 0;
 				return -ENOMEM;
 			}
-			*v->shm = (struct shm_backing){ off, len, 1 };
+			*v->shm = (struct shm_backing){ .off = off, .len = len, .refs = 1 };
 		}
 	}
 	uint64_t mapped = vma_mapped_len(v);
@@ -337,8 +352,8 @@ static long vma_back(struct mm *mm, struct vma *v)
 static bool vma_mergeable(const struct vma *a, const struct vma *b)
 {
 	uint64_t len = a->end - a->start;
-	return a->end == b->start && a->prot == b->prot && a->flags == b->flags && a->file == b->file &&
-	       a->shm == b->shm && (!a->file || a->file_off + len == b->file_off) &&
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags && !(a->flags & VMA_SYSV) &&
+	       a->file == b->file && a->shm == b->shm && (!a->file || a->file_off + len == b->file_off) &&
 	       ((!a->backing && !b->backing) || (a->backing && b->backing && a->backing + len == b->backing));
 }
 
@@ -680,6 +695,10 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	/* The vDSO's mappings are VM_DONTEXPAND: they move but never grow. */
 	if ((v->flags & (VMA_VVAR | VMA_VDSO)) && alen > old_len)
 		return -EFAULT;
+	/* A System V attachment moves or shrinks, but growing it past its
+	 * segment (SIGBUS pages on Linux) is not offered. */
+	if ((v->flags & VMA_SYSV) && alen > old_len)
+		return -EINVAL;
 	if (flags & MREMAP_FIXED) {
 		if (new_addr % WARD_PAGE_SIZE || new_addr > limit - alen)
 			return -EINVAL;
@@ -736,6 +755,10 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	if (v->flags & VMA_BORROWED) {
 		nb = src; /* the shared pages move as they are */
 		nv.backing = nb;
+	} else if (v->shm && alen <= old_len) {
+		nb = src; /* shared memory moves, and stays shared */
+		nv.backing = nb;
+		shm_get(nv.shm);
 	} else if (nv.prot || src) {
 		long r = ward_memfile_alloc(alen, &nb);
 		if (r < 0) {
@@ -823,6 +846,84 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 			v->file->ops->mmap_fill(v->file, off, v->file_off + (s - v->start), e - s);
 		else
 			ward_memfile_zero(off, e - s);
+	}
+	return 0;
+}
+
+long mm_shmat(struct mm *mm, uint64_t addr, int prot, bool remap, struct shm_backing *b)
+{
+	uint64_t limit = ward_as_user_limit();
+	uint64_t len = b->len;
+	if (addr == 0) {
+		long r = mm_find_free(mm, len, &addr);
+		if (r < 0)
+			return r;
+	} else {
+		/* do_mmap's MAP_FIXED checks. */
+		if (len > limit || addr > limit - len)
+			return -ENOMEM;
+		if (addr < MM_MIN_ADDR)
+			return -EPERM;
+		if (!remap && !range_is_free(mm, addr, addr + len))
+			return -EINVAL;
+		long r = remove_range(mm, addr, addr + len);
+		if (r < 0)
+			return r;
+	}
+	struct vma nv = {
+		.shm = b,
+		.start = addr,
+		.end = addr + len,
+		.prot = prot_to_ward(prot),
+		.flags = VMA_SHARED | VMA_SYSV,
+		.backing = b->off,
+		.eof_addr = UINT64_MAX,
+	};
+	shm_get(b);
+	long r = insert_vma(mm, &nv);
+	return r < 0 ? r : (long)addr;
+}
+
+/* Whether v is an attachment of a segment that would start at addr: its
+ * offset in the segment is its distance from addr (Linux's vm_pgoff test,
+ * which finds the pieces mprotect or munmap left). */
+static bool vma_sysv_from(const struct vma *v, uint64_t addr)
+{
+	return (v->flags & VMA_SYSV) && v->start >= addr && v->start - addr == v->backing - v->shm->off;
+}
+
+long mm_shmdt(struct mm *mm, uint64_t addr)
+{
+	if (addr % WARD_PAGE_SIZE)
+		return -EINVAL;
+	/* ksys_shmdt: the first attachment at or above addr that starts
+	 * the segment there gives the segment and its size... */
+	struct shm_backing *b = NULL;
+	uint64_t at = addr;
+	for (size_t i = vma_first_above(mm, addr); i < mm->n; i++) {
+		if (vma_sysv_from(&mm->v[i], addr)) {
+			b = mm->v[i].shm;
+			at = mm->v[i].end;
+			long r = remove_range(mm, mm->v[i].start, mm->v[i].end);
+			if (r < 0)
+				return r;
+			break;
+		}
+	}
+	if (!b)
+		return -EINVAL;
+	/* ...then every other piece of it within that size goes too. */
+	for (;;) {
+		size_t i = vma_first_above(mm, at);
+		if (i >= mm->n || mm->v[i].end - addr > b->len)
+			break;
+		struct vma *v = &mm->v[i];
+		at = v->end;
+		if (v->shm == b && vma_sysv_from(v, addr)) {
+			long r = remove_range(mm, v->start, v->end);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -933,8 +1034,14 @@ long mm_format_maps(struct mm *mm, char *buf, size_t len)
 				   : v->flags & VMA_VVAR      ? "[vvar]"
 				   : v->flags & VMA_VDSO      ? "[vdso]"
 							      : "";
-		long n = format_maps_line(buf + at, len - at, v->start, v->end, prot_letters(v->prot, v->flags, p),
-					  v->file ? v->file_off : 0, name);
+		char sysv[32];
+		if (v->flags & VMA_SYSV) {
+			snprintf(sysv, sizeof(sysv), "/SYSV%08x (deleted)", (uint32_t)v->shm->key);
+			name = sysv;
+		}
+		uint64_t off = v->file ? v->file_off : (v->flags & VMA_SYSV) ? v->backing - v->shm->off : 0;
+		long n = format_maps_line(buf + at, len - at, v->start, v->end, prot_letters(v->prot, v->flags, p), off,
+					  name);
 		if (n < 0)
 			return n;
 		at += (size_t)n;

@@ -10,6 +10,25 @@ struct mm;
 struct file;
 struct ward_as;
 
+/* Memory that several mappings share. Without ops it is MAP_SHARED
+ * anonymous memory, which the mm owns and frees with its last VMA. With ops
+ * it is a System V segment (kernel/ipc.c), whose owner frees it: the mm
+ * calls open for every VMA that comes to map it (shmat, a split, fork) and
+ * close for every one that goes, as Linux's vm_ops do. */
+struct shm_backing;
+struct shm_backing_ops {
+	void (*vm_open)(struct shm_backing *b);
+	void (*vm_close)(struct shm_backing *b);
+};
+
+struct shm_backing {
+	uint64_t off; /* memory-file offset */
+	uint64_t len; /* page-aligned */
+	int refs; /* VMAs that map it */
+	const struct shm_backing_ops *ops;
+	int32_t key; /* System V: the key, for /proc/[pid]/maps */
+};
+
 /* Creates an empty address space (and its platform stub). */
 long mm_create(struct mm **out);
 void mm_destroy(struct mm *mm);
@@ -40,6 +59,15 @@ void mm_set_brk_start(struct mm *mm, uint64_t start);
 long mm_find_free(struct mm *mm, uint64_t len, uint64_t *out);
 /* Where mmap without a hint starts searching (below the stack). */
 void mm_set_mmap_base(struct mm *mm, uint64_t base);
+
+/* shmat's mapping of a whole System V segment, shared and page-rounded,
+ * with prot (PROT_*). addr 0 picks a free range; otherwise the range must be
+ * free (-EINVAL) unless remap, which replaces what is there (SHM_REMAP).
+ * Returns the address or -errno. */
+long mm_shmat(struct mm *mm, uint64_t addr, int prot, bool remap, struct shm_backing *b);
+/* shmdt(2): unmaps the attachment that starts at addr, with the pieces of
+ * it that mprotect or munmap left. 0, or -EINVAL if there is none. */
+long mm_shmdt(struct mm *mm, uint64_t addr);
 
 /* Maps the vDSO at addr, as Linux's map_vdso: [vvar], one read-only page
  * of the memory file at vvar_off, and right above it [vdso], image_len

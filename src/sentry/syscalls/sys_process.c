@@ -5,6 +5,7 @@
 #include "fs/vfs.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/creds.h"
+#include "sentry/kernel/ipc.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/timer.h"
@@ -46,6 +47,7 @@ static void discard_child(struct task *child)
 		free(child->fs_refs);
 	}
 	mm_put(child->mm);
+	ipc_undo_put(child);
 	task_delete(child);
 }
 
@@ -99,6 +101,8 @@ static long copy_task_state(struct task *t, struct task *child, uint64_t flags, 
 		}
 		*child->files_refs = 1;
 	}
+	if (ipc_undo_clone(t, child, flags & CLONE_SYSVSEM) < 0)
+		return -ENOMEM;
 	if (flags & CLONE_VM) {
 		child->mm = t->mm;
 		mm_get(t->mm);
