@@ -245,6 +245,20 @@ IMPL = {
     "msgsnd": ("sys_msgsnd", "FULL", "dpux", ""),
     "msgrcv": ("sys_msgrcv", "FULL", "dpudx", ""),
     "msgctl": ("sys_msgctl", "FULL", "ddp", ""),
+    "mlock": ("sys_mlock", "FULL", "pu", "accounted against RLIMIT_MEMLOCK; nothing needs pinning (the sentry never pages guest memory out)"),
+    "mlock2": ("sys_mlock2", "FULL", "pux", "as mlock"),
+    "munlock": ("sys_munlock", "FULL", "pu", ""),
+    "mlockall": ("sys_mlockall", "FULL", "x", "as mlock; MCL_FUTURE locks later mmaps without a new limit check"),
+    "munlockall": ("sys_munlockall", "FULL", "", ""),
+    "mincore": ("sys_mincore", "FULL", "pup", "resident = backed by the memory file"),
+    "set_mempolicy": ("sys_set_mempolicy", "PARTIAL", "dpu", "one node (0): DEFAULT, PREFERRED, BIND, INTERLEAVE, LOCAL; PREFERRED_MANY and later modes EINVAL"),
+    "get_mempolicy": ("sys_get_mempolicy", "PARTIAL", "ppupx", "as set_mempolicy; MPOL_F_ADDR reports the task's policy (mbind keeps none per mapping)"),
+    "mbind": ("sys_mbind", "PARTIAL", "puxpux", "checked as Linux checks it; with one node nothing moves, and the policy is not kept"),
+    "personality": ("sys_personality", "FULL", "x", "recorded and inherited; no flag changes how the guest runs"),
+    "sethostname": ("sys_sethostname", "FULL", "sd", "the sandbox's own UTS name"),
+    "setdomainname": ("sys_setdomainname", "FULL", "sd", "the sandbox's own UTS name"),
+    "ioprio_set": ("sys_ioprio_set", "PARTIAL", "ddx", "recorded and reported; host I/O is not re-prioritised"),
+    "ioprio_get": ("sys_ioprio_get", "FULL", "dd", ""),
 }
 
 def main():

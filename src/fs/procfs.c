@@ -530,7 +530,7 @@ static void gen_static(int id, struct pbuf *b)
 {
 	switch ((enum stree_id)id) {
 	case ST_HOSTNAME:
-		pb_printf(b, "%s\n", WARD_UTS_NODENAME);
+		pb_printf(b, "%s\n", uts_nodename());
 		break;
 	case ST_OSTYPE:
 		pb_printf(b, "Linux\n");

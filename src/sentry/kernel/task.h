@@ -170,6 +170,17 @@ struct task {
 	/* System V semaphore undo list (kernel/ipc.c): shared by the tasks
 	 * made with CLONE_SYSVSEM; NULL until the first SEM_UNDO. */
 	struct sem_undo_list *sysvsem;
+	/* Recorded settings that clone inherits: personality(2) (its flags
+	 * change nothing in how ward runs the guest), the I/O priority
+	 * (ioprio_set) and the NUMA memory policy of the one node
+	 * (set_mempolicy: mode, mode flags, node mask). */
+	unsigned int personality;
+	int ioprio;
+	struct {
+		int mode;
+		int flags;
+		uint64_t nodes;
+	} mempolicy;
 
 	/* --- Timers and scheduling (kernel/timer.c, sys_sched.c, prctl).
 	 * cpu_ns is this thread's CPU time (timer_account_run). sched is

@@ -10,4 +10,9 @@
 #define WARD_UTS_NODENAME "ward"
 #define WARD_UTS_MACHINE "x86_64"
 
+/* The host and domain names as sethostname/setdomainname left them
+ * (sys_misc.c): WARD_UTS_NODENAME and "(none)" until then. */
+const char *uts_nodename(void);
+const char *uts_domainname(void);
+
 #endif

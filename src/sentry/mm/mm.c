@@ -34,6 +34,9 @@ enum vma_flags {
 	 * its neighbours, since each VMA counts as one attach (shm_nattch),
 	 * and what shmdt looks for. */
 	VMA_SYSV = 128,
+	/* mlock(2)ed: accounted against RLIMIT_MEMLOCK. The sentry never
+	 * pages guest memory out, so there is nothing to pin. */
+	VMA_LOCKED = 256,
 };
 
 static void shm_get(struct shm_backing *b)
@@ -84,6 +87,8 @@ struct mm {
 	/* Where execve put the argv and envp strings (/proc/[pid]/cmdline
 	 * and environ). */
 	uint64_t arg_start, arg_end, env_start, env_end;
+	/* mlockall(MCL_FUTURE): new mappings start locked. */
+	bool lock_future;
 };
 
 long mm_create(struct mm **out)
@@ -534,7 +539,8 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		.start = addr,
 		.end = addr + alen,
 		.prot = prot_to_ward(prot),
-		.flags = (type != MAP_PRIVATE ? VMA_SHARED : 0) | (flags & MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
+		.flags = (type != MAP_PRIVATE ? VMA_SHARED : 0) | (flags & MAP_GROWSDOWN ? VMA_GROWSDOWN : 0) |
+			 (mm->lock_future ? VMA_LOCKED : 0),
 	};
 	nv.eof_addr = UINT64_MAX;
 	if (file) {
@@ -924,6 +930,74 @@ long mm_shmdt(struct mm *mm, uint64_t addr)
 			if (r < 0)
 				return r;
 		}
+	}
+	return 0;
+}
+
+long mm_mlock(struct mm *mm, uint64_t start, uint64_t len, bool lock)
+{
+	uint64_t end = start + len;
+	if (end < start)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (!range_is_mapped(mm, start, end))
+		return -ENOMEM;
+	if (vma_reserve(mm, 2) < 0)
+		return -ENOMEM;
+	vma_split(mm, start);
+	vma_split(mm, end);
+	size_t first = vma_first_above(mm, start), i = first;
+	for (; i < mm->n && mm->v[i].start < end; i++) {
+		if (lock)
+			mm->v[i].flags |= VMA_LOCKED;
+		else
+			mm->v[i].flags &= ~VMA_LOCKED;
+	}
+	/* Merge back from the top, so the indices below stay valid. */
+	while (i-- > first)
+		vma_merge_around(mm, i);
+	return 0;
+}
+
+void mm_mlock_all(struct mm *mm, bool current, bool future)
+{
+	for (size_t i = 0; i < mm->n; i++) {
+		if (current)
+			mm->v[i].flags |= VMA_LOCKED;
+		else if (!future)
+			mm->v[i].flags &= ~VMA_LOCKED;
+	}
+	mm->lock_future = future;
+	for (size_t i = mm->n; i-- > 0;)
+		vma_merge_around(mm, i < mm->n ? i : mm->n - 1);
+}
+
+uint64_t mm_locked_bytes(struct mm *mm, uint64_t start, uint64_t end)
+{
+	uint64_t total = 0;
+	for (size_t i = vma_first_above(mm, start); i < mm->n && mm->v[i].start < end; i++)
+		if (mm->v[i].flags & VMA_LOCKED)
+			total += WARD_MIN(end, mm->v[i].end) - WARD_MAX(start, mm->v[i].start);
+	return total;
+}
+
+bool mm_range_mapped(struct mm *mm, uint64_t start, uint64_t end)
+{
+	return end > start && range_is_mapped(mm, start, end);
+}
+
+long mm_mincore(struct mm *mm, uint64_t start, uint64_t len, uint8_t *vec)
+{
+	uint64_t end = start + len;
+	if (!range_is_mapped(mm, start, end))
+		return -ENOMEM;
+	for (size_t i = vma_first_above(mm, start); i < mm->n && mm->v[i].start < end; i++) {
+		const struct vma *v = &mm->v[i];
+		uint64_t s = WARD_MAX(start, v->start), e = WARD_MIN(end, v->end);
+		uint64_t mapped_end = v->start + vma_mapped_len(v);
+		for (uint64_t a = s; a < e; a += WARD_PAGE_SIZE)
+			vec[(a - start) / WARD_PAGE_SIZE] = v->backing && a < mapped_end ? 1 : 0;
 	}
 	return 0;
 }

@@ -69,6 +69,21 @@ long mm_shmat(struct mm *mm, uint64_t addr, int prot, bool remap, struct shm_bac
  * it that mprotect or munmap left. 0, or -EINVAL if there is none. */
 long mm_shmdt(struct mm *mm, uint64_t addr);
 
+/* mlock/munlock of [start, start+len) (page-aligned): marks the VMAs, which
+ * is all locking means here (guest memory is never paged out). -ENOMEM if
+ * part of the range is not mapped. */
+long mm_mlock(struct mm *mm, uint64_t start, uint64_t len, bool lock);
+/* mlockall: current locks every VMA (else, without future, unlocks them:
+ * munlockall); future makes new mappings start locked. */
+void mm_mlock_all(struct mm *mm, bool current, bool future);
+/* Bytes of [start, end) that are locked (0, UINT64_MAX: all of them). */
+uint64_t mm_locked_bytes(struct mm *mm, uint64_t start, uint64_t end);
+/* Whether every byte of [start, end) is mapped (end > start). */
+bool mm_range_mapped(struct mm *mm, uint64_t start, uint64_t end);
+/* mincore(2): one byte per page of [start, start+len) (page-aligned), 1 for
+ * pages with memory behind them. -ENOMEM if part is not mapped. */
+long mm_mincore(struct mm *mm, uint64_t start, uint64_t len, uint8_t *vec);
+
 /* Maps the vDSO at addr, as Linux's map_vdso: [vvar], one read-only page
  * of the memory file at vvar_off, and right above it [vdso], image_len
  * bytes read+exec at image_off. Both are pages every guest shares: the mm

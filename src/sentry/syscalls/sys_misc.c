@@ -7,17 +7,72 @@
 #include "sentry/kernel/uts.h"
 #include "sentry/syscalls/syscalls.h"
 
+/* The sandbox's own UTS names (its UTS namespace): sethostname and
+ * setdomainname change them; uname and /proc/sys/kernel show them. */
+static char uts_node[65] = WARD_UTS_NODENAME;
+static char uts_domain[65] = "(none)";
+
+const char *uts_nodename(void)
+{
+	return uts_node;
+}
+
+const char *uts_domainname(void)
+{
+	return uts_domain;
+}
+
+#define CAP_SYS_ADMIN_ 21
+
+/* sethostname(2), setdomainname(2): len bytes, no NUL needed. */
+static long set_uts_name(struct task *t, char *dst, gaddr_t name, int len)
+{
+	char tmp[64];
+	if (!creds_capable(&t->creds, CAP_SYS_ADMIN_))
+		return -EPERM;
+	if (len < 0 || len > 64)
+		return -EINVAL;
+	if (ward_copy_in(task_as(t), tmp, name, (size_t)len) < 0)
+		return -EFAULT;
+	memset(dst, 0, 65);
+	memcpy(dst, tmp, (size_t)len);
+	return 0;
+}
+
+/* sethostname(2) */
+long sys_sethostname(struct task *t, const struct syscall_args *args)
+{
+	return set_uts_name(t, uts_node, arg_addr(args, 0), arg_int(args, 1));
+}
+
+/* setdomainname(2) */
+long sys_setdomainname(struct task *t, const struct syscall_args *args)
+{
+	return set_uts_name(t, uts_domain, arg_addr(args, 0), arg_int(args, 1));
+}
+
+/* personality(2): 0xffffffff queries; any other value is taken as it is
+ * (x86-64's set_personality). The flags are recorded: ward lays out and
+ * runs the guest the same way whatever they say. */
+long sys_personality(struct task *t, const struct syscall_args *args)
+{
+	unsigned int old = t->personality, p = arg_uint(args, 0);
+	if (p != 0xffffffffu)
+		t->personality = p;
+	return old;
+}
+
 /* uname(2) */
 long sys_uname(struct task *t, const struct syscall_args *args)
 {
 	struct linux_utsname u;
 	memset(&u, 0, sizeof(u));
 	snprintf(u.sysname, sizeof(u.sysname), WARD_UTS_SYSNAME);
-	snprintf(u.nodename, sizeof(u.nodename), WARD_UTS_NODENAME);
+	snprintf(u.nodename, sizeof(u.nodename), "%s", uts_node);
 	snprintf(u.release, sizeof(u.release), WARD_UTS_RELEASE);
 	snprintf(u.version, sizeof(u.version), WARD_UTS_VERSION);
 	snprintf(u.machine, sizeof(u.machine), WARD_UTS_MACHINE);
-	snprintf(u.domainname, sizeof(u.domainname), "(none)");
+	snprintf(u.domainname, sizeof(u.domainname), "%s", uts_domain);
 	return WARD_COPY_OUT_OBJ(task_as(t), arg_addr(args, 0), &u);
 }
 

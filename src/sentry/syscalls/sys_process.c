@@ -101,6 +101,9 @@ static long copy_task_state(struct task *t, struct task *child, uint64_t flags, 
 		}
 		*child->files_refs = 1;
 	}
+	child->personality = t->personality;
+	child->ioprio = t->ioprio;
+	child->mempolicy = t->mempolicy;
 	if (ipc_undo_clone(t, child, flags & CLONE_SYSVSEM) < 0)
 		return -ENOMEM;
 	if (flags & CLONE_VM) {

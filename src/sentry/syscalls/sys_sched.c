@@ -296,6 +296,112 @@ long sys_setpriority(struct task *t, const struct syscall_args *args)
 	return prio_walk(t, arg_int(args, 0), arg_int(args, 1), true, nice);
 }
 
+/* I/O priorities (block/ioprio.c): recorded per task and reported; the
+ * sentry's host I/O is not re-prioritised. */
+#define IOPRIO_WHO_PROCESS_ 1
+#define IOPRIO_WHO_PGRP_ 2
+#define IOPRIO_WHO_USER_ 3
+#define IOPRIO_CLASS_NONE_ 0
+#define IOPRIO_CLASS_RT_ 1
+#define IOPRIO_CLASS_BE_ 2
+#define IOPRIO_CLASS_IDLE_ 3
+#define IOPRIO_NR_LEVELS_ 8
+#define CAP_SYS_ADMIN_ 21
+
+/* ioprio_check_cap. */
+static long ioprio_check(struct task *t, int ioprio)
+{
+	int class = (ioprio >> 13) & 7, data = ioprio & 0x1fff;
+	switch (class) {
+	case IOPRIO_CLASS_RT_:
+		if (!creds_capable(&t->creds, WARD_CAP_SYS_NICE) && !creds_capable(&t->creds, CAP_SYS_ADMIN_))
+			return -EPERM;
+		/* fall through */
+	case IOPRIO_CLASS_BE_:
+		return data >= IOPRIO_NR_LEVELS_ ? -EINVAL : 0;
+	case IOPRIO_CLASS_IDLE_:
+		return 0;
+	case IOPRIO_CLASS_NONE_:
+		return data ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+struct ioprio_walk {
+	struct task *t;
+	int which;
+	int32_t who;
+	bool set;
+	int ioprio;
+	long result;
+};
+
+static void ioprio_one(struct ioprio_walk *w, struct task *p)
+{
+	if (!w->set) {
+		w->result = w->result == -ESRCH ? p->ioprio : WARD_MIN(w->result, (long)p->ioprio);
+		return;
+	}
+	/* set_task_ioprio's permission rule. */
+	const struct creds *c = &w->t->creds;
+	if (p->creds.uid != c->euid && p->creds.uid != c->uid && !creds_capable(c, WARD_CAP_SYS_NICE)) {
+		w->result = -EPERM;
+		return;
+	}
+	p->ioprio = w->ioprio;
+	if (w->result == -ESRCH)
+		w->result = 0;
+}
+
+static void ioprio_process(struct process *p, void *arg)
+{
+	struct ioprio_walk *w = arg;
+	for (struct task *t = p->threads; t; t = t->next_in_proc)
+		if ((w->which == IOPRIO_WHO_PGRP_ && p->pgid == w->who) ||
+		    (w->which == IOPRIO_WHO_USER_ && t->creds.uid == (uint32_t)w->who))
+			ioprio_one(w, t);
+}
+
+static long ioprio_walk(struct task *t, int which, int32_t who, bool set, int ioprio)
+{
+	struct ioprio_walk w = { t, which, who, set, ioprio, -ESRCH };
+	switch (which) {
+	case IOPRIO_WHO_PROCESS_: {
+		struct task *p = who ? task_by_tid(who) : t;
+		if (p)
+			ioprio_one(&w, p);
+		break;
+	}
+	case IOPRIO_WHO_PGRP_:
+		w.who = who ? who : t->proc->pgid;
+		process_for_each(ioprio_process, &w);
+		break;
+	case IOPRIO_WHO_USER_:
+		w.who = who ? who : (int32_t)t->creds.uid;
+		process_for_each(ioprio_process, &w);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return w.result;
+}
+
+/* ioprio_set(2) */
+long sys_ioprio_set(struct task *t, const struct syscall_args *args)
+{
+	long r = ioprio_check(t, arg_int(args, 2));
+	if (r < 0)
+		return r;
+	return ioprio_walk(t, arg_int(args, 0), arg_int(args, 1), true, arg_int(args, 2));
+}
+
+/* ioprio_get(2): the best (lowest) of the tasks named. */
+long sys_ioprio_get(struct task *t, const struct syscall_args *args)
+{
+	return ioprio_walk(t, arg_int(args, 0), arg_int(args, 1), false, 0);
+}
+
 /* membarrier(2).
  *
  * What the commands promise: when the call returns, every other running
