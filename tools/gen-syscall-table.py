@@ -259,6 +259,8 @@ IMPL = {
     "setdomainname": ("sys_setdomainname", "FULL", "sd", "the sandbox's own UTS name"),
     "ioprio_set": ("sys_ioprio_set", "PARTIAL", "ddx", "recorded and reported; host I/O is not re-prioritised"),
     "ioprio_get": ("sys_ioprio_get", "FULL", "dd", ""),
+    "readahead": ("sys_readahead", "FULL", "dlu", "checked, then nothing to do: the page cache is the host's"),
+    "sync_file_range": ("sys_sync_file_range", "FULL", "dllx", "checked, then nothing to start or wait for"),
 }
 
 def main():

@@ -7,6 +7,7 @@
  * rules with nr_node_ids == 1). */
 #include "sentry/service.h"
 
+#include "fs/vfs.h"
 #include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -318,4 +319,50 @@ long sys_mbind(struct task *t, const struct syscall_args *args)
 		return r;
 	/* queue_pages_range: a hole in the range is EFAULT. */
 	return mm_range_mapped(t->mm, start, start + alen) ? 0 : -EFAULT;
+}
+
+/* readahead(2): the page cache is the host's; the call is checked as Linux
+ * checks it and then has nothing to do. */
+long sys_readahead(struct task *t, const struct syscall_args *args)
+{
+	struct file *f = fd_get(t, arg_int(args, 0));
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	struct linux_statx stx;
+	if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == O_WRONLY)
+		r = -EBADF;
+	else if (file_getattr(f, &stx) < 0 || !(S_ISREG(stx.stx_mode) || S_ISBLK(stx.stx_mode)))
+		r = -EINVAL;
+	else if (arg_long(args, 2) < 0)
+		r = -EINVAL; /* generic_fadvise: len < 0 */
+	file_put(f);
+	return r;
+}
+
+#define SYNC_FILE_RANGE_VALID 7
+
+/* sync_file_range(2): checked as Linux checks it; writeback is not the
+ * sentry's to start or wait for (fsync and the host do that). */
+long sys_sync_file_range(struct task *t, const struct syscall_args *args)
+{
+	int64_t off = arg_long(args, 1), nbytes = arg_long(args, 2);
+	unsigned int flags = arg_uint(args, 3);
+	struct file *f = fd_get(t, arg_int(args, 0));
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	struct linux_statx stx;
+	uint64_t end = (uint64_t)off + (uint64_t)nbytes;
+	if (f->flags & O_PATH)
+		r = -EBADF;
+	else if (flags & ~(unsigned int)SYNC_FILE_RANGE_VALID)
+		r = -EINVAL;
+	else if (off < 0 || (int64_t)end < 0 || (int64_t)end < off)
+		r = -EINVAL;
+	else if (file_getattr(f, &stx) < 0 ||
+		 !(S_ISREG(stx.stx_mode) || S_ISBLK(stx.stx_mode) || S_ISDIR(stx.stx_mode) || S_ISLNK(stx.stx_mode)))
+		r = -ESPIPE;
+	file_put(f);
+	return r;
 }
