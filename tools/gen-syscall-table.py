@@ -259,6 +259,9 @@ IMPL = {
     "setdomainname": ("sys_setdomainname", "FULL", "sd", "the sandbox's own UTS name"),
     "ioprio_set": ("sys_ioprio_set", "PARTIAL", "ddx", "recorded and reported; host I/O is not re-prioritised"),
     "ioprio_get": ("sys_ioprio_get", "FULL", "dd", ""),
+    "kcmp": ("sys_kcmp", "PARTIAL", "ddduu", "every type, under the ptrace access rule; KCMP_IO compares tasks (no shared I/O contexts)"),
+    "process_vm_readv": ("sys_process_vm_readv", "FULL", "dpupux", "between processes of the sandbox, under the ptrace access rule"),
+    "process_vm_writev": ("sys_process_vm_writev", "FULL", "dpupux", "as process_vm_readv"),
     "readahead": ("sys_readahead", "FULL", "dlu", "checked, then nothing to do: the page cache is the host's"),
     "sync_file_range": ("sys_sync_file_range", "FULL", "dllx", "checked, then nothing to start or wait for"),
 }

@@ -16,6 +16,10 @@ long timerfd_file_gettime(struct file *f, void *cur_value);
 long signalfd_create(uint64_t mask, int flags, struct file **out);
 long signalfd_set_mask(struct file *f, uint64_t mask);
 long epoll_create_file(int flags, struct file **out);
+/* kcmp's KCMP_EPOLL_TFD: the file of the toff-th item registered with
+ * descriptor fd in epoll file epf (no reference taken), or NULL with *err
+ * -EINVAL (not an epoll file) or -ENOENT (no such item). */
+struct file *epoll_target_file(struct file *epf, int fd, unsigned int toff, long *err);
 /* epoll_ctl and epoll_wait on an epoll file; -EINVAL when f is none. */
 long epoll_ctl_file(struct task *t, struct file *ep, int op, int fd, struct file *target, uint32_t events,
 		    uint64_t data);

@@ -180,6 +180,20 @@ static bool would_loop(struct epoll *ep, struct file *target, int depth)
 	return false;
 }
 
+struct file *epoll_target_file(struct file *epf, int fd, unsigned int toff, long *err)
+{
+	if (epf->ops != &epoll_ops) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	struct epoll *ep = epf->priv;
+	for (struct epitem *it = ep->items; it; it = it->next)
+		if (it->fd == fd && toff-- == 0)
+			return it->file;
+	*err = -ENOENT;
+	return NULL;
+}
+
 long epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file *target, uint32_t events,
 		    uint64_t data)
 {
