@@ -262,6 +262,8 @@ IMPL = {
     "kcmp": ("sys_kcmp", "PARTIAL", "ddduu", "every type, under the ptrace access rule; KCMP_IO compares tasks (no shared I/O contexts)"),
     "process_vm_readv": ("sys_process_vm_readv", "FULL", "dpupux", "between processes of the sandbox, under the ptrace access rule"),
     "process_vm_writev": ("sys_process_vm_writev", "FULL", "dpupux", "as process_vm_readv"),
+    "sched_setattr": ("sys_sched_setattr", "PARTIAL", "dpx", "as sched_setscheduler, with nice and the utilization clamps; SCHED_DEADLINE fails admission control (EBUSY): no deadline bandwidth"),
+    "sched_getattr": ("sys_sched_getattr", "FULL", "dpux", ""),
     "readahead": ("sys_readahead", "FULL", "dlu", "checked, then nothing to do: the page cache is the host's"),
     "sync_file_range": ("sys_sync_file_range", "FULL", "dllx", "checked, then nothing to start or wait for"),
 }

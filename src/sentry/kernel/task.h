@@ -194,6 +194,10 @@ struct task {
 		int nice; /* -20..19 */
 		bool reset_on_fork;
 		uint64_t timer_slack_ns; /* 0 = the default, 50 us */
+		/* sched_setattr's utilization clamps, when the task set them
+		 * (else the defaults: 0, or 1024 for real-time, and 1024). */
+		bool util_min_set, util_max_set;
+		int util_min, util_max;
 	} sched;
 };
 

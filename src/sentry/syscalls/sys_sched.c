@@ -46,6 +46,8 @@ void task_sched_fork(struct task *child, const struct task *parent)
 		child->sched.nice = 0;
 	}
 	child->sched.reset_on_fork = false;
+	/* uclamp_fork: the clamps go back to their defaults. */
+	child->sched.util_min_set = child->sched.util_max_set = false;
 }
 
 /* The task pid names for the sched_* calls: 0 is the caller. */
@@ -168,6 +170,214 @@ long sys_sched_getparam(struct task *t, const struct syscall_args *args)
 		return -ESRCH;
 	int32_t prio = rt_policy(p->sched.policy) ? p->sched.priority : 0;
 	return ward_copy_out(task_as(t), arg_addr(args, 1), &prio, sizeof(prio)) < 0 ? -EFAULT : 0;
+}
+
+/* --- sched_setattr(2), sched_getattr(2) --- */
+
+#define SCHED_FLAG_RESET_ON_FORK_ 0x01
+#define SCHED_FLAG_KEEP_POLICY_ 0x08
+#define SCHED_FLAG_KEEP_PARAMS_ 0x10
+#define SCHED_FLAG_UTIL_CLAMP_MIN_ 0x20
+#define SCHED_FLAG_UTIL_CLAMP_MAX_ 0x40
+#define SCHED_FLAG_ALL_ 0x7f
+#define SCHED_FLAG_SUGOV_ 0x10000000
+#define SCHED_ATTR_SIZE_VER0 48
+#define SCHED_ATTR_SIZE_VER1 56
+#define SCHED_CAPACITY_SCALE 1024
+#define DL_SCALE 10
+/* sysctl_sched_dl_period_min/max, in ns. */
+#define DL_PERIOD_MIN_NS (100ULL * 1000)
+#define DL_PERIOD_MAX_NS ((1ULL << 22) * 1000)
+
+struct sched_attr_abi {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+	uint32_t sched_util_min, sched_util_max;
+};
+_Static_assert(sizeof(struct sched_attr_abi) == SCHED_ATTR_SIZE_VER1, "sched_attr");
+
+static bool fair_policy(int policy)
+{
+	return policy == SCHED_OTHER_ || policy == SCHED_BATCH_;
+}
+
+/* __checkparam_dl. */
+static bool dl_params_ok(const struct sched_attr_abi *a)
+{
+	if (a->sched_deadline == 0 || a->sched_runtime < (1ULL << DL_SCALE))
+		return false;
+	if ((a->sched_deadline | a->sched_period) & (1ULL << 63))
+		return false;
+	uint64_t period = a->sched_period ? a->sched_period : a->sched_deadline;
+	if (period < a->sched_deadline || a->sched_deadline < a->sched_runtime)
+		return false;
+	return period >= DL_PERIOD_MIN_NS && period <= DL_PERIOD_MAX_NS;
+}
+
+/* get_params and the clamps, as sched_getattr reports them. */
+static void sched_attr_of(const struct task *p, struct sched_attr_abi *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sched_policy = (uint32_t)p->sched.policy;
+	a->sched_flags = p->sched.reset_on_fork ? SCHED_FLAG_RESET_ON_FORK_ : 0;
+	if (rt_policy(p->sched.policy))
+		a->sched_priority = (uint32_t)p->sched.priority;
+	else
+		a->sched_nice = p->sched.nice;
+	a->sched_util_min = p->sched.util_min_set	 ? (uint32_t)p->sched.util_min
+			    : rt_policy(p->sched.policy) ? SCHED_CAPACITY_SCALE
+							 : 0;
+	a->sched_util_max = p->sched.util_max_set ? (uint32_t)p->sched.util_max : SCHED_CAPACITY_SCALE;
+}
+
+/* sched_setattr(2): __sched_setscheduler with the attr's parameters.
+ * SCHED_DEADLINE passes its parameter checks and then fails admission
+ * control (EBUSY): the sandbox reserves no deadline bandwidth. */
+long sys_sched_setattr(struct task *t, const struct syscall_args *args)
+{
+	int32_t pid = arg_int(args, 0);
+	gaddr_t uattr = arg_addr(args, 1);
+	struct ward_as *as = task_as(t);
+	if (gaddr_is_null(uattr) || pid < 0 || arg_uint(args, 2))
+		return -EINVAL;
+	/* sched_copy_attr. */
+	struct sched_attr_abi a;
+	memset(&a, 0, sizeof(a));
+	uint32_t size;
+	if (ward_copy_in(as, &size, uattr, sizeof(size)) < 0)
+		return -EFAULT;
+	if (!size)
+		size = SCHED_ATTR_SIZE_VER0;
+	bool too_big = size < SCHED_ATTR_SIZE_VER0 || size > WARD_PAGE_SIZE;
+	if (!too_big) {
+		if (ward_copy_in(as, &a, uattr, WARD_MIN(size, sizeof(a))) < 0)
+			return -EFAULT;
+		/* copy_struct_from_user: what this kernel does not know must
+		 * be zero. */
+		for (uint32_t off = sizeof(a); off < size && !too_big; off += 8) {
+			uint64_t v = 0;
+			if (ward_copy_in(as, &v, gaddr(uattr.v + off), WARD_MIN(8, size - off)) < 0)
+				return -EFAULT;
+			too_big = v != 0;
+		}
+	}
+	if (too_big) {
+		uint32_t ksize = sizeof(a);
+		ward_copy_out(as, uattr, &ksize, sizeof(ksize));
+		return -E2BIG;
+	}
+	if ((a.sched_flags & (SCHED_FLAG_UTIL_CLAMP_MIN_ | SCHED_FLAG_UTIL_CLAMP_MAX_)) && size < SCHED_ATTR_SIZE_VER1)
+		return -EINVAL;
+	a.sched_nice = a.sched_nice < MIN_NICE ? MIN_NICE : a.sched_nice > MAX_NICE ? MAX_NICE : a.sched_nice;
+	if ((int32_t)a.sched_policy < 0)
+		return -EINVAL;
+	struct task *p = sched_target(t, pid);
+	if (!p)
+		return -ESRCH;
+	bool keep_policy = a.sched_flags & SCHED_FLAG_KEEP_POLICY_;
+	if (a.sched_flags & SCHED_FLAG_KEEP_PARAMS_) {
+		a.sched_priority = rt_policy(p->sched.policy) ? (uint32_t)p->sched.priority : 0;
+		a.sched_nice = rt_policy(p->sched.policy) ? 0 : p->sched.nice;
+	}
+	/* __sched_setscheduler. */
+	int policy = (int)a.sched_policy;
+	bool reset_on_fork;
+	if (keep_policy) {
+		policy = p->sched.policy;
+		reset_on_fork = p->sched.reset_on_fork;
+	} else {
+		reset_on_fork = a.sched_flags & SCHED_FLAG_RESET_ON_FORK_;
+		if (!valid_policy(policy))
+			return -EINVAL;
+	}
+	if (a.sched_flags & ~(uint64_t)(SCHED_FLAG_ALL_ | SCHED_FLAG_SUGOV_))
+		return -EINVAL;
+	if (a.sched_priority > MAX_RT_PRIO_ - 1)
+		return -EINVAL;
+	if ((policy == SCHED_DEADLINE_ && !(a.sched_flags & SCHED_FLAG_SUGOV_) && !dl_params_ok(&a)) ||
+	    rt_policy(policy) != (a.sched_priority != 0))
+		return -EINVAL;
+	/* user_check_sched_setscheduler. */
+	bool priv = false;
+	if (fair_policy(policy) && a.sched_nice < p->sched.nice && !can_nice(t, p, a.sched_nice))
+		priv = true;
+	if (rt_policy(policy)) {
+		uint64_t rlim = p->rlimits[RLIMIT_RTPRIO_].rlim_cur;
+		if (policy != p->sched.policy && !rlim)
+			priv = true;
+		if (a.sched_priority > (uint32_t)p->sched.priority && a.sched_priority > rlim)
+			priv = true;
+	}
+	if (policy == SCHED_DEADLINE_)
+		priv = true;
+	if (p->sched.policy == SCHED_IDLE_ && policy != SCHED_IDLE_ && !can_nice(t, p, p->sched.nice))
+		priv = true;
+	if (!(t->creds.euid == p->creds.uid || t->creds.euid == p->creds.euid))
+		priv = true;
+	if (p->sched.reset_on_fork && !reset_on_fork)
+		priv = true;
+	if (priv && !creds_capable(&t->creds, WARD_CAP_SYS_NICE))
+		return -EPERM;
+	if (a.sched_flags & SCHED_FLAG_SUGOV_)
+		return -EINVAL;
+	/* uclamp_validate: -1 resets a clamp to its default. */
+	int umin = p->sched.util_min_set ? p->sched.util_min : -1;
+	int umax = p->sched.util_max_set ? p->sched.util_max : -1;
+	if (a.sched_flags & SCHED_FLAG_UTIL_CLAMP_MIN_) {
+		umin = (int)a.sched_util_min;
+		if ((uint32_t)umin + 1 > SCHED_CAPACITY_SCALE + 1)
+			return -EINVAL;
+	}
+	if (a.sched_flags & SCHED_FLAG_UTIL_CLAMP_MAX_) {
+		umax = (int)a.sched_util_max;
+		if ((uint32_t)umax + 1 > SCHED_CAPACITY_SCALE + 1)
+			return -EINVAL;
+	}
+	if (umin != -1 && umax != -1 && umin > umax)
+		return -EINVAL;
+	if (policy == SCHED_DEADLINE_)
+		return -EBUSY;
+	p->sched.reset_on_fork = reset_on_fork;
+	/* KEEP_PARAMS leaves policy and parameters (only the clamps and
+	 * RESET_ON_FORK change), as __sched_setscheduler skips
+	 * __setscheduler_params. */
+	if (!(a.sched_flags & SCHED_FLAG_KEEP_PARAMS_)) {
+		p->sched.policy = policy;
+		p->sched.priority = rt_policy(policy) ? (int)a.sched_priority : 0;
+		if (fair_policy(policy))
+			p->sched.nice = a.sched_nice;
+	}
+	if (a.sched_flags & SCHED_FLAG_UTIL_CLAMP_MIN_) {
+		p->sched.util_min_set = umin != -1;
+		p->sched.util_min = umin;
+	}
+	if (a.sched_flags & SCHED_FLAG_UTIL_CLAMP_MAX_) {
+		p->sched.util_max_set = umax != -1;
+		p->sched.util_max = umax;
+	}
+	return 0;
+}
+
+/* sched_getattr(2) */
+long sys_sched_getattr(struct task *t, const struct syscall_args *args)
+{
+	int32_t pid = arg_int(args, 0);
+	gaddr_t uattr = arg_addr(args, 1);
+	unsigned int usize = arg_uint(args, 2);
+	if (gaddr_is_null(uattr) || pid < 0 || usize > WARD_PAGE_SIZE || usize < SCHED_ATTR_SIZE_VER0 ||
+	    arg_uint(args, 3))
+		return -EINVAL;
+	struct task *p = sched_target(t, pid);
+	if (!p)
+		return -ESRCH;
+	struct sched_attr_abi a;
+	sched_attr_of(p, &a);
+	a.size = WARD_MIN(usize, (unsigned int)sizeof(a));
+	return ward_copy_out(task_as(t), uattr, &a, a.size) < 0 ? -EFAULT : 0;
 }
 
 /* sched_get_priority_max(2) */
