@@ -24,6 +24,7 @@
 #include "fs/pty.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/creds.h"
+#include "sentry/kernel/ipc.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/uts.h"
 #include "sentry/mm/mm.h"
@@ -94,7 +95,7 @@ static const struct pent root_ents[] = {
 	{ "loadavg", PK_LOADAVG, REG_MODE },	{ "meminfo", PK_MEMINFO, REG_MODE },
 	{ "mounts", PK_MOUNTS_LINK, LNK_MODE }, { "stat", PK_STAT, REG_MODE },
 	{ "sys", PK_STATIC, DIR_MODE },		{ "uptime", PK_UPTIME, REG_MODE },
-	{ "version", PK_VERSION, REG_MODE },
+	{ "version", PK_VERSION, REG_MODE },	{ "sysvipc", PK_STATIC, DIR_MODE },
 };
 
 /* The entries of /proc/[pid]; a thread's directory has all but "task". */
@@ -139,6 +140,10 @@ enum stree_id {
 	ST_CPU,
 	ST_CPU_ONLINE,
 	ST_CPU_POSSIBLE,
+	ST_SYSVIPC,
+	ST_SYSVIPC_SHM,
+	ST_SYSVIPC_SEM,
+	ST_SYSVIPC_MSG,
 	ST_COUNT,
 };
 
@@ -166,7 +171,20 @@ static const struct stree_ent {
 	[ST_CPU] = { "cpu", ST_SYSTEM, DIR_MODE },
 	[ST_CPU_ONLINE] = { "online", ST_CPU, REG_MODE },
 	[ST_CPU_POSSIBLE] = { "possible", ST_CPU, REG_MODE },
+	[ST_SYSVIPC] = { "sysvipc", -1, DIR_MODE },
+	[ST_SYSVIPC_SHM] = { "shm", ST_SYSVIPC, REG_MODE },
+	[ST_SYSVIPC_SEM] = { "sem", ST_SYSVIPC, REG_MODE },
+	[ST_SYSVIPC_MSG] = { "msg", ST_SYSVIPC, REG_MODE },
 };
+
+/* The static tree a root entry of /proc names. */
+static int stree_root(const char *name)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		if (stree[i].parent == -1 && strcmp(stree[i].name, name) == 0)
+			return i;
+	return ST_PROC_SYS;
+}
 
 static bool stree_in_sysfs(int id)
 {
@@ -563,6 +581,22 @@ static void gen_static(int id, struct pbuf *b)
 		else
 			pb_printf(b, "0-%d\n", ncpus() - 1);
 		break;
+	case ST_SYSVIPC_SHM:
+	case ST_SYSVIPC_SEM:
+	case ST_SYSVIPC_MSG: {
+		const char *which = id == ST_SYSVIPC_SHM ? "shm" : id == ST_SYSVIPC_SEM ? "sem" : "msg";
+		size_t n = ipc_format_proc(which, NULL, 0);
+		char *text = malloc(n + 1);
+		if (!text) {
+			b->oom = true;
+			break;
+		}
+		ipc_format_proc(which, text, n + 1);
+		pb_printf(b, "%s", text);
+		free(text);
+		break;
+	}
+	case ST_SYSVIPC:
 	case ST_PROC_SYS:
 	case ST_KERNEL:
 	case ST_VM:
@@ -1311,7 +1345,7 @@ static long lookup_table(struct vnode *dir, const struct pent *tab, size_t count
 		c.mode = tab[i].mode;
 		c.arg = 0;
 		if (c.kind == PK_STATIC)
-			c.arg = ST_PROC_SYS;
+			c.arg = stree_root(tab[i].name);
 		return pn_new(dir->mnt, &c, out);
 	}
 	return -ENOENT;
@@ -1469,7 +1503,7 @@ static long list_table(struct vfs_dirlist *l, const struct pent *tab, size_t cou
 			continue;
 		struct pnode c = *parent;
 		c.kind = tab[i].kind;
-		c.arg = tab[i].kind == PK_STATIC ? ST_PROC_SYS : 0;
+		c.arg = tab[i].kind == PK_STATIC ? stree_root(tab[i].name) : 0;
 		r = vfs_dirlist_add(l, tab[i].name, pn_ino(&c), vfs_dtype(tab[i].mode));
 	}
 	return r;

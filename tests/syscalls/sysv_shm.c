@@ -90,6 +90,26 @@ static void test_get(void)
 	CHECK_ERRNO(shmget(key, 8192, 0600), EINVAL);
 	CHECK_OK(shmctl(id, IPC_STAT, &ds));
 	CHECK_EQ(ds.shm_perm.__key, key);
+	/* /proc/sysvipc/shm lists it: key, id, perms, size, cpid. */
+	FILE *f = fopen("/proc/sysvipc/shm", "r");
+	CHECK(f != NULL);
+	int found = 0;
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		int k, i, cpid;
+		unsigned perms;
+		unsigned long size;
+		if (sscanf(line, "%d %d %o %lu %d", &k, &i, &perms, &size, &cpid) == 5 && i == id) {
+			found++;
+			CHECK_EQ(k, key);
+			CHECK_EQ(perms, 0600);
+			CHECK_EQ(size, 4096);
+			CHECK_EQ(cpid, getpid());
+		}
+	}
+	if (f)
+		fclose(f);
+	CHECK_EQ(found, 1);
 	CHECK_OK(shmctl(id, IPC_RMID, NULL));
 	CHECK_ERRNO(shmget(key, 4096, 0600), ENOENT);
 

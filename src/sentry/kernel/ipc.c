@@ -1384,11 +1384,11 @@ long ipc_msgctl(struct task *t, int id, int cmd, gaddr_t buf)
 size_t ipc_format_proc(const char *which, char *buf, size_t len)
 {
 	size_t at = 0;
-#define EMIT(...)                                                                  \
-	do {                                                                       \
-		int n_ = snprintf(buf + at, len > at ? len - at : 0, __VA_ARGS__); \
-		if (n_ > 0)                                                        \
-			at = WARD_MIN(len, at + (size_t)n_);                       \
+#define EMIT(...)                                                                                    \
+	do {                                                                                         \
+		int n_ = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, __VA_ARGS__); \
+		if (n_ > 0)                                                                          \
+			at += (size_t)n_;                                                            \
 	} while (0)
 	bool shm = !strcmp(which, "shm"), sem = !strcmp(which, "sem");
 	struct ids *ids = shm ? &shm_ids : sem ? &sem_ids : &msg_ids;

@@ -46,7 +46,7 @@ long ipc_undo_clone(struct task *parent, struct task *child, bool share);
 void ipc_undo_put(struct task *t);
 
 /* /proc/sysvipc/{shm,sem,msg}: writes the table into buf (at most len
- * bytes); returns the length. */
+ * bytes, NUL included, as snprintf); returns the length it needs. */
 size_t ipc_format_proc(const char *which, char *buf, size_t len);
 
 #endif
