@@ -66,6 +66,7 @@ run script-pty        0   /bin/sh @HERE@/scripts/script-pty.sh
 run python3-pty-spawn 0   /bin/sh @HERE@/scripts/pty-spawn.sh
 run python3-pty-talk  0   /usr/bin/python3 @HERE@/scripts/pty_talk.py
 run python3-inotify   0   /usr/bin/python3 @HERE@/scripts/inotify_watch.py
+run python3-sysv-ipc  0   /usr/bin/python3 @HERE@/scripts/sysv_ipc.py
 run tar-usr-include   0   /bin/bash @HERE@/scripts/tar.sh
 run git-commit-log    0   /bin/bash @HERE@/scripts/git.sh
 run sqlite3-10k-rows  0   /bin/bash @HERE@/scripts/sqlite.sh
