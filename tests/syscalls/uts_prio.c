@@ -95,7 +95,17 @@ static void test_personality(void)
 	}
 	reap_ok(pid);
 	CHECK_EQ(personality(old | READ_IMPLIES_EXEC), old | ADDR_NO_RANDOMIZE);
-	CHECK_EQ(personality(old), old | READ_IMPLIES_EXEC);
+	/* execve of a 64-bit program drops READ_IMPLIES_EXEC, keeps the rest. */
+	CHECK_EQ(personality(old | READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE), old | READ_IMPLIES_EXEC);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "uts_prio", "personality", (char *)NULL);
+		_exit(99);
+	}
+	int st = -1;
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	CHECK_EQ(personality(old), old | READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE);
 	CHECK_EQ(personality(0xffffffff), old);
 }
 
@@ -142,8 +152,14 @@ static void test_ioprio(void)
 	CHECK_OK(ioprio_set(IOPRIO_WHO_PROCESS, 0, 0));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* The exec'd half of test_personality: 1 when only
+	 * ADDR_NO_RANDOMIZE of the two flags survived. */
+	if (argc == 2 && strcmp(argv[1], "personality") == 0) {
+		int p = personality(0xffffffff);
+		return (p & ADDR_NO_RANDOMIZE) && !(p & READ_IMPLIES_EXEC) ? 1 : 2;
+	}
 	test_personality();
 	test_ioprio();
 	test_uts();

@@ -453,6 +453,8 @@ static long do_execve(struct task *t, const char *path, gaddr_t argv_addr, gaddr
 	signal_exec_reset(t);
 	timer_process_exec(t->proc);
 	creds_exec(&t->creds);
+	/* set_personality_64bit: a 64-bit program never reads-implies-exec. */
+	t->personality &= ~0x0400000u;
 	t->proc->has_execed = true;
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
