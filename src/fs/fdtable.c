@@ -7,6 +7,7 @@
  * arbitrary file-system code. */
 #include "sentry/service.h"
 
+#include "fs/locks.h"
 #include "fs/vfs_internal.h"
 #include "net/hostwatch.h"
 #include "sentry/kernel/task.h"
@@ -39,6 +40,7 @@ void fdtable_destroy(struct fd_table *fdt)
 {
 	if (!fdt)
 		return;
+	locks_remove_owner(fdt);
 	for (unsigned int i = 0; i < fdt->cap; i++)
 		file_put(fdt->slots[i].file);
 	free(fdt->slots);
@@ -84,6 +86,7 @@ void fdtable_close_on_exec(struct fd_table *fdt)
 		ward_mutex_unlock(&fdt->lock);
 		if (!victim)
 			return;
+		locks_close_posix(victim, fdt);
 		file_put(victim);
 	}
 }
@@ -148,6 +151,8 @@ static long fdt_set(struct fd_table *fdt, int fd, struct file *f, int fd_flags)
 		r = fd;
 	}
 	ward_mutex_unlock(&fdt->lock);
+	if (old)
+		locks_close_posix(old, fdt);
 	file_put(old);
 	return r;
 }
@@ -187,6 +192,8 @@ long fd_close(struct task *t, int fd)
 	ward_mutex_unlock(&fdt->lock);
 	if (!f)
 		return -EBADF;
+	/* Any close of the file drops the table's POSIX locks on it. */
+	locks_close_posix(f, fdt);
 	file_put(f);
 	return 0;
 }

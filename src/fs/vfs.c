@@ -16,6 +16,7 @@
 #include "sentry/service.h"
 
 #include "fs/inotify.h"
+#include "fs/locks.h"
 #include "fs/pty.h"
 #include "fs/vfs_internal.h"
 #include "sentry/kernel/creds.h"
@@ -153,6 +154,7 @@ void file_put(struct file *f)
 		uint32_t acc = f->flags & O_ACCMODE;
 		inotify_file_event(f, acc == O_WRONLY || acc == O_RDWR ? WARD_IN_CLOSE_WRITE : WARD_IN_CLOSE_NOWRITE);
 	}
+	locks_release_file(f);
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	vnode_put(f->vn);

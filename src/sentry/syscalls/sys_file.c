@@ -233,6 +233,14 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
 		f->flags = (f->flags & ~(uint32_t)FCNTL_SETFL_MASK) | ((uint32_t)arg & FCNTL_SETFL_MASK);
 		r = 0;
 		break;
+	case 5: /* F_GETLK */
+	case 6: /* F_SETLK */
+	case 7: /* F_SETLKW */
+	case 36: /* F_OFD_GETLK */
+	case 37: /* F_OFD_SETLK */
+	case 38: /* F_OFD_SETLKW */
+		r = (f->flags & O_PATH) ? -EBADF : fcntl_lock(t, f, cmd, arg);
+		break;
 	case 1031: /* F_SETPIPE_SZ */
 	case 1032: /* F_GETPIPE_SZ */
 		r = pipe_fcntl_size(f, cmd == 1031, arg);

@@ -71,6 +71,11 @@ bool strace_result_is_address(const struct syscall_entry *e);
 /* The symbolic name of an errno value ("ENOENT"), or NULL. */
 const char *strace_errno_name(int err);
 
+struct file;
+/* fcntl's lock commands (sys_lock.c): cmd is F_GETLK, F_SETLK(W) or an
+ * F_OFD_ one, arg the guest's struct flock. */
+long fcntl_lock(struct task *t, struct file *f, unsigned int cmd, uint64_t arg);
+
 /* Every handler, declared from the table (names are strings there, since a
  * service may not even name the host's wrappers). */
 #define SYSCALL(nr, name, handler, support, fmt, note) long handler(struct task *t, const struct syscall_args *args);
