@@ -803,6 +803,49 @@ static long ovl_bind_root(struct vnode *v, struct vmount *mnt, struct vnode **ou
 	return r;
 }
 
+/* Extended attributes live on upper nodes: a lower object shows none
+ * (the host's are the host's business) until a change copies it up. */
+static long ovl_xattr_get(struct vnode *v, const char *name, void *buf, size_t size)
+{
+	struct ovl_node *on = on_of(v);
+	vfs_fs_lock();
+	sync_upper(on);
+	long r = on->upper ? tnode_xattr_get(on->upper, name, buf, size) : -ENODATA;
+	vfs_fs_unlock();
+	return r;
+}
+
+static long ovl_xattr_list(struct vnode *v, char *buf, size_t size, bool trusted)
+{
+	struct ovl_node *on = on_of(v);
+	vfs_fs_lock();
+	sync_upper(on);
+	long r = on->upper ? tnode_xattr_list(on->upper, buf, size, trusted) : 0;
+	vfs_fs_unlock();
+	return r;
+}
+
+static long ovl_xattr_set(struct vnode *v, const char *name, const void *val, size_t size, int flags)
+{
+	struct ovl_node *on = on_of(v);
+	vfs_fs_lock();
+	long r = copy_up(on);
+	if (r >= 0)
+		r = tnode_xattr_set(on->upper, name, val, size, flags);
+	vfs_fs_unlock();
+	return r;
+}
+
+static long ovl_xattr_remove(struct vnode *v, const char *name)
+{
+	struct ovl_node *on = on_of(v);
+	vfs_fs_lock();
+	sync_upper(on);
+	long r = on->upper ? tnode_xattr_remove(on->upper, name) : -ENODATA;
+	vfs_fs_unlock();
+	return r;
+}
+
 static const struct vnode_ops ovl_ops = {
 	.lookup = ovl_lookup,
 	.getattr = ovl_getattr,
@@ -817,6 +860,10 @@ static const struct vnode_ops ovl_ops = {
 	.statfs = ovl_statfs,
 	.bind_root = ovl_bind_root,
 	.release = ovl_release,
+	.xattr_get = ovl_xattr_get,
+	.xattr_set = ovl_xattr_set,
+	.xattr_list = ovl_xattr_list,
+	.xattr_remove = ovl_xattr_remove,
 };
 
 long overlay_root(ward_hostfd_t lower_root, struct vmount *mnt, struct vnode **out)

@@ -71,6 +71,12 @@ void tnode_unref(struct tnode *n)
 		struct tnode *next_free = n->parent;
 		tnode_free_pages(n, 0);
 		free(n->leaves);
+		for (struct txattr *x = n->xattrs, *xn; x; x = xn) {
+			xn = x->next;
+			free(x->name);
+			free(x->val);
+			free(x);
+		}
 		free(n->target);
 		/* A directory still naming children is the root of an unmounted
 		 * tmpfs: its children go with it unless something holds them. */
@@ -324,6 +330,88 @@ long tnode_truncate(struct tnode *n, uint64_t size)
 	}
 	n->size = size;
 	tnode_touch(n, true);
+	return 0;
+}
+
+/* Extended attributes. */
+
+static struct txattr **xattr_slot(struct tnode *n, const char *name)
+{
+	struct txattr **pp = &n->xattrs;
+	while (*pp && strcmp((*pp)->name, name) < 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+long tnode_xattr_get(struct tnode *n, const char *name, void *buf, size_t size)
+{
+	struct txattr *x = *xattr_slot(n, name);
+	if (!x || strcmp(x->name, name) != 0)
+		return -ENODATA;
+	if (size == 0)
+		return (long)x->size;
+	if (size < x->size)
+		return -ERANGE;
+	memcpy(buf, x->val, x->size);
+	return (long)x->size;
+}
+
+long tnode_xattr_set(struct tnode *n, const char *name, const void *val, size_t size, int flags)
+{
+	struct txattr **pp = xattr_slot(n, name);
+	struct txattr *x = *pp && strcmp((*pp)->name, name) == 0 ? *pp : NULL;
+	if (x && (flags & 1 /* XATTR_CREATE */))
+		return -EEXIST;
+	if (!x && (flags & 2 /* XATTR_REPLACE */))
+		return -ENODATA;
+	void *copy = malloc(size ? size : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, val, size);
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x || !(x->name = strdup(name))) {
+			free(x);
+			free(copy);
+			return -ENOMEM;
+		}
+		x->next = *pp;
+		*pp = x;
+	}
+	free(x->val);
+	x->val = copy;
+	x->size = size;
+	tnode_touch(n, false);
+	return 0;
+}
+
+long tnode_xattr_list(struct tnode *n, char *buf, size_t size, bool trusted)
+{
+	size_t need = 0;
+	for (struct txattr *x = n->xattrs; x; x = x->next) {
+		if (!trusted && strncmp(x->name, "trusted.", 8) == 0)
+			continue;
+		size_t len = strlen(x->name) + 1;
+		if (size && need + len > size)
+			return -ERANGE;
+		if (size)
+			memcpy(buf + need, x->name, len);
+		need += len;
+	}
+	return (long)need;
+}
+
+long tnode_xattr_remove(struct tnode *n, const char *name)
+{
+	struct txattr **pp = xattr_slot(n, name);
+	struct txattr *x = *pp;
+	if (!x || strcmp(x->name, name) != 0)
+		return -ENODATA;
+	*pp = x->next;
+	free(x->name);
+	free(x->val);
+	free(x);
+	tnode_touch(n, false);
 	return 0;
 }
 
@@ -760,6 +848,38 @@ static long tmpfs_vn_bind_root(struct vnode *v, struct vmount *mnt, struct vnode
 	return r;
 }
 
+static long tmpfs_vn_xattr_get(struct vnode *v, const char *name, void *buf, size_t size)
+{
+	vfs_fs_lock();
+	long r = tnode_xattr_get(vn_node(v), name, buf, size);
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_xattr_set(struct vnode *v, const char *name, const void *val, size_t size, int flags)
+{
+	vfs_fs_lock();
+	long r = tnode_xattr_set(vn_node(v), name, val, size, flags);
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_xattr_list(struct vnode *v, char *buf, size_t size, bool trusted)
+{
+	vfs_fs_lock();
+	long r = tnode_xattr_list(vn_node(v), buf, size, trusted);
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_xattr_remove(struct vnode *v, const char *name)
+{
+	vfs_fs_lock();
+	long r = tnode_xattr_remove(vn_node(v), name);
+	vfs_fs_unlock();
+	return r;
+}
+
 static void tmpfs_vn_release(struct vnode *v)
 {
 	vfs_fs_lock();
@@ -781,6 +901,10 @@ static const struct vnode_ops tmpfs_vn_ops = {
 	.statfs = tmpfs_vn_statfs,
 	.bind_root = tmpfs_vn_bind_root,
 	.release = tmpfs_vn_release,
+	.xattr_get = tmpfs_vn_xattr_get,
+	.xattr_set = tmpfs_vn_xattr_set,
+	.xattr_list = tmpfs_vn_xattr_list,
+	.xattr_remove = tmpfs_vn_xattr_remove,
 };
 
 long tmpfs_create(bool sticky, struct vmount *mnt, struct vnode **out)

@@ -24,6 +24,14 @@ struct tmpfs {
 
 struct tdirent;
 
+/* One extended attribute. */
+struct txattr {
+	char *name;
+	void *val;
+	size_t size;
+	struct txattr *next;
+};
+
 /* One object: its attributes, and its contents by type. refs counts the
  * directory entries that name it plus the vnodes that hold it; the node is
  * freed when it drops to zero. */
@@ -47,6 +55,8 @@ struct tnode {
 	struct tdirent *ents, *ents_tail;
 	struct tnode *parent;
 	bool opaque; /* overlay: hides the lower directory */
+	/* Extended attributes, in name order (as tmpfs lists them). */
+	struct txattr *xattrs;
 };
 
 struct tdirent {
@@ -72,6 +82,12 @@ long tnode_write(struct tnode *n, const void *buf, size_t len, uint64_t off);
 long tnode_truncate(struct tnode *n, uint64_t size);
 /* Marks the node's change time (and modification time when mtime). */
 void tnode_touch(struct tnode *n, bool mtime);
+
+/* Extended attributes of a node: the vnode_ops xattr_* contracts. */
+long tnode_xattr_get(struct tnode *n, const char *name, void *buf, size_t size);
+long tnode_xattr_set(struct tnode *n, const char *name, const void *val, size_t size, int flags);
+long tnode_xattr_list(struct tnode *n, char *buf, size_t size, bool trusted);
+long tnode_xattr_remove(struct tnode *n, const char *name);
 
 /* Opens n as a file description (takes the lock; the file keeps a node
  * reference of its own). */

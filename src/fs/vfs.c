@@ -2608,6 +2608,23 @@ long vfs_setattrat(struct task *t, int dirfd, const char *path, int at_flags, co
 	return r;
 }
 
+long vfs_resolve_vnode(struct task *t, int dirfd, const char *path, int at_flags, struct vnode **out)
+{
+	struct walk w;
+	long r;
+	if (!path[0]) {
+		if (!(at_flags & AT_EMPTY_PATH))
+			return -ENOENT;
+		r = vfs_resolve_fd(t, dirfd, &w);
+	} else {
+		r = vfs_resolve(t, dirfd, path, (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &w);
+	}
+	if (r >= 0)
+		*out = vnode_get(w.cur);
+	walk_fini(&w);
+	return r;
+}
+
 long vfs_setattr_file(struct task *t, struct file *f, const struct vattr *a)
 {
 	if (!f->vn)

@@ -100,6 +100,17 @@ struct vnode_ops {
 	 * the object cannot be bind-mounted (-EINVAL). */
 	long (*bind_root)(struct vnode *v, struct vmount *mnt, struct vnode **out);
 	void (*release)(struct vnode *v);
+	/* Extended attributes; the syscall layer has checked the name, the
+	 * namespace and the caller's rights. get copies the value into buf
+	 * (size 0: only its length; -ERANGE when it does not fit; -ENODATA
+	 * when absent); list fills NUL-terminated names the same way, the
+	 * trusted.* ones only when trusted; set takes XATTR_CREATE (1) and
+	 * XATTR_REPLACE (2). NULL ops: the file system has none
+	 * (-EOPNOTSUPP). */
+	long (*xattr_get)(struct vnode *v, const char *name, void *buf, size_t size);
+	long (*xattr_set)(struct vnode *v, const char *name, const void *val, size_t size, int flags);
+	long (*xattr_list)(struct vnode *v, char *buf, size_t size, bool trusted);
+	long (*xattr_remove)(struct vnode *v, const char *name);
 };
 
 struct vnode {
@@ -235,6 +246,9 @@ long vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirf
  * AT_EMPTY_PATH, or a NULL path, means dirfd itself); at_flags may hold
  * AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH. */
 long vfs_setattrat(struct task *t, int dirfd, const char *path, int at_flags, const struct vattr *a);
+/* The object path names (a new reference in *out): AT_SYMLINK_NOFOLLOW,
+ * and AT_EMPTY_PATH for dirfd itself; for the xattr calls. */
+long vfs_resolve_vnode(struct task *t, int dirfd, const char *path, int at_flags, struct vnode **out);
 /* The same on an open file (fchmod, fchown, ftruncate, futimens). */
 long vfs_setattr_file(struct task *t, struct file *f, const struct vattr *a);
 
