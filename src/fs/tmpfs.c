@@ -3,17 +3,22 @@
  *
  * File data lives in pages malloc'd by the sentry, one per 4 KiB of data
  * written (holes take nothing); private maps copy them into the memory
- * file through mmap_fill. Shared maps are private copies for now: a store
- * through a MAP_SHARED map of a tmpfs file is not seen by read(2).
+ * file through mmap_fill. The first time a file is mapped shared its data
+ * moves into one range of the memory file (the segment, sparse, reserved
+ * in 16 MiB steps), which every shared map of it maps: a store through one
+ * is seen by read(2) at once, and write(2) reaches the maps. Pages past the
+ * segment stay in the table.
  *
  * Every operation runs under the file systems' lock (vfs_fs_lock). */
 #include "sentry/service.h"
 
 #include "fs/tmpfs.h"
 #include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
 
 #define TMPFS_LEAF 512
 #define TMPFS_MAX_SIZE ((uint64_t)INT64_MAX)
+#define TMPFS_SEG_STEP (16ULL << 20)
 
 /* Nodes. */
 
@@ -29,6 +34,8 @@ struct tnode *tnode_new(struct tmpfs *fs, uint32_t mode, uint32_t uid, uint32_t 
 	n->uid = uid;
 	n->gid = gid;
 	n->atime = n->mtime = n->ctime = n->btime = vfs_now();
+	/* A tmpfs file that is no memfd may not be sealed. */
+	n->seals = fs->sealable ? TMPFS_SEAL_SEAL : 0;
 	return n;
 }
 
@@ -71,6 +78,8 @@ void tnode_unref(struct tnode *n)
 		struct tnode *next_free = n->parent;
 		tnode_free_pages(n, 0);
 		free(n->leaves);
+		if (n->seg)
+			mm_shm_put(n->seg);
 		for (struct txattr *x = n->xattrs, *xn; x; x = xn) {
 			xn = x->next;
 			free(x->name);
@@ -202,6 +211,9 @@ void tnode_getattr(const struct tnode *n, struct linux_statx *out)
 	if (S_ISREG(n->mode)) {
 		out->stx_size = n->size;
 		out->stx_blocks = n->npages * (WARD_PAGE_SIZE / 512);
+		/* The segment is sparse: count what the size covers. */
+		if (n->seg)
+			out->stx_blocks += WARD_PAGE_ALIGN_UP(WARD_MIN(n->size, n->seg->len)) / 512;
 	} else if (S_ISLNK(n->mode)) {
 		out->stx_size = strlen(n->target);
 	} else if (S_ISDIR(n->mode)) {
@@ -220,6 +232,8 @@ long tnode_setattr(struct tnode *n, const struct vattr *a)
 		if (r < 0)
 			return r;
 	}
+	if ((a->valid & VATTR_MODE) && (n->seals & TMPFS_SEAL_EXEC) && ((n->mode ^ a->mode) & 0111))
+		return -EPERM;
 	if (a->valid & VATTR_MODE)
 		n->mode = (n->mode & S_IFMT) | (a->mode & 07777);
 	if (a->valid & VATTR_UID)
@@ -280,6 +294,13 @@ long tnode_read(struct tnode *n, void *buf, size_t len, uint64_t off)
 		uint64_t p = off + done;
 		size_t in = (size_t)(p % WARD_PAGE_SIZE);
 		size_t chunk = WARD_MIN(len - done, WARD_PAGE_SIZE - in);
+		if (n->seg && p < n->seg->len) {
+			long r = ward_memfile_read(n->seg->off + p, (char *)buf + done, chunk);
+			if (r < 0)
+				return done ? (long)done : r;
+			done += chunk;
+			continue;
+		}
 		const uint8_t *page = page_at(n, p / WARD_PAGE_SIZE, false);
 		if (page)
 			memcpy((char *)buf + done, page + in, chunk);
@@ -299,6 +320,12 @@ long tnode_write(struct tnode *n, const void *buf, size_t len, uint64_t off)
 		uint64_t p = off + done;
 		size_t in = (size_t)(p % WARD_PAGE_SIZE);
 		size_t chunk = WARD_MIN(len - done, WARD_PAGE_SIZE - in);
+		if (n->seg && p < n->seg->len) {
+			if (ward_memfile_write(n->seg->off + p, (const char *)buf + done, chunk) < 0)
+				break;
+			done += chunk;
+			continue;
+		}
 		uint8_t *page = page_at(n, p / WARD_PAGE_SIZE, true);
 		if (!page)
 			break;
@@ -318,6 +345,11 @@ long tnode_truncate(struct tnode *n, uint64_t size)
 {
 	if (size > TMPFS_MAX_SIZE)
 		return -EFBIG;
+	if ((size < n->size && (n->seals & TMPFS_SEAL_SHRINK)) || (size > n->size && (n->seals & TMPFS_SEAL_GROW)))
+		return -EPERM;
+	if (size < n->size && n->seg && size < n->seg->len)
+		/* Shared maps see the cut part read as zeros again. */
+		ward_memfile_zero(n->seg->off + size, (size_t)(WARD_MIN(n->size, n->seg->len) - size));
 	if (size < n->size) {
 		/* Zero the tail of the last page kept, free the rest. */
 		uint64_t keep = WARD_PAGE_ALIGN_UP(size) / WARD_PAGE_SIZE;
@@ -415,6 +447,60 @@ long tnode_xattr_remove(struct tnode *n, const char *name)
 	return 0;
 }
 
+/* Moves the table's pages in [from, to) (page indexes) into the
+ * segment. */
+static void seg_adopt(struct tnode *n, uint64_t from, uint64_t to)
+{
+	for (uint64_t idx = from; idx < to && idx / TMPFS_LEAF < n->nleaves; idx++) {
+		uint8_t **leaf = n->leaves[idx / TMPFS_LEAF];
+		if (!leaf) {
+			idx |= TMPFS_LEAF - 1;
+			continue;
+		}
+		uint8_t **slot = &leaf[idx % TMPFS_LEAF];
+		if (!*slot)
+			continue;
+		ward_memfile_write(n->seg->off + idx * WARD_PAGE_SIZE, *slot, WARD_PAGE_SIZE);
+		free(*slot);
+		*slot = NULL;
+		n->npages--;
+		/* The segment's pages are not counted against size=. */
+		n->fs->pages--;
+	}
+}
+
+/* Makes the segment cover at least [0, end): it is made, or grown in
+ * place (a shared map's pages cannot move). */
+static long seg_ensure(struct tnode *n, uint64_t end)
+{
+	uint64_t want = WARD_PAGE_ALIGN_UP(WARD_MAX(end, n->size));
+	if (want < end)
+		return -ENOMEM;
+	uint64_t have = n->seg ? n->seg->len : 0;
+	if (n->seg && have >= want)
+		return 0;
+	uint64_t len = (want - have + TMPFS_SEG_STEP - 1) / TMPFS_SEG_STEP * TMPFS_SEG_STEP;
+	if (n->seg) {
+		if (ward_memfile_alloc_at(n->seg->off + have, len) < 0)
+			return -ENOMEM;
+		n->seg->len += len;
+	} else {
+		struct shm_backing *s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		long r = ward_memfile_alloc(len, &s->off);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+		s->len = len;
+		s->refs = 1; /* the node's */
+		n->seg = s;
+	}
+	seg_adopt(n, have / WARD_PAGE_SIZE, n->seg->len / WARD_PAGE_SIZE);
+	return 0;
+}
+
 void tmpfs_statfs_fill(struct linux_statfs *out)
 {
 	vfs_synthetic_statfs(VFS_TMPFS_MAGIC, out);
@@ -467,6 +553,18 @@ static long tmpfs_write(struct file *f, const void *buf, size_t len, uint64_t *p
 	vfs_fs_lock();
 	if (f->flags & O_APPEND)
 		*pos = n->size;
+	if (n->seals & (TMPFS_SEAL_WRITE | TMPFS_SEAL_FUTURE_WRITE)) {
+		vfs_fs_unlock();
+		return -EPERM;
+	}
+	if ((n->seals & TMPFS_SEAL_GROW) && len > n->size - WARD_MIN(*pos, n->size)) {
+		/* What fits below the size is written; none past it. */
+		if (*pos >= n->size) {
+			vfs_fs_unlock();
+			return -EPERM;
+		}
+		len = (size_t)(n->size - *pos);
+	}
 	long r = tnode_write(n, buf, len, *pos);
 	if (r > 0) {
 		*pos += (uint64_t)r;
@@ -514,6 +612,23 @@ static long tmpfs_mmap_fill(struct file *f, uint64_t memfile_off, uint64_t file_
 	}
 	vfs_fs_unlock();
 	return r < 0 ? r : 0;
+}
+
+static long tmpfs_mmap_shared(struct file *f, uint64_t end, bool writable, struct shm_backing **out)
+{
+	struct tnode *n = tf_node(f);
+	long r = 0;
+	vfs_fs_lock();
+	if (writable && (n->seals & (TMPFS_SEAL_WRITE | TMPFS_SEAL_FUTURE_WRITE)))
+		r = -EPERM;
+	if (r >= 0)
+		r = seg_ensure(n, end);
+	if (r >= 0) {
+		n->seg->refs++;
+		*out = n->seg;
+	}
+	vfs_fs_unlock();
+	return r;
 }
 
 static long tmpfs_fstatfs(struct file *f, struct linux_statfs *out)
@@ -567,6 +682,7 @@ static const struct file_ops tmpfs_reg_fops = {
 	.seek = tmpfs_seek,
 	.getattr = tmpfs_getattr,
 	.mmap_fill = tmpfs_mmap_fill,
+	.mmap_shared = tmpfs_mmap_shared,
 	.statfs = tmpfs_fstatfs,
 	.release = tmpfs_release,
 };
@@ -914,6 +1030,7 @@ long tmpfs_create(bool sticky, struct vmount *mnt, struct vnode **out)
 		return -ENOMEM;
 	fs->minor = vfs_anon_minor();
 	fs->next_ino = 1;
+	fs->sealable = true;
 	struct tnode *root = tnode_new(fs, S_IFDIR | (sticky ? 01777 : 0755), 0, 0);
 	if (!root) {
 		free(fs);
@@ -1088,4 +1205,83 @@ char *tmpfs_show_opts(struct vnode *root)
 		used += (size_t)snprintf(buf + used, sizeof(buf) - used, ",gid=%u", fs->gid);
 	vfs_fs_unlock();
 	return used ? strdup(buf + 1) : NULL;
+}
+
+struct tnode *tmpfs_file_node(struct file *f)
+{
+	if (f->ops != &tmpfs_reg_fops && f->ops != &tmpfs_dir_fops && f->ops != &tmpfs_path_fops)
+		return NULL;
+	return tf_node(f);
+}
+
+long tmpfs_get_seals(struct file *f)
+{
+	struct tnode *n = tmpfs_file_node(f);
+	if (!n || !n->fs->sealable || !S_ISREG(n->mode))
+		return -EINVAL;
+	vfs_fs_lock();
+	long r = n->seals;
+	vfs_fs_unlock();
+	return r;
+}
+
+/* memfd_add_seals, in its order of checks. */
+long tmpfs_add_seals(struct file *f, uint32_t seals)
+{
+	int acc = (int)(f->flags & O_ACCMODE);
+	if (acc != O_WRONLY && acc != O_RDWR)
+		return -EPERM;
+	if (seals & ~(uint32_t)TMPFS_SEAL_ALL)
+		return -EINVAL;
+	struct tnode *n = tmpfs_file_node(f);
+	if (!n || !n->fs->sealable || !S_ISREG(n->mode))
+		return -EINVAL;
+	long r = 0;
+	vfs_fs_lock();
+	if (n->seals & TMPFS_SEAL_SEAL)
+		r = -EPERM;
+	/* Shared maps of the file may be writable: the node's own reference
+	 * is the only one allowed. */
+	else if ((seals & TMPFS_SEAL_WRITE) && !(n->seals & TMPFS_SEAL_WRITE) && n->seg && n->seg->refs > 1)
+		r = -EBUSY;
+	if (r >= 0) {
+		/* SEAL_EXEC on an executable file implies the write seals: W^X. */
+		if ((seals & TMPFS_SEAL_EXEC) && (n->mode & 0111))
+			seals |= TMPFS_SEAL_SHRINK | TMPFS_SEAL_GROW | TMPFS_SEAL_WRITE | TMPFS_SEAL_FUTURE_WRITE;
+		n->seals |= seals;
+	}
+	vfs_fs_unlock();
+	return r;
+}
+
+/* memfd files: a tmpfs of their own that no path reaches. */
+static struct tmpfs memfd_fs = { .sealable = true };
+static struct vmount memfd_mnt = { .path = (char *)"/", .fstype = "tmpfs", .source = "tmpfs" };
+
+long tmpfs_memfd_create(const char *path, uint32_t mode, const struct vfs_owner *o, uint32_t seals, struct file **out)
+{
+	vfs_fs_lock();
+	if (!memfd_fs.minor) {
+		memfd_fs.minor = vfs_anon_minor();
+		memfd_fs.next_ino = 1;
+	}
+	struct tnode *n = tnode_new(&memfd_fs, S_IFREG | mode, o->uid, o->gid);
+	struct vnode *v = NULL;
+	long r = n ? tmpfs_vnode(n, &memfd_mnt, &v) : -ENOMEM;
+	if (n && r < 0)
+		free(n);
+	if (r >= 0)
+		n->seals = seals;
+	vfs_fs_unlock();
+	if (r < 0)
+		return r;
+	struct file *f;
+	r = tmpfs_open_node(n, O_RDWR | VFS_O_LARGEFILE, path, &f);
+	if (r < 0) {
+		vnode_put(v);
+		return r;
+	}
+	f->vn = v;
+	*out = f;
+	return 0;
 }

@@ -20,7 +20,19 @@ struct tmpfs {
 	 * file system is unmounted (released). */
 	long nodes;
 	bool released;
+	/* Whether its files take memfd seals (tmpfs's do; the overlay's
+	 * upper layer is no tmpfs to the guest). */
+	bool sealable;
 };
+
+/* memfd seals (fcntl F_ADD_SEALS), as Linux numbers them. */
+#define TMPFS_SEAL_SEAL 0x1
+#define TMPFS_SEAL_SHRINK 0x2
+#define TMPFS_SEAL_GROW 0x4
+#define TMPFS_SEAL_WRITE 0x8
+#define TMPFS_SEAL_FUTURE_WRITE 0x10
+#define TMPFS_SEAL_EXEC 0x20
+#define TMPFS_SEAL_ALL 0x3f
 
 struct tdirent;
 
@@ -48,6 +60,14 @@ struct tnode {
 	uint8_t ***leaves;
 	size_t nleaves;
 	uint64_t npages;
+	/* Once the file is mapped shared: the memory-file range that holds
+	 * its first seg->len bytes (a reference); the pages above stay in
+	 * the table. */
+	struct shm_backing *seg;
+	/* memfd seals. */
+	uint32_t seals;
+	/* O_TMPFILE without O_EXCL: linkat may give the unnamed file a name. */
+	bool linkable;
 	/* Symlinks. */
 	char *target;
 	/* Directories: entries in creation order, and the parent (not a
@@ -88,6 +108,16 @@ long tnode_xattr_get(struct tnode *n, const char *name, void *buf, size_t size);
 long tnode_xattr_set(struct tnode *n, const char *name, const void *val, size_t size, int flags);
 long tnode_xattr_list(struct tnode *n, char *buf, size_t size, bool trusted);
 long tnode_xattr_remove(struct tnode *n, const char *name);
+
+/* The node behind a file of tmpfs's (or the overlay's upper layer), or
+ * NULL for other files. */
+struct tnode *tmpfs_file_node(struct file *f);
+/* F_GET_SEALS and F_ADD_SEALS on f: -EINVAL for files that take none. */
+long tmpfs_get_seals(struct file *f);
+long tmpfs_add_seals(struct file *f, uint32_t seals);
+/* memfd_create's file: an unnamed regular file of the sentry's memfd
+ * tmpfs, opened read-write with path as its name for /proc. */
+long tmpfs_memfd_create(const char *path, uint32_t mode, const struct vfs_owner *o, uint32_t seals, struct file **out);
 
 /* Opens n as a file description (takes the lock; the file keeps a node
  * reference of its own). */

@@ -25,6 +25,10 @@ struct file;
 struct waitq;
 struct vnode;
 
+/* Memory-file pages that several mappings share (sentry/mm/mm.h): the
+ * data of a tmpfs file that is mapped shared is one (from file offset 0). */
+struct shm_backing;
+
 /* Operations of an open file description. Buffers are the sentry's own:
  * the syscall layer moves bytes to and from the guest. A NULL op means the
  * default: -EINVAL for read/write, -ESPIPE for seek, -ENOTDIR for getdents,
@@ -46,6 +50,11 @@ struct file_ops {
 	/* Copies len bytes of the file at file_off into the memory file at
 	 * memfile_off, zero-filling past the end of the file (private maps). */
 	long (*mmap_fill)(struct file *f, uint64_t memfile_off, uint64_t file_off, size_t len);
+	/* MAP_SHARED: the memory-file range that holds the file's data from
+	 * offset 0, at least end bytes long (a new reference in *out), so that
+	 * stores through the map are the file's own. writable: the map may
+	 * write (seals may refuse it). NULL: shared maps are private copies. */
+	long (*mmap_shared)(struct file *f, uint64_t end, bool writable, struct shm_backing **out);
 	long (*statfs)(struct file *f, struct linux_statfs *out);
 	/* Flushes the file's data (fsync; data_only for fdatasync). NULL: 0. */
 	long (*sync_data)(struct file *f, bool data_only);

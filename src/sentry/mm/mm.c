@@ -61,8 +61,15 @@ static void shm_put(struct shm_backing *b)
 	}
 }
 
+void mm_shm_put(struct shm_backing *b)
+{
+	shm_put(b);
+}
+
 struct vma {
-	struct shm_backing *shm; /* set when the backing is shared */
+	/* Set when the backing is shared (MAP_SHARED anonymous memory after
+	 * fork, shared maps of tmpfs files): a reference. */
+	struct shm_backing *shm;
 	uint64_t start;
 	uint64_t end;
 	int prot;
@@ -326,6 +333,15 @@ static long remove_range(struct mm *mm, uint64_t start, uint64_t end)
 static long vma_back(struct mm *mm, struct vma *v)
 {
 	uint64_t len = v->end - v->start;
+	if (!v->backing && (v->flags & VMA_SHARED) && v->file && v->file->ops->mmap_shared) {
+		/* The file's own pages: what the map stores, read(2) sees. */
+		struct shm_backing *s;
+		long r = v->file->ops->mmap_shared(v->file, v->file_off + len, v->prot & WARD_PROT_WRITE, &s);
+		if (r < 0)
+			return r;
+		v->shm = s;
+		v->backing = s->off + v->file_off;
+	}
 	if (!v->backing) {
 		uint64_t off;
 		long r = ward_memfile_alloc(len, &off);
@@ -761,10 +777,16 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	if (v->flags & VMA_BORROWED) {
 		nb = src; /* the shared pages move as they are */
 		nv.backing = nb;
-	} else if (v->shm && alen <= old_len) {
-		nb = src; /* shared memory moves, and stays shared */
+	} else if (v->shm && src + alen <= v->shm->off + v->shm->len) {
+		/* Shared memory moves, it is not copied: the other maps of it
+		 * must go on seeing the same pages. */
+		nb = src;
 		nv.backing = nb;
 		shm_get(nv.shm);
+	} else if (v->shm) {
+		if (nv.file)
+			file_put(nv.file);
+		return -ENOMEM; /* a shared map cannot grow past its pages */
 	} else if (nv.prot || src) {
 		long r = ward_memfile_alloc(alen, &nb);
 		if (r < 0) {
@@ -796,6 +818,23 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 			return r;
 	}
 	return (long)new_addr;
+}
+
+long mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+{
+	if (addr % WARD_PAGE_SIZE)
+		return -EINVAL;
+	if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
+		return -EINVAL;
+	if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+		return -EINVAL;
+	uint64_t alen = WARD_PAGE_ALIGN_UP(len);
+	if (alen < len || addr + alen < addr)
+		return -ENOMEM;
+	if (alen && !range_is_mapped(mm, addr, addr + alen))
+		return -ENOMEM;
+	/* Shared file maps are the file's own pages: nothing to write back. */
+	return 0;
 }
 
 long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)

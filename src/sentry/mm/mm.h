@@ -29,6 +29,11 @@ struct shm_backing {
 	int32_t key; /* System V: the key, for /proc/[pid]/maps */
 };
 
+/* Drops a reference to shared memory (the tmpfs segment of a file mapped
+ * shared holds one of its own): freed with the last, unless its ops
+ * decide. */
+void mm_shm_put(struct shm_backing *b);
+
 /* Creates an empty address space (and its platform stub). */
 long mm_create(struct mm **out);
 void mm_destroy(struct mm *mm);
@@ -50,6 +55,8 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
+/* msync(2): checks the range; shared file maps need no write-back. */
+long mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
 long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 /* brk(2): returns the new break, or the old one when it cannot move. */
 uint64_t mm_brk(struct mm *mm, uint64_t new_brk);

@@ -241,6 +241,10 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
 	case 38: /* F_OFD_SETLKW */
 		r = (f->flags & O_PATH) ? -EBADF : fcntl_lock(t, f, cmd, arg);
 		break;
+	case 1033: /* F_ADD_SEALS */
+	case 1034: /* F_GET_SEALS */
+		r = (f->flags & O_PATH) ? -EBADF : fcntl_seals(t, f, cmd, arg);
+		break;
 	case 1031: /* F_SETPIPE_SZ */
 	case 1032: /* F_GETPIPE_SZ */
 		r = pipe_fcntl_size(f, cmd == 1031, arg);

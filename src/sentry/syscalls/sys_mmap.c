@@ -75,6 +75,12 @@ long sys_mremap(struct task *t, const struct syscall_args *args)
 			 arg_u64(args, 4));
 }
 
+/* msync(2) */
+long sys_msync(struct task *t, const struct syscall_args *args)
+{
+	return mm_msync(t->mm, arg_u64(args, 0), arg_u64(args, 1), arg_int(args, 2));
+}
+
 /* madvise(2) */
 long sys_madvise(struct task *t, const struct syscall_args *args)
 {

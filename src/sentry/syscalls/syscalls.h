@@ -75,6 +75,8 @@ struct file;
 /* fcntl's lock commands (sys_lock.c): cmd is F_GETLK, F_SETLK(W) or an
  * F_OFD_ one, arg the guest's struct flock. */
 long fcntl_lock(struct task *t, struct file *f, unsigned int cmd, uint64_t arg);
+/* F_ADD_SEALS (1033) and F_GET_SEALS (1034) (sys_memfd.c). */
+long fcntl_seals(struct task *t, struct file *f, unsigned int cmd, uint64_t arg);
 
 /* Every handler, declared from the table (names are strings there, since a
  * service may not even name the host's wrappers). */
