@@ -11,7 +11,7 @@ IMPL = {
     # name: (handler, support, strace format, note)
     "read": ("sys_read", "FULL", "dBu", ""),
     "write": ("sys_write", "FULL", "dbu", ""),
-    "open": ("sys_open", "PARTIAL", "som", "O_TMPFILE is EOPNOTSUPP; fifos and device nodes of the sandbox's own file systems are ENXIO"),
+    "open": ("sys_open", "PARTIAL", "som", "O_TMPFILE on tmpfs and the overlay (EOPNOTSUPP elsewhere); fifos and device nodes of the sandbox's own file systems are ENXIO"),
     "close": ("sys_close", "FULL", "d", ""),
     "stat": ("sys_stat", "FULL", "sp", ""),
     "fstat": ("sys_fstat", "FULL", "dp", ""),

@@ -621,12 +621,35 @@ static long ovl_link(struct vnode *dir, const char *name, struct vnode *src)
 {
 	vfs_fs_lock();
 	long r = copy_up(on_of(src));
-	if (r >= 0 && on_of(src)->upper->nlink == 0)
+	if (r >= 0 && on_of(src)->upper->nlink == 0 && !on_of(src)->upper->linkable)
 		r = -ENOENT;
 	if (r >= 0) {
 		r = ovl_add(dir, name, on_of(src)->upper, NULL);
-		if (r >= 0)
+		if (r >= 0) {
 			tnode_touch(on_of(src)->upper, false);
+			on_of(src)->upper->linkable = false;
+		}
+	}
+	vfs_fs_unlock();
+	return r;
+}
+
+/* O_TMPFILE: an upper node no directory names. Its path is never looked
+ * up (the vnode has its upper node), so any unique one does. */
+static long ovl_tmpfile(struct vnode *dir, uint32_t mode, const struct vfs_owner *o, bool linkable, struct vnode **out)
+{
+	vfs_fs_lock();
+	long r = copy_up(on_of(dir));
+	struct tnode *n = r >= 0 ? ovl_new_node(on_of(dir), mode, o) : NULL;
+	if (r >= 0 && !n)
+		r = -ENOMEM;
+	if (r >= 0) {
+		char name[40];
+		snprintf(name, sizeof(name), "#%" PRIu64, n->ino);
+		cleanup_free char *path = child_path(on_of(dir)->path, name);
+		n->linkable = linkable;
+		r = path ? ovl_vnode(dir->mnt, n, WARD_HOSTFD_NONE, path, S_IFREG, out) : -ENOMEM;
+		tnode_unref(n);
 	}
 	vfs_fs_unlock();
 	return r;
@@ -864,6 +887,7 @@ static const struct vnode_ops ovl_ops = {
 	.xattr_set = ovl_xattr_set,
 	.xattr_list = ovl_xattr_list,
 	.xattr_remove = ovl_xattr_remove,
+	.tmpfile = ovl_tmpfile,
 };
 
 long overlay_root(ward_hostfd_t lower_root, struct vmount *mnt, struct vnode **out)

@@ -1669,7 +1669,25 @@ static void proc_vn_release(struct vnode *v)
 	free(v->priv);
 }
 
+static long proc_vn_magic_file(struct vnode *v, struct file **out)
+{
+	const struct pnode *n = v->priv;
+	if (n->kind != PK_FD_LINK)
+		return -EINVAL;
+	struct task *t = pn_task(n);
+	if (!t)
+		return -ENOENT;
+	if (!may_inspect(t))
+		return -EACCES;
+	struct file *f = fd_get(t, n->arg);
+	if (!f)
+		return -ENOENT;
+	*out = f;
+	return 0;
+}
+
 static const struct vnode_ops proc_vn_ops = {
+	.magic_file = proc_vn_magic_file,
 	.lookup = proc_vn_lookup,
 	.getattr = proc_vn_getattr,
 	.read_link = proc_vn_read_link,

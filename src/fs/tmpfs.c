@@ -865,10 +865,12 @@ static long tmpfs_vn_link(struct vnode *dir, const char *name, struct vnode *src
 	vfs_fs_lock();
 	if (tnode_lookup(d, name))
 		r = -EEXIST;
-	else if (n->nlink == 0)
+	else if (n->nlink == 0 && !n->linkable)
 		r = -ENOENT;
 	else
 		r = tnode_link(d, name, n);
+	if (r >= 0)
+		n->linkable = false;
 	if (r >= 0)
 		tnode_touch(n, false);
 	vfs_fs_unlock();
@@ -939,6 +941,20 @@ static long tmpfs_vn_rename(struct vnode *odir, const char *oname, struct vnode 
 		if (r >= 0)
 			r = tmpfs_move(od, oname, nd, nname);
 	}
+	vfs_fs_unlock();
+	return r;
+}
+
+static long tmpfs_vn_tmpfile(struct vnode *dir, uint32_t mode, const struct vfs_owner *o, bool linkable,
+			     struct vnode **out)
+{
+	vfs_fs_lock();
+	struct tnode *n = new_child(vn_node(dir), mode, o);
+	long r = n ? tmpfs_vnode(n, dir->mnt, out) : -ENOMEM;
+	if (n && r < 0)
+		free(n);
+	if (r >= 0)
+		n->linkable = linkable;
 	vfs_fs_unlock();
 	return r;
 }
@@ -1021,6 +1037,7 @@ static const struct vnode_ops tmpfs_vn_ops = {
 	.xattr_set = tmpfs_vn_xattr_set,
 	.xattr_list = tmpfs_vn_xattr_list,
 	.xattr_remove = tmpfs_vn_xattr_remove,
+	.tmpfile = tmpfs_vn_tmpfile,
 };
 
 long tmpfs_create(bool sticky, struct vmount *mnt, struct vnode **out)

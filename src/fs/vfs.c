@@ -631,6 +631,25 @@ static long walk_follow(struct walk *w, struct vnode *n, int flags, struct walk_
 		vnode_put(n);
 		return -ELOOP;
 	}
+	struct file *mf = NULL;
+	if (n->ops->magic_file && n->ops->magic_file(n, &mf) >= 0) {
+		if (mf->vn && strlen(mf->path) < sizeof(w->canon)) {
+			/* A magic link: to the open file's own object, even one
+			 * no name reaches any more. */
+			vnode_put(n);
+			walk_clear_stack(w);
+			vnode_put(w->cur);
+			w->cur = vnode_get(mf->vn);
+			memcpy(w->canon, mf->path, strlen(mf->path) + 1);
+			if (last_out) {
+				last_out->name[0] = '\0';
+				last_out->trailing_slash = false;
+			}
+			file_put(mf);
+			return 0;
+		}
+		file_put(mf);
+	}
 	cleanup_free char *target = malloc(VFS_PATH_MAX);
 	if (!target) {
 		vnode_put(n);
@@ -1922,6 +1941,39 @@ static long truncate_vnode(struct vnode *v, uint64_t size)
 	return v->ops->setattr(v, &a);
 }
 
+/* O_TMPFILE in the directory the walk ended at: an unnamed file,
+ * shown in /proc as "DIR/#INO (deleted)", as Linux names its dentry. */
+static long open_tmpfile(struct task *t, struct walk *w, int flags, uint32_t mode, struct file **out)
+{
+	struct vnode *dir = w->cur;
+	long r = may_change_dir(t, dir);
+	if (r < 0)
+		return r;
+	if (!dir->ops->tmpfile)
+		return -EOPNOTSUPP;
+	struct vfs_owner o = owner_of(t);
+	struct vnode *n;
+	r = dir->ops->tmpfile(dir, S_IFREG | (mode & 07777), &o, !(flags & O_EXCL), &n);
+	if (r < 0)
+		return r;
+	struct linux_statx stx;
+	char canon[VFS_PATH_MAX];
+	r = n->ops->getattr(n, &stx);
+	if (r >= 0 && snprintf(canon, sizeof(canon), "%s%s#%" PRIu64 " (deleted)", w->canon, w->canon[1] ? "/" : "",
+			       stx.stx_ino) >= (int)sizeof(canon))
+		r = -ENAMETOOLONG;
+	struct file *f = NULL;
+	if (r >= 0)
+		r = open_vnode(n, flags, canon, &f);
+	vnode_put(n);
+	if (r < 0)
+		return r;
+	/* F_GETFL shows it, as Linux keeps it among the file's flags. */
+	f->flags |= VFS_O_TMPFILE_BIT;
+	*out = f;
+	return 0;
+}
+
 long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode, struct file **out)
 {
 	struct walk w;
@@ -1932,8 +1984,10 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	int acc = flags & O_ACCMODE;
 	bool want_write = acc == O_WRONLY || acc == O_RDWR || acc == O_ACCMODE;
-	bool tmpfile = (flags & O_TMPFILE) == O_TMPFILE;
-	if (tmpfile && !want_write)
+	/* O_TMPFILE is __O_TMPFILE with O_DIRECTORY, without O_CREAT, for
+	 * writing (build_open_flags). */
+	bool tmpfile = flags & VFS_O_TMPFILE_BIT;
+	if (tmpfile && ((flags & (O_TMPFILE | O_CREAT)) != O_TMPFILE || !want_write))
 		return -EINVAL;
 	if (strlen(path) >= VFS_PATH_MAX)
 		return -ENAMETOOLONG;
@@ -1961,9 +2015,7 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 		goto out;
 	}
 	if (tmpfile) {
-		/* O_TMPFILE is not supported yet: the directory exists, the
-		 * file system says no. */
-		r = vmount_rdonly(v->mnt) ? -EROFS : -EOPNOTSUPP;
+		r = open_tmpfile(t, &w, flags, mode, out);
 		goto out;
 	}
 	if (!(flags & O_PATH)) {

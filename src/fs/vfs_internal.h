@@ -25,6 +25,8 @@
 /* x86-64 Linux forces O_LARGEFILE on every file and reports it in F_GETFL,
  * although glibc's O_LARGEFILE is 0 there: this is the kernel's value. */
 #define VFS_O_LARGEFILE 0100000
+/* __O_TMPFILE without the O_DIRECTORY glibc folds into it. */
+#define VFS_O_TMPFILE_BIT 020000000
 
 /* Access checks, as the kernel's MAY_* bits. */
 #define VFS_MAY_EXEC 0x1
@@ -111,6 +113,13 @@ struct vnode_ops {
 	long (*xattr_set)(struct vnode *v, const char *name, const void *val, size_t size, int flags);
 	long (*xattr_list)(struct vnode *v, char *buf, size_t size, bool trusted);
 	long (*xattr_remove)(struct vnode *v, const char *name);
+	/* O_TMPFILE: a regular file of dir's file system that no name
+	 * reaches (nlink 0); linkable unless O_EXCL said otherwise. */
+	long (*tmpfile)(struct vnode *dir, uint32_t mode, const struct vfs_owner *o, bool linkable, struct vnode **out);
+	/* Magic links (/proc/[pid]/fd/N): the open file the link stands
+	 * for (a new reference). A walk goes to the file's own object
+	 * instead of reading the link's text, when the file has one. */
+	long (*magic_file)(struct vnode *v, struct file **out);
 };
 
 struct vnode {
