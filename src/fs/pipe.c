@@ -237,6 +237,95 @@ long pipe_create(int flags, struct file **read_end, struct file **write_end)
 	return 0;
 }
 
+bool pipe_is(const struct file *f)
+{
+	return f->ops == &pipe_ops;
+}
+
+bool pipe_same(const struct file *a, const struct file *b)
+{
+	return pipe_is(a) && pipe_is(b) && a->priv == b->priv;
+}
+
+size_t pipe_space(const struct file *f)
+{
+	const struct pipe_buf *p = f->priv;
+	if (p->packets && p->pkt_count == p->pkt_cap)
+		return 0;
+	return p->cap - p->len;
+}
+
+/* Sleeps on q until woken; -WARD_ERESTARTSYS for a signal. */
+static long pipe_wait(struct waitq *q, struct task *t)
+{
+	struct waiter w;
+	waitq_add(q, &w, t);
+	long r = task_sleep(t, 0);
+	waitq_remove(q, &w);
+	return r == -EINTR ? -WARD_ERESTARTSYS : 0;
+}
+
+long pipe_to_pipe(struct file *in, struct file *out, size_t len, bool nonblock, bool consume)
+{
+	struct pipe_buf *ip = in->priv, *op = out->priv;
+	struct task *t = task_current();
+	long r;
+	/* Data first (ipipe_prep), then room (opipe_prep). */
+	while (!ip->len) {
+		if (!ip->writers)
+			return 0;
+		if (nonblock || !t)
+			return -EAGAIN;
+		if ((r = pipe_wait(&ip->readable, t)) < 0)
+			return r;
+	}
+	for (;;) {
+		if (!op->readers) {
+			if (t) {
+				struct linux_siginfo si;
+				memset(&si, 0, sizeof(si));
+				si.si_signo = SIGPIPE;
+				si.u.rt.pid = t->tgid;
+				signal_send_task(t, &si);
+			}
+			return -EPIPE;
+		}
+		if (pipe_space(out))
+			break;
+		if (nonblock || !t)
+			return -EAGAIN;
+		if ((r = pipe_wait(&op->writable, t)) < 0)
+			return r;
+		if (!ip->len)
+			return 0;
+	}
+	size_t n = WARD_MIN(WARD_MIN(len, ip->len), pipe_space(out));
+	/* In packet mode whole packets move, one at a time. */
+	if (ip->packets && ip->pkt_count)
+		n = WARD_MIN(n, (size_t)ip->pkt[ip->pkt_head]);
+	cleanup_free uint8_t *buf = malloc(WARD_MAX(n, 1));
+	if (!buf)
+		return -ENOMEM;
+	size_t first = WARD_MIN(n, ip->cap - ip->head);
+	memcpy(buf, ip->buf + ip->head, first);
+	memcpy(buf + first, ip->buf, n - first);
+	if (consume) {
+		if (ip->packets && ip->pkt_count) {
+			ip->pkt_head = (ip->pkt_head + 1) % ip->pkt_cap;
+			ip->pkt_count--;
+		}
+		ip->head = (ip->head + n) % ip->cap;
+		ip->len -= n;
+		waitq_wake_all(&ip->writable);
+	}
+	uint32_t saved = out->flags;
+	out->flags |= O_NONBLOCK; /* the room is there: never sleeps */
+	uint64_t pos = 0;
+	r = pipe_write(out, buf, n, &pos);
+	out->flags = saved;
+	return r;
+}
+
 #define PIPE_MAX_SIZE (1024 * 1024) /* /proc/sys/fs/pipe-max-size */
 
 long pipe_fcntl_size(struct file *f, bool set, uint64_t arg)
