@@ -124,6 +124,7 @@ IMPL = {
     "lremovexattr": ("sys_lremovexattr", "PARTIAL", "ss", "as setxattr"),
     "fremovexattr": ("sys_fremovexattr", "PARTIAL", "ds", "as setxattr"),
     "flock": ("sys_flock", "FULL", "dd", ""),
+    "openat2": ("sys_openat2", "PARTIAL", "Fspu", "as openat, with every RESOLVE_ flag; RESOLVE_CACHED is EAGAIN (nothing is cached)"),
     "sendfile": ("sys_sendfile", "FULL", "ddpu", "copied within the sentry"),
     "copy_file_range": ("sys_copy_file_range", "FULL", "dpdpux", "copied within the sentry; EXDEV across file systems"),
     "splice": ("sys_splice", "FULL", "dpdpux", "copied within the sentry; pipe to pipe moves ring bytes"),

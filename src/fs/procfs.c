@@ -1672,6 +1672,10 @@ static void proc_vn_release(struct vnode *v)
 static long proc_vn_magic_file(struct vnode *v, struct file **out)
 {
 	const struct pnode *n = v->priv;
+	/* exe, cwd and root are magic links too, with no file to go to
+	 * here: walks read their text. */
+	if (n->kind == PK_P_EXE || n->kind == PK_P_CWD || n->kind == PK_P_ROOT)
+		return -ENOENT;
 	if (n->kind != PK_FD_LINK)
 		return -EINVAL;
 	struct task *t = pn_task(n);

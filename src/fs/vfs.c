@@ -49,7 +49,14 @@ struct walk {
 	size_t depth, cap;
 	char canon[VFS_PATH_MAX];
 	int links;
+	/* openat2's RESOLVE_* flags; with BENEATH or IN_ROOT, the walk's
+	 * root is the directory it started from, at stack depth
+	 * scope_depth. */
+	uint64_t resolve;
+	size_t scope_depth;
 };
+
+#define WALK_SCOPED (VFS_RESOLVE_BENEATH | VFS_RESOLVE_IN_ROOT)
 
 /* Locks and time. */
 
@@ -531,6 +538,28 @@ static long walk_to_root(struct walk *w)
 	return r;
 }
 
+/* An absolute path or symlink target: to the root, or the scope's root
+ * for RESOLVE_IN_ROOT; RESOLVE_BENEATH refuses, RESOLVE_NO_XDEV refuses a
+ * jump to another mount (nd_jump_root). */
+static long walk_root_jump(struct walk *w)
+{
+	if (w->resolve & VFS_RESOLVE_BENEATH)
+		return -EXDEV;
+	if (w->resolve & VFS_RESOLVE_IN_ROOT) {
+		while (w->depth > w->scope_depth) {
+			vnode_put(w->cur);
+			w->cur = w->stk[--w->depth];
+			vfs_canon_push(w->canon, sizeof(w->canon), "..", 2);
+		}
+		return 0;
+	}
+	struct vmount *from = w->cur->mnt;
+	long r = walk_to_root(w);
+	if (r >= 0 && (w->resolve & VFS_RESOLVE_NO_XDEV) && w->cur->mnt != from)
+		return -EXDEV;
+	return r;
+}
+
 /* Moves to child n (consumed) of the current directory, named name. */
 static long walk_descend(struct walk *w, struct vnode *n, const char *name, size_t len)
 {
@@ -565,6 +594,8 @@ static long walk_lookup(struct walk *w, const char *name, struct vnode **out)
 		return r;
 	struct vmount *m = vmount_at(canon);
 	if (m) {
+		if (w->resolve & VFS_RESOLVE_NO_XDEV)
+			return -EXDEV;
 		*out = vnode_get(m->root);
 		return 0;
 	}
@@ -589,17 +620,23 @@ static long walk_canonical(struct walk *w, const char *canon)
 /* ".." of the current directory. */
 static long walk_dotdot(struct walk *w)
 {
+	if ((w->resolve & WALK_SCOPED) && w->depth == w->scope_depth)
+		return (w->resolve & VFS_RESOLVE_BENEATH) ? -EXDEV : 0; /* IN_ROOT: ".." of the root is itself */
 	/* ".." of the root is the root: of the sandbox, and of a chroot. A
 	 * walk that starts outside its chroot (a cwd left there) goes up to
 	 * the sandbox's root, as on Linux. */
 	if (w->canon[1] == '\0' || strcmp(w->canon, w->root) == 0)
 		return 0;
 	if (w->depth) {
+		if ((w->resolve & VFS_RESOLVE_NO_XDEV) && w->stk[w->depth - 1]->mnt != w->cur->mnt)
+			return -EXDEV;
 		vnode_put(w->cur);
 		w->cur = w->stk[--w->depth];
 		vfs_canon_push(w->canon, sizeof(w->canon), "..", 2);
 		return 0;
 	}
+	if (w->resolve & VFS_RESOLVE_NO_XDEV)
+		return -EXDEV; /* whether the parent is another mount is not known here */
 	/* Above where the walk began: from the root again. */
 	cleanup_free char *up = strdup(w->canon);
 	if (!up)
@@ -627,12 +664,25 @@ static long walk_may_search(struct walk *w)
  * component. */
 static long walk_follow(struct walk *w, struct vnode *n, int flags, struct walk_last *last_out)
 {
-	if (++w->links > VFS_MAXSYMLINKS) {
+	if (++w->links > VFS_MAXSYMLINKS || (w->resolve & VFS_RESOLVE_NO_SYMLINKS)) {
 		vnode_put(n);
 		return -ELOOP;
 	}
 	struct file *mf = NULL;
-	if (n->ops->magic_file && n->ops->magic_file(n, &mf) >= 0) {
+	long mr = n->ops->magic_file ? n->ops->magic_file(n, &mf) : -EINVAL;
+	if (mr != -EINVAL && (w->resolve & (VFS_RESOLVE_NO_MAGICLINKS | WALK_SCOPED | VFS_RESOLVE_NO_XDEV))) {
+		/* nd_jump_link: no magic links at all, none within a scope,
+		 * and none to another mount. */
+		bool xdev_only = !(w->resolve & (VFS_RESOLVE_NO_MAGICLINKS | WALK_SCOPED));
+		long err = (w->resolve & VFS_RESOLVE_NO_MAGICLINKS) ? -ELOOP : -EXDEV;
+		if (!xdev_only || (mr >= 0 && mf->vn && mf->vn->mnt != w->cur->mnt)) {
+			if (mr >= 0)
+				file_put(mf);
+			vnode_put(n);
+			return err;
+		}
+	}
+	if (mr >= 0) {
 		if (mf->vn && strlen(mf->path) < sizeof(w->canon)) {
 			/* A magic link: to the open file's own object, even one
 			 * no name reaches any more. */
@@ -674,7 +724,7 @@ static long walk_path(struct walk *w, const char *path, int flags, struct walk_l
 	long r;
 
 	if (*p == '/') {
-		r = walk_to_root(w);
+		r = walk_root_jump(w);
 		if (r < 0)
 			return r;
 	}
@@ -773,6 +823,17 @@ static long walk_start(struct walk *w, struct task *t, int dirfd, const char *pa
 	if (r >= 0)
 		r = walk_at_file(w, f);
 	file_put(f);
+	return r;
+}
+
+/* walk_start with openat2's resolve flags: a scoped walk starts at dirfd
+ * whatever the path, which then resolves within it. The flags apply from
+ * the start on, not to reaching it. */
+static long walk_start_resolve(struct walk *w, struct task *t, int dirfd, const char *path, uint64_t resolve)
+{
+	long r = walk_start(w, t, dirfd, (resolve & WALK_SCOPED) ? "." : path);
+	w->resolve = resolve;
+	w->scope_depth = w->depth;
 	return r;
 }
 
@@ -1976,6 +2037,12 @@ static long open_tmpfile(struct task *t, struct walk *w, int flags, uint32_t mod
 
 long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode, struct file **out)
 {
+	return vfs_openat2(t, dirfd, path, flags, mode, 0, out);
+}
+
+long vfs_openat2(struct task *t, int dirfd, const char *path, int flags, uint32_t mode, uint64_t resolve,
+		 struct file **out)
+{
 	struct walk w;
 	long r;
 	bool created = false, truncated = false;
@@ -1992,7 +2059,7 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 	if (strlen(path) >= VFS_PATH_MAX)
 		return -ENAMETOOLONG;
 
-	r = walk_start(&w, t, dirfd, path);
+	r = walk_start_resolve(&w, t, dirfd, path, resolve);
 	if (r >= 0 && !path[0])
 		r = -ENOENT;
 	if (r >= 0) {

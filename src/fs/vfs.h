@@ -134,6 +134,17 @@ long vfs_mount_host(const char *host_path, const char *guest_path, bool writable
 /* Opens path relative to dirfd (AT_FDCWD for the cwd) as openat(2) does.
  * mode is already masked by the umask. */
 long vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t mode, struct file **out);
+/* openat2(2)'s resolve flags. */
+#define VFS_RESOLVE_NO_XDEV 0x01
+#define VFS_RESOLVE_NO_MAGICLINKS 0x02
+#define VFS_RESOLVE_NO_SYMLINKS 0x04
+#define VFS_RESOLVE_BENEATH 0x08
+#define VFS_RESOLVE_IN_ROOT 0x10
+#define VFS_RESOLVE_CACHED 0x20
+/* openat with them (checked by the caller: no CACHED, not BENEATH and
+ * IN_ROOT together). */
+long vfs_openat2(struct task *t, int dirfd, const char *path, int flags, uint32_t mode, uint64_t resolve,
+		 struct file **out);
 /* Opens a file for execution: -ENOENT, -EACCES when not a regular file or
  * not executable, -ENOTDIR... as execve(2) reports them. */
 long vfs_open_exec(struct task *t, const char *path, struct file **out);

@@ -42,6 +42,79 @@ static long do_openat(struct task *t, int dirfd, gaddr_t pathname, int flags, ui
 	return r;
 }
 
+/* struct open_how of openat2(2). */
+struct linux_open_how {
+	uint64_t flags;
+	uint64_t mode;
+	uint64_t resolve;
+};
+_Static_assert(sizeof(struct linux_open_how) == 24, "open_how");
+
+/* The flags open(2) knows (VALID_OPEN_FLAGS), with the kernel's
+ * O_LARGEFILE. */
+#define OPEN_VALID_FLAGS                                                                                            \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | \
+	 VFS_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_SYNC | VFS_O_TMPFILE_BIT)
+#define OPEN_RESOLVE_ALL 0x3f
+
+/* openat2(2) */
+long sys_openat2(struct task *t, const struct syscall_args *args)
+{
+	uint64_t size = arg_u64(args, 3);
+	struct linux_open_how how;
+	/* copy_struct_from_user: too small is EINVAL, more than a page E2BIG,
+	 * and bytes past the struct must be zero. */
+	if (size < sizeof(how))
+		return -EINVAL;
+	if (size > WARD_PAGE_SIZE)
+		return -E2BIG;
+	long r = WARD_COPY_IN_OBJ(task_as(t), &how, arg_addr(args, 2));
+	if (r < 0)
+		return r;
+	for (uint64_t off = sizeof(how); off < size;) {
+		uint8_t tail[256];
+		size_t n = (size_t)WARD_MIN(size - off, sizeof(tail));
+		r = ward_copy_in(task_as(t), tail, gaddr_add(arg_addr(args, 2), off), n);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			if (tail[i])
+				return -E2BIG;
+		off += n;
+	}
+	/* build_open_flags. */
+	if (how.flags & ~(uint64_t)OPEN_VALID_FLAGS)
+		return -EINVAL;
+	if (how.resolve & ~(uint64_t)OPEN_RESOLVE_ALL)
+		return -EINVAL;
+	int flags = (int)how.flags;
+	if ((flags & O_CREAT) || (flags & VFS_O_TMPFILE_BIT)) {
+		if (how.mode & ~(uint64_t)07777)
+			return -EINVAL;
+	} else if (how.mode) {
+		return -EINVAL;
+	}
+	if ((flags & O_PATH) && (flags & ~(O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)))
+		return -EINVAL;
+	if ((how.resolve & VFS_RESOLVE_BENEATH) && (how.resolve & VFS_RESOLVE_IN_ROOT))
+		return -EINVAL;
+	/* Nothing is cached that could be trusted: the caller does it the
+	 * slow way, as Linux has it do for creations and truncations. */
+	if (how.resolve & VFS_RESOLVE_CACHED)
+		return -EAGAIN;
+	cleanup_free char *path = NULL;
+	r = copy_path(t, arg_addr(args, 1), &path);
+	if (r < 0)
+		return r;
+	struct file *f;
+	r = vfs_openat2(t, arg_int(args, 0), path, flags, (uint32_t)how.mode & ~t->fs->umask & 07777, how.resolve, &f);
+	if (r < 0)
+		return r;
+	r = fd_install(t, f, (flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0);
+	file_put(f);
+	return r;
+}
+
 /* open(2) */
 long sys_open(struct task *t, const struct syscall_args *args)
 {
