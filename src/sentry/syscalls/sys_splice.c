@@ -282,7 +282,7 @@ long sys_splice(struct task *t, const struct syscall_args *args)
 		r = -EINVAL;
 		goto out;
 	}
-	if (!f->ops->read_buf || !f->ops->write_buf) {
+	if (ip ? !out->ops->write_buf : !in->ops->read_buf) {
 		r = -EINVAL;
 		goto out;
 	}
