@@ -98,6 +98,19 @@ static void exercise(const char *dir)
 		CHECK(memcmp(r, "stored", 6) == 0);
 		munmap(r, 4096);
 	}
+	/* A map past the end of the file reaches the pages the file grows
+	 * into afterwards. */
+	int wfd = CHECK_OK(open(path, O_RDWR));
+	char *g = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, 0);
+	CHECK(g != MAP_FAILED);
+	CHECK_OK(ftruncate(wfd, 4 * 4096));
+	if (g != MAP_FAILED) {
+		memcpy(g + 3 * 4096, "grown", 5);
+		CHECK_EQ(pread(fd, buf, 5, 3 * 4096), 5);
+		CHECK(memcmp(buf, "grown", 5) == 0);
+		munmap(g, 4 * 4096);
+	}
+	close(wfd);
 	/* No writable shared map of a read-only descriptor. */
 	CHECK_ERRNO(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), EACCES);
 	close(fd);

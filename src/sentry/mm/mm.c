@@ -1074,11 +1074,34 @@ void mm_get_args(struct mm *mm, uint64_t *arg_start, uint64_t *arg_end, uint64_t
 	*env_end = mm->env_end;
 }
 
+/* Re-reads the size of a shared file map's file and maps the pages that
+ * lie within it now (the segment behind the map already holds them). */
+static long vma_refresh_eof(struct mm *mm, struct vma *v)
+{
+	struct linux_statx stx;
+	long r = file_getattr(v->file, &stx);
+	if (r < 0)
+		return r;
+	uint64_t len = v->end - v->start, old = vma_mapped_len(v);
+	uint64_t in_file = stx.stx_size > v->file_off ? WARD_PAGE_ALIGN_UP(stx.stx_size - v->file_off) : 0;
+	uint64_t eof = in_file >= len ? UINT64_MAX : v->start + in_file;
+	if (eof <= v->eof_addr)
+		return 0;
+	v->eof_addr = eof;
+	uint64_t now = vma_mapped_len(v);
+	return ward_as_map(mm->as, gaddr(v->start + old), now - old, v->prot, v->backing + old);
+}
+
 long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *signo, int *si_code)
 {
 	struct vma *v = vma_find(mm, addr);
 	*signo = SIGSEGV;
 	if (v) {
+		/* A shared map of a file that has grown since: its pages are
+		 * there now. */
+		if (v->file && v->shm && addr >= v->eof_addr && v->prot && vma_refresh_eof(mm, v) >= 0 &&
+		    addr < v->eof_addr)
+			return 0;
 		if (v->file && addr >= v->eof_addr && v->prot) {
 			*signo = SIGBUS;
 			*si_code = BUS_ADRERR;
