@@ -60,6 +60,7 @@ run sh-pipeline       0   /bin/busybox sh @HERE@/scripts/pipeline.sh
 run bash-200-lines    0   /bin/bash @HERE@/scripts/long.sh
 run dash-200-lines    0   /bin/dash @HERE@/scripts/long.sh
 run python3-procs     0   /usr/bin/python3 @HERE@/scripts/procs.py
+run python3-files     0   /usr/bin/python3 @HERE@/scripts/files.py
 run perl-fork         0   /usr/bin/perl @HERE@/scripts/fork.pl
 run make-j2           0   /bin/sh @HERE@/scripts/make.sh
 run script-pty        0   /bin/sh @HERE@/scripts/script-pty.sh
