@@ -130,8 +130,24 @@ static void big_value(void)
 	unlink(path);
 }
 
+/* Pipes have the rules of their type and no attributes. */
+static void on_pipe(void)
+{
+	int p[2];
+	char buf[16];
+	CHECK_OK(pipe(p));
+	CHECK_EQ(flistxattr(p[0], buf, sizeof(buf)), 0);
+	CHECK_ERRNO(fgetxattr(p[0], "user.x", buf, sizeof(buf)), ENODATA);
+	CHECK_ERRNO(fsetxattr(p[0], "user.x", "1", 1, 0), EPERM);
+	CHECK_ERRNO(fremovexattr(p[0], "user.x"), EPERM);
+	CHECK_ERRNO(fgetxattr(p[0], "security.x", buf, sizeof(buf)), EOPNOTSUPP);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
+	on_pipe();
 	exercise("/dev/shm");
 	exercise("/var/tmp");
 	big_value();

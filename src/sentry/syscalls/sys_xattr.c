@@ -45,36 +45,48 @@ static bool has_prefix(const char *name, const char *prefix)
 	return strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
-/* The object, a new vnode reference; files without one (pipes, sockets,
- * stdio) have no attributes. */
-static long target_vnode(struct task *t, const struct xattr_target *tg, struct vnode **out)
+/* The object: a new vnode reference in *out, and its attributes in *stx.
+ * Files without one (pipes, sockets, stdio) give *out NULL: they have
+ * the namespace rules of their type and no attributes. */
+static long target_vnode(struct task *t, const struct xattr_target *tg, struct vnode **out, struct linux_statx *stx)
 {
+	*out = NULL;
 	if (tg->by_fd) {
 		struct file *f = fd_get(t, tg->fd);
 		if (!f)
 			return -EBADF;
-		long r = (f->flags & O_PATH) ? -EBADF : f->vn ? 0 : -EOPNOTSUPP;
-		if (r >= 0)
+		long r = (f->flags & O_PATH) ? -EBADF : 0;
+		if (r >= 0 && f->vn)
 			*out = vnode_get(f->vn);
+		else if (r >= 0)
+			r = file_getattr(f, stx);
 		file_put(f);
-		return r;
+		if (r < 0 || !*out)
+			return r;
+	} else {
+		cleanup_free char *path = malloc(VFS_PATH_MAX);
+		if (!path)
+			return -ENOMEM;
+		long n = ward_copy_string_in(task_as(t), path, VFS_PATH_MAX, tg->path);
+		if (n < 0)
+			return n;
+		n = vfs_resolve_vnode(t, AT_FDCWD, path, tg->follow ? 0 : AT_SYMLINK_NOFOLLOW, out);
+		if (n < 0)
+			return n;
 	}
-	cleanup_free char *path = malloc(VFS_PATH_MAX);
-	if (!path)
-		return -ENOMEM;
-	long n = ward_copy_string_in(task_as(t), path, VFS_PATH_MAX, tg->path);
-	if (n < 0)
-		return n;
-	return vfs_resolve_vnode(t, AT_FDCWD, path, tg->follow ? 0 : AT_SYMLINK_NOFOLLOW, out);
+	long r = (*out)->ops->getattr ? (*out)->ops->getattr(*out, stx) : -EOPNOTSUPP;
+	if (r < 0) {
+		vnode_put(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 /* xattr_permission and the namespace's handler: 0, or why not. */
-static long xattr_check(struct task *t, struct vnode *v, const char *name, int mask)
+static long xattr_check(struct task *t, const struct linux_statx *st, const char *name, int mask)
 {
-	struct linux_statx stx;
-	long r = v->ops->getattr ? v->ops->getattr(v, &stx) : -EOPNOTSUPP;
-	if (r < 0)
-		return r;
+	struct linux_statx stx = *st;
+	long r;
 	bool admin = creds_capable(&t->creds, CAP_SYS_ADMIN_);
 	if (has_prefix(name, "security.")) {
 		/* No LSM: the capability module wants CAP_SYS_ADMIN to
@@ -110,11 +122,16 @@ static long do_get(struct task *t, const struct xattr_target *tg, gaddr_t name_a
 	if (r < 0)
 		return r;
 	struct vnode *v;
-	r = target_vnode(t, tg, &v);
+	struct linux_statx stx;
+	r = target_vnode(t, tg, &v, &stx);
 	if (r < 0)
 		return r;
-	r = xattr_check(t, v, name, MAY_READ_);
-	if (r >= 0 && !v->ops->xattr_get)
+	r = xattr_check(t, &stx, name, MAY_READ_);
+	/* File systems without attributes: none to find (the read-only
+	 * root), or none to have at all (pipes and sockets). */
+	if (r >= 0 && !v)
+		r = -EOPNOTSUPP;
+	else if (r >= 0 && !v->ops->xattr_get)
 		r = -ENODATA;
 	if (size > XATTR_SIZE_MAX_)
 		size = XATTR_SIZE_MAX_;
@@ -155,14 +172,15 @@ static long do_set(struct task *t, const struct xattr_target *tg, gaddr_t name_a
 			return r;
 	}
 	struct vnode *v;
-	r = target_vnode(t, tg, &v);
+	struct linux_statx stx;
+	r = target_vnode(t, tg, &v, &stx);
 	if (r < 0)
 		return r;
-	if (v->mnt->rdonly)
+	if (v && v->mnt->rdonly)
 		r = -EROFS;
 	if (r >= 0)
-		r = xattr_check(t, v, name, MAY_WRITE_);
-	if (r >= 0 && !v->ops->xattr_set)
+		r = xattr_check(t, &stx, name, MAY_WRITE_);
+	if (r >= 0 && (!v || !v->ops->xattr_set))
 		r = -EOPNOTSUPP;
 	if (r >= 0)
 		r = v->ops->xattr_set(v, name, buf, size, flags);
@@ -173,9 +191,12 @@ static long do_set(struct task *t, const struct xattr_target *tg, gaddr_t name_a
 static long do_list(struct task *t, const struct xattr_target *tg, gaddr_t list, size_t size)
 {
 	struct vnode *v;
-	long r = target_vnode(t, tg, &v);
+	struct linux_statx stx;
+	long r = target_vnode(t, tg, &v, &stx);
 	if (r < 0)
 		return r;
+	if (!v)
+		return 0;
 	if (size > XATTR_LIST_MAX_)
 		size = XATTR_LIST_MAX_;
 	cleanup_free char *buf = NULL;
@@ -201,14 +222,15 @@ static long do_remove(struct task *t, const struct xattr_target *tg, gaddr_t nam
 	if (r < 0)
 		return r;
 	struct vnode *v;
-	r = target_vnode(t, tg, &v);
+	struct linux_statx stx;
+	r = target_vnode(t, tg, &v, &stx);
 	if (r < 0)
 		return r;
-	if (v->mnt->rdonly)
+	if (v && v->mnt->rdonly)
 		r = -EROFS;
 	if (r >= 0)
-		r = xattr_check(t, v, name, MAY_WRITE_);
-	if (r >= 0 && !v->ops->xattr_remove)
+		r = xattr_check(t, &stx, name, MAY_WRITE_);
+	if (r >= 0 && (!v || !v->ops->xattr_remove))
 		r = -EOPNOTSUPP;
 	if (r >= 0)
 		r = v->ops->xattr_remove(v, name);
