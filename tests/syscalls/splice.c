@@ -209,6 +209,26 @@ static void test_splice(void)
 	close(out);
 }
 
+/* Sockets on either side of a pipe. */
+static void test_splice_socket(void)
+{
+	int sv[2], p[2];
+	char buf[16] = { 0 };
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK_OK(pipe(p));
+	CHECK_EQ(write(sv[0], "sock", 4), 4);
+	CHECK_EQ(splice(sv[1], NULL, p[1], NULL, 100, 0), 4);
+	CHECK_EQ(splice(p[0], NULL, sv[1], NULL, 100, 0), 4);
+	CHECK_EQ(read(sv[0], buf, sizeof(buf)), 4);
+	CHECK(memcmp(buf, "sock", 4) == 0);
+	loff_t off = 0;
+	CHECK_ERRNO(splice(sv[1], &off, p[1], NULL, 100, 0), EINVAL);
+	close(sv[0]);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void test_vmsplice(void)
 {
 	int p[2];
@@ -238,6 +258,7 @@ int main(void)
 	test_sendfile();
 	test_copy_file_range();
 	test_splice();
+	test_splice_socket();
 	test_vmsplice();
 	unlink(path_a);
 	unlink(path_b);
