@@ -473,9 +473,9 @@ static void seg_adopt(struct tnode *n, uint64_t from, uint64_t to)
  * place (a shared map's pages cannot move). */
 static long seg_ensure(struct tnode *n, uint64_t end)
 {
+	if (end > TMPFS_MAX_SIZE)
+		return -EFBIG;
 	uint64_t want = WARD_PAGE_ALIGN_UP(WARD_MAX(end, n->size));
-	if (want < end)
-		return -ENOMEM;
 	uint64_t have = n->seg ? n->seg->len : 0;
 	if (n->seg && have >= want)
 		return 0;
@@ -498,7 +498,8 @@ static long seg_ensure(struct tnode *n, uint64_t end)
 		n->seg = s;
 	}
 	seg_adopt(n, have / WARD_PAGE_SIZE, n->seg->len / WARD_PAGE_SIZE);
-	return 0;
+	/* Every shared map's pages must lie inside the segment. */
+	return n->seg->len >= end ? 0 : -ENOMEM;
 }
 
 void tmpfs_statfs_fill(struct linux_statfs *out)
