@@ -117,8 +117,52 @@ static void exercise(const char *dir)
 	unlink(path);
 }
 
+/* mremap grows a memfd's shared map over the file's pages, and moves
+ * shared anonymous memory without unsharing it. */
+static void grow(void)
+{
+	int fd = CHECK_OK(memfd_create("grow", 0));
+	CHECK_OK(ftruncate(fd, 3 * 4096));
+	char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	if (m != MAP_FAILED) {
+		m[0] = 'a';
+		char *g = mremap(m, 4096, 3 * 4096, MREMAP_MAYMOVE);
+		CHECK(g != MAP_FAILED);
+		if (g != MAP_FAILED) {
+			CHECK_EQ(g[0], 'a');
+			g[2 * 4096] = 'z';
+			char c = 0;
+			CHECK_EQ(pread(fd, &c, 1, 2 * 4096), 1);
+			CHECK_EQ(c, 'z');
+			munmap(g, 3 * 4096);
+		}
+	}
+	close(fd);
+	/* Moved whole, shared anonymous memory stays shared with a child. */
+	char *a = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char *target = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(a != MAP_FAILED && target != MAP_FAILED);
+	if (a != MAP_FAILED && target != MAP_FAILED) {
+		a[5] = 'k';
+		pid_t pid = fork();
+		if (pid == 0) {
+			char *g = mremap(a, 2 * 4096, 2 * 4096, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+			if (g != MAP_FAILED)
+				g[4096] = 'c';
+			_exit(g == MAP_FAILED || g[5] != 'k');
+		}
+		int st = -1;
+		CHECK_EQ(waitpid(pid, &st, 0), pid);
+		CHECK_EQ(st, 0);
+		CHECK_EQ(a[4096], 'c');
+		munmap(a, 2 * 4096);
+	}
+}
+
 int main(void)
 {
+	grow();
 	exercise("/dev/shm");
 	exercise("/var/tmp");
 	return test_done();

@@ -777,16 +777,45 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	if (v->flags & VMA_BORROWED) {
 		nb = src; /* the shared pages move as they are */
 		nv.backing = nb;
+	} else if (v->shm && v->file && v->file->ops->mmap_shared) {
+		/* A shared file map moves over the file's own pages, which
+		 * grow as far as the map now reaches. */
+		struct shm_backing *sb;
+		long r = v->file->ops->mmap_shared(v->file, nv.file_off + alen, nv.prot & WARD_PROT_WRITE, &sb);
+		if (r < 0) {
+			file_put(nv.file);
+			return r;
+		}
+		nv.shm = sb;
+		nb = sb->off + nv.file_off;
+		nv.backing = nb;
 	} else if (v->shm && src + alen <= v->shm->off + v->shm->len) {
 		/* Shared memory moves, it is not copied: the other maps of it
 		 * must go on seeing the same pages. */
 		nb = src;
 		nv.backing = nb;
 		shm_get(nv.shm);
+	} else if (v->shm && !v->shm->ops && v->shm->refs == 1) {
+		/* The only map of this shared memory: it moves to a larger
+		 * range of its own. */
+		struct shm_backing *sb = calloc(1, sizeof(*sb));
+		long r = sb ? ward_memfile_alloc(alen, &nb) : -ENOMEM;
+		if (r < 0) {
+			free(sb);
+			if (nv.file)
+				file_put(nv.file);
+			return r;
+		}
+		ward_memfile_copy(nb, src, copy_len);
+		sb->off = nb;
+		sb->len = alen;
+		sb->refs = 1;
+		nv.shm = sb;
+		nv.backing = nb;
 	} else if (v->shm) {
 		if (nv.file)
 			file_put(nv.file);
-		return -ENOMEM; /* a shared map cannot grow past its pages */
+		return -ENOMEM; /* others map the pages it would leave */
 	} else if (nv.prot || src) {
 		long r = ward_memfile_alloc(alen, &nb);
 		if (r < 0) {
