@@ -319,6 +319,27 @@ static void test_flock(void)
 	close(b);
 }
 
+/* Files of the root file system lock too, read-only ones included. */
+static void test_root_file(void)
+{
+	int fd = open("/etc/os-release", O_RDONLY);
+	if (fd < 0)
+		return;
+	CHECK_EQ(lk(fd, F_SETLK, F_RDLCK, 0, 1), 0);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int c = open("/etc/os-release", O_RDONLY);
+		struct flock fl = getlk(c, F_GETLK, F_WRLCK, 0, 0);
+		CHECK_EQ(fl.l_type, F_RDLCK);
+		CHECK_EQ(fl.l_pid, parent);
+		CHECK_EQ(flock(c, LOCK_EX | LOCK_NB), 0);
+		_exit(test_done());
+	}
+	CHECK_EQ(wait_child(pid), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/ward-locks-%d", (int)getpid());
@@ -332,6 +353,7 @@ int main(void)
 	close(fd);
 	test_ofd();
 	test_flock();
+	test_root_file();
 	unlink(path);
 	return test_done();
 }
