@@ -176,7 +176,7 @@ static long do_set(struct task *t, const struct xattr_target *tg, gaddr_t name_a
 	r = target_vnode(t, tg, &v, &stx);
 	if (r < 0)
 		return r;
-	if (v && v->mnt->rdonly)
+	if (v && vmount_rdonly(v->mnt))
 		r = -EROFS;
 	if (r >= 0)
 		r = xattr_check(t, &stx, name, MAY_WRITE_);
@@ -226,7 +226,7 @@ static long do_remove(struct task *t, const struct xattr_target *tg, gaddr_t nam
 	r = target_vnode(t, tg, &v, &stx);
 	if (r < 0)
 		return r;
-	if (v && v->mnt->rdonly)
+	if (v && vmount_rdonly(v->mnt))
 		r = -EROFS;
 	if (r >= 0)
 		r = xattr_check(t, &stx, name, MAY_WRITE_);
