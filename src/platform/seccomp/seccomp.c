@@ -118,6 +118,9 @@ static uint32_t host_xstate_size;
  * a spinner must never take the CPU the other side needs). */
 static uint64_t spin_cycles;
 static uint32_t max_spinners;
+/* A thread whose calls the sentry answers faster than this, on average,
+ * runs apart from its sentry thread and both spin (see place). */
+static uint64_t quick_cycles;
 static int pin_mode;
 /* Memory-file offset of the page every stub shares with the sentry. */
 static uint64_t shared_off = UINT64_MAX;
@@ -423,7 +426,9 @@ static long seccomp_init(void)
 	const char *spin = getenv("WARD_SECCOMP_SPIN_US");
 	if (spin)
 		spin_us = strtoull(spin, NULL, 0);
-	spin_cycles = spin_us * tsc_per_us();
+	uint64_t per_us = tsc_per_us();
+	spin_cycles = spin_us * per_us;
+	quick_cycles = 4 * per_us;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	max_spinners = ncpu > 1 ? (uint32_t)(ncpu - 1) : 0;
 	if (getenv("WARD_SECCOMP_PIN"))
@@ -814,7 +819,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 }
 
 /* How many runs a placement lasts before it is chosen again. */
-#define REBALANCE_RUNS 1024
+#define REBALANCE_RUNS 256
 
 /* Whether the host has a CPU to spare for the other side of a hand-off
  * besides the one each side runs on: the runnable count of /proc/loadavg,
@@ -849,7 +854,12 @@ static bool spare_cpu(bool pair_spins)
 static void place(struct ward_platform_ctx *ctx, struct sthread *t)
 {
 	if (ctx->runs++ % REBALANCE_RUNS == 0) {
-		ctx->spin = spin_cycles && !pin_mode && spare_cpu(ctx->spin);
+		/* Spinning pays only for calls the sentry answers in a few
+		 * microseconds: a spinning guest thread slows the sentry's own
+		 * work on a sibling CPU (open+close measured 50 us spinning, 24
+		 * pinned), and a call that outlasts the spin still ends in a
+		 * cross-CPU wake-up. */
+		ctx->spin = spin_cycles && !pin_mode && t->avg_handle < quick_cycles && spare_cpu(ctx->spin);
 		if (ctx->cpu >= 0 && CPU_COUNT(&ctx->allowed) > 0 &&
 		    sched_setaffinity(0, sizeof(ctx->allowed), &ctx->allowed) == 0)
 			ctx->cpu = -1;
@@ -998,7 +1008,18 @@ static void fill_stop(const struct sthread *t, uint32_t signo, const uint8_t *uc
  * few spin budgets, so the averages come back down within a few stops. */
 static uint64_t clamp_sample(uint64_t cycles)
 {
-	return cycles < 4 * spin_cycles ? cycles : 4 * spin_cycles;
+	return cycles < 8 * spin_cycles ? cycles : 8 * spin_cycles;
+}
+
+/* How long to spin for the other side, given how long it has been taking
+ * lately: twice that, between one and five budgets, or not at all when it
+ * has been slower (a blocking call, a long computation), since a spin that
+ * fails costs a CPU and still ends in a wake-up. */
+static uint64_t spin_budget(uint64_t avg)
+{
+	if (avg >= 5 * spin_cycles)
+		return 0;
+	return WARD_MAX(spin_cycles, WARD_MIN(2 * avg, 5 * spin_cycles));
 }
 
 static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
@@ -1038,11 +1059,11 @@ static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_
 	uint64_t started = __builtin_ia32_rdtsc();
 	if (t->stopped_at)
 		t->avg_handle = (t->avg_handle * 7 + clamp_sample(started - t->stopped_at)) / 8;
-	th_store64(t, TH_SPIN, ctx->spin && t->avg_handle < spin_cycles ? spin_cycles : 0);
+	th_store64(t, TH_SPIN, ctx->spin ? spin_budget(t->avg_handle) : 0);
 	atomic_exchange(state, TH_RUN);
 	if (atomic_load(th_word(t, TH_STUB_SLEEPS)))
 		futex(state, FUTEX_WAKE, 1, NULL);
-	long s = wait_change(ctx, as, t, TH_RUN, ctx->spin && t->avg_run < spin_cycles ? spin_cycles : 0);
+	long s = wait_change(ctx, as, t, TH_RUN, ctx->spin ? spin_budget(t->avg_run) : 0);
 	t->stopped_at = __builtin_ia32_rdtsc();
 	t->avg_run = (t->avg_run * 7 + clamp_sample(t->stopped_at - started)) / 8;
 	atomic_store(&ctx->running, NULL);
