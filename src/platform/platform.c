@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static const struct ward_platform *const platforms[] = {
 	&ward__seccomp_platform,
@@ -95,4 +96,22 @@ long ward_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as
 long ward_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp)
 {
 	return active->fpstate_set(ctx, as, fp);
+}
+
+void ward__fpstate_clean(struct ward_fpstate *fp, uint32_t size)
+{
+	memset(fp, 0, sizeof(*fp));
+	/* The legacy area's FCW and MXCSR as after FNINIT / reset. */
+	fp->bytes[0] = 0x7f;
+	fp->bytes[1] = 0x03;
+	fp->bytes[24] = 0x80;
+	fp->bytes[25] = 0x1f;
+	/* An all-zero XSAVE header: every other component in its init state. */
+	fp->size = size;
+}
+
+int ward__host_prot(int prot)
+{
+	return (prot & WARD_PROT_READ ? PROT_READ : 0) | (prot & WARD_PROT_WRITE ? PROT_WRITE : 0) |
+	       (prot & WARD_PROT_EXEC ? PROT_EXEC : 0);
 }

@@ -240,19 +240,13 @@ static long inject(struct stub *st, long nr, uint64_t a0, uint64_t a1, uint64_t 
 	return (long)regs.rax;
 }
 
-static int host_prot(int prot)
-{
-	return (prot & WARD_PROT_READ ? PROT_READ : 0) | (prot & WARD_PROT_WRITE ? PROT_WRITE : 0) |
-	       (prot & WARD_PROT_EXEC ? PROT_EXEC : 0);
-}
-
 static long apply(struct stub *st, enum map_op op, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
 	long r;
 	switch (op) {
 	case OP_MAP:
 		/* fd 3 of the stub is the memory file (stub_child). */
-		r = inject(st, SYS_mmap, addr, len, (uint64_t)host_prot(prot), MAP_SHARED | MAP_FIXED, 3, off);
+		r = inject(st, SYS_mmap, addr, len, (uint64_t)ward__host_prot(prot), MAP_SHARED | MAP_FIXED, 3, off);
 		if (r < 0 && r > -4096)
 			return r;
 		return (uint64_t)r == addr ? 0 : -ENOMEM;
@@ -260,7 +254,7 @@ static long apply(struct stub *st, enum map_op op, uint64_t addr, uint64_t len, 
 		r = inject(st, SYS_munmap, addr, len, 0, 0, 0, 0);
 		return r < 0 ? r : 0;
 	case OP_PROTECT:
-		r = inject(st, SYS_mprotect, addr, len, (uint64_t)host_prot(prot), 0, 0, 0);
+		r = inject(st, SYS_mprotect, addr, len, (uint64_t)ward__host_prot(prot), 0, 0, 0);
 		return r < 0 ? r : 0;
 	}
 	return -EINVAL;
@@ -708,14 +702,7 @@ static void ptrace_ctx_interrupt(struct ward_platform_ctx *ctx)
 
 static void ptrace_fpstate_init(struct ward_fpstate *fp)
 {
-	memset(fp, 0, sizeof(*fp));
-	/* The legacy area's FCW and MXCSR as after FNINIT / reset. */
-	fp->bytes[0] = 0x7f;
-	fp->bytes[1] = 0x03;
-	fp->bytes[24] = 0x80;
-	fp->bytes[25] = 0x1f;
-	/* An all-zero XSAVE header: every other component in its init state. */
-	fp->size = host_xstate_size;
+	ward__fpstate_clean(fp, host_xstate_size);
 }
 
 const struct ward_platform ward__ptrace_platform = {

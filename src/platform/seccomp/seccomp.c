@@ -581,16 +581,10 @@ static void seccomp_as_destroy(struct ward_platform_as *as)
 	as_free(as);
 }
 
-static int host_prot(int prot)
-{
-	return (prot & WARD_PROT_READ ? PROT_READ : 0) | (prot & WARD_PROT_WRITE ? PROT_WRITE : 0) |
-	       (prot & WARD_PROT_EXEC ? PROT_EXEC : 0);
-}
-
 static long seccomp_as_map(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t memfile_off)
 {
-	return control(as, SYS_mmap, addr, len, (uint64_t)host_prot(prot), MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD,
-		       memfile_off);
+	return control(as, SYS_mmap, addr, len, (uint64_t)ward__host_prot(prot), MAP_SHARED | MAP_FIXED,
+		       WARD_SECCOMP_MEMFD, memfile_off);
 }
 
 static long seccomp_as_unmap(struct ward_platform_as *as, uint64_t addr, uint64_t len)
@@ -600,7 +594,7 @@ static long seccomp_as_unmap(struct ward_platform_as *as, uint64_t addr, uint64_
 
 static long seccomp_as_protect(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot)
 {
-	return control(as, SYS_mprotect, addr, len, (uint64_t)host_prot(prot), 0, 0, 0);
+	return control(as, SYS_mprotect, addr, len, (uint64_t)ward__host_prot(prot), 0, 0, 0);
 }
 
 static long seccomp_ctx_create(struct ward_platform_ctx **out)
@@ -727,6 +721,20 @@ static long wait_change(struct ward_platform_ctx *ctx, struct ward_platform_as *
 	return ret;
 }
 
+/* Gives t to ctx in as, with fresh placement and timings. Caller holds
+ * plat_lock. */
+static void attach(struct sthread *t, struct ward_platform_as *as, struct ward_platform_ctx *ctx)
+{
+	t->as = as;
+	t->ctx = ctx;
+	t->cpu = -1;
+	t->avg_run = t->avg_handle = t->stopped_at = 0;
+	t->next_in_as = as->threads;
+	as->threads = t;
+	t->next_in_ctx = ctx->threads;
+	ctx->threads = t;
+}
+
 /* The caller's thread in as, created if it has none. */
 static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_platform_as *as)
 {
@@ -752,14 +760,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 	}
 	if (parked) {
 		as->nparked--;
-		t->as = as;
-		t->ctx = ctx;
-		t->cpu = -1;
-		t->avg_run = t->avg_handle = t->stopped_at = 0;
-		t->next_in_as = as->threads;
-		as->threads = t;
-		t->next_in_ctx = ctx->threads;
-		ctx->threads = t;
+		attach(t, as, ctx);
 		pthread_mutex_unlock(&plat_lock);
 		return t;
 	}
@@ -778,15 +779,8 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 		t->region_addr = WARD_SECCOMP_THREADS + as->nslots++ * WARD_SECCOMP_THREAD_SIZE;
 		fresh = true;
 	}
-	t->as = as;
-	t->ctx = ctx;
 	t->tid = 0;
-	t->cpu = -1;
-	t->avg_run = t->avg_handle = t->stopped_at = 0;
-	t->next_in_as = as->threads;
-	as->threads = t;
-	t->next_in_ctx = ctx->threads;
-	ctx->threads = t;
+	attach(t, as, ctx);
 	pthread_mutex_unlock(&plat_lock);
 
 	memset(mf_ptr(t->region_off), 0, TH_STACK);
@@ -1095,12 +1089,7 @@ static void seccomp_ctx_interrupt(struct ward_platform_ctx *ctx)
 
 static void seccomp_fpstate_init(struct ward_fpstate *fp)
 {
-	memset(fp, 0, sizeof(*fp));
-	fp->bytes[0] = 0x7f;
-	fp->bytes[1] = 0x03;
-	fp->bytes[24] = 0x80;
-	fp->bytes[25] = 0x1f;
-	fp->size = host_xstate_size;
+	ward__fpstate_clean(fp, host_xstate_size);
 }
 
 const struct ward_platform ward__seccomp_platform = {

@@ -61,6 +61,11 @@ int ward__as_host_iov(struct ward_as *as, const struct ward_iovec *v, int cnt, i
 /* Forgets that fd was a host socket (ward_host_close of a reused number). */
 void ward__sock_forget(int fd);
 
+/* Shared by the platforms: a clean FPU state (as after execve) of the
+ * host's XSAVE size, and WARD_PROT_* as host PROT_* bits. */
+void ward__fpstate_clean(struct ward_fpstate *fp, uint32_t size);
+int ward__host_prot(int prot);
+
 /* The platform implementations. */
 extern const struct ward_platform ward__ptrace_platform;
 extern const struct ward_platform ward__seccomp_platform;
