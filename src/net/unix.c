@@ -9,6 +9,7 @@
 #include "fs/vfs_internal.h"
 #include "net/inet.h"
 #include "net/unix.h"
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
 
 #define SK_STREAM 1
@@ -20,6 +21,21 @@
 #define MAX_BUF 212992 /* net.core.wmem_max / rmem_max */
 #define SOMAXCONN 4096
 #define STREAM_CHUNK 65536
+#define NSEC 1000000000LL
+#define CAP_NET_ADMIN_ 12
+#define CAP_SYS_RESOURCE_ 24
+
+/* Boolean socket options (sock_valbool_flag), as bits of usock.opts. */
+#define OPT_DEBUG (1u << 0)
+#define OPT_REUSEADDR (1u << 1)
+#define OPT_DONTROUTE (1u << 2)
+#define OPT_BROADCAST (1u << 3)
+#define OPT_KEEPALIVE (1u << 4)
+#define OPT_OOBINLINE (1u << 5)
+#define OPT_NO_CHECK (1u << 6)
+#define OPT_TSTAMP (1u << 7)
+#define OPT_TSTAMPNS (1u << 8)
+#define OPT_TSTAMP_NEW (1u << 9)
 
 struct ucred_img {
 	int32_t pid;
@@ -32,6 +48,7 @@ struct skb {
 	struct file **fds; /* SCM_RIGHTS in flight: references */
 	int nfds;
 	struct ucred_img cred; /* the sender's */
+	uint32_t fds_uid; /* whose in-flight count the files are charged to */
 	uint32_t addrlen; /* the sender's name, for datagrams */
 	uint8_t addr[UNIX_ADDR_MAX];
 	uint8_t data[];
@@ -49,6 +66,14 @@ struct usock {
 	int so_error;
 	bool passcred;
 	int sndbuf, rcvbuf;
+	/* Generic options (sock_setsockopt). */
+	uint32_t opts;
+	int priority, rcvlowat, mark, peek_off;
+	int linger_on, linger_secs;
+	/* SO_RCVTIMEO and SO_SNDTIMEO as set (timeval) and in ns (0: none,
+	 * -1: do not wait at all, as a negative tv_sec means on Linux). */
+	int64_t tv[2][2];
+	int64_t timeo_ns[2];
 	struct usock *peer; /* a reference */
 	struct skb *rq_head, *rq_tail;
 	size_t rq_used; /* bytes plus overhead queued here */
@@ -92,8 +117,53 @@ static struct usock *us_get(struct usock *s)
 	return s;
 }
 
+/* Files in flight per real uid (user_struct.unix_inflight): a sender
+ * whose count is already above its RLIMIT_NOFILE may send no more. */
+struct inflight_user {
+	struct inflight_user *next;
+	uint32_t uid;
+	uint64_t n;
+};
+static struct inflight_user *inflight_users;
+
+static struct inflight_user *inflight_of(uint32_t uid, bool make)
+{
+	for (struct inflight_user *u = inflight_users; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	if (!make)
+		return NULL;
+	struct inflight_user *u = calloc(1, sizeof(*u));
+	if (u) {
+		u->uid = uid;
+		u->next = inflight_users;
+		inflight_users = u;
+	}
+	return u;
+}
+
+/* too_many_unix_fds */
+static bool too_many_fds(struct task *t)
+{
+	if (!t)
+		return false;
+	struct inflight_user *u = inflight_of(t->creds.uid, false);
+	if (!u || u->n <= t->rlimits[RLIMIT_NOFILE].rlim_cur)
+		return false;
+	return !creds_capable(&t->creds, CAP_SYS_RESOURCE_) && !creds_capable(&t->creds, WARD_CAP_SYS_ADMIN);
+}
+
+/* k's files leave flight (received or dropped). */
+static void skb_uncharge(struct skb *k)
+{
+	struct inflight_user *u = k->nfds ? inflight_of(k->fds_uid, false) : NULL;
+	if (u)
+		u->n -= WARD_MIN(u->n, (uint64_t)k->nfds);
+}
+
 static void skb_free(struct skb *k)
 {
+	skb_uncharge(k);
 	for (int i = 0; i < k->nfds; i++)
 		file_put(k->fds[i]);
 	free(k->fds);
@@ -131,6 +201,8 @@ static struct usock *us_new(int type)
 	s->type = type;
 	s->sndbuf = DEFAULT_BUF;
 	s->rcvbuf = DEFAULT_BUF;
+	s->rcvlowat = 1;
+	s->peek_off = -1;
 	s->peercred = (struct ucred_img){ 0, (uint32_t)-1, (uint32_t)-1 };
 	s->addrlen = 2;
 	s->addr[0] = 1; /* AF_UNIX, little-endian */
@@ -151,13 +223,26 @@ static void wake(struct usock *s)
 		waitq_wake_all(&s->peer->wq);
 }
 
-static long sleep_on(struct task *t, struct waitq *q)
+static int64_t deadline_of(struct usock *s, int which)
+{
+	int64_t ns = s->timeo_ns[which];
+	return ns > 0 ? ward_now_ns() + ns : 0;
+}
+
+/* Sleeps on q until a wake, a signal or the deadline (0: none). 0, or what
+ * Linux returns: EAGAIN when the socket's timeout passes, and for a signal
+ * sock_intr_errno (a socket with a timeout is not restarted). */
+static long sleep_on(struct task *t, struct waitq *q, struct usock *s, int which, int64_t deadline)
 {
 	struct waiter w;
 	waitq_add(q, &w, t);
-	long r = task_sleep(t, 0);
+	long r = task_sleep(t, deadline);
 	waitq_remove(q, &w);
-	return r == -EINTR ? -WARD_ERESTARTSYS : 0;
+	if (r == -ETIMEDOUT)
+		return -EAGAIN;
+	if (r == -EINTR)
+		return s->timeo_ns[which] ? -EINTR : -WARD_ERESTARTSYS;
+	return 0;
 }
 
 static void unbind(struct usock *s)
@@ -412,6 +497,7 @@ long unix_connect(struct task *t, struct file *f, const void *addr, size_t len)
 		s->state = ST_CONNECTED;
 		return 0;
 	}
+	int64_t deadline = deadline_of(s, 1);
 	for (;;) {
 		long r = find_other(t, addr, len, s->type, &o);
 		if (r < 0)
@@ -420,9 +506,9 @@ long unix_connect(struct task *t, struct file *f, const void *addr, size_t len)
 			return -ECONNREFUSED;
 		if (o->nq <= o->backlog)
 			break;
-		if (f->flags & O_NONBLOCK)
+		if ((f->flags & O_NONBLOCK) || s->timeo_ns[1] < 0)
 			return -EAGAIN;
-		r = sleep_on(t, &o->wq);
+		r = sleep_on(t, &o->wq, s, 1, deadline);
 		if (r < 0)
 			return r;
 	}
@@ -464,10 +550,11 @@ long unix_accept(struct task *t, struct file *f, int flags, struct file **out, v
 		return -EOPNOTSUPP;
 	if (s->state != ST_LISTENING)
 		return -EINVAL;
+	int64_t deadline = deadline_of(s, 0);
 	while (!s->nq) {
-		if (f->flags & O_NONBLOCK)
+		if ((f->flags & O_NONBLOCK) || s->timeo_ns[0] < 0)
 			return -EAGAIN;
-		long r = sleep_on(t, &s->wq);
+		long r = sleep_on(t, &s->wq, s, 0, deadline);
 		if (r < 0)
 			return r;
 		if (s->state != ST_LISTENING)
@@ -522,6 +609,10 @@ static long enqueue(struct task *t, struct usock *s, struct usock *p, const void
 		for (int i = 0; i < ctl->nfds; i++)
 			k->fds[i] = file_get(ctl->fds[i]);
 		k->nfds = ctl->nfds;
+		k->fds_uid = t ? t->creds.uid : 0;
+		struct inflight_user *u = inflight_of(k->fds_uid, true);
+		if (u)
+			u->n += (uint64_t)k->nfds;
 	}
 	k->next = NULL;
 	k->len = n;
@@ -543,7 +634,8 @@ long unix_send(struct task *t, struct file *f, const void *buf, size_t len, int 
 	       const struct unix_ctl *ctl)
 {
 	struct usock *s = f->priv, *p;
-	bool nonblock = (f->flags & O_NONBLOCK) || (flags & UMSG_DONTWAIT);
+	bool nonblock = (f->flags & O_NONBLOCK) || (flags & UMSG_DONTWAIT) || s->timeo_ns[1] < 0;
+	int64_t deadline = deadline_of(s, 1);
 	size_t done = 0;
 	long r;
 
@@ -580,6 +672,8 @@ long unix_send(struct task *t, struct file *f, const void *buf, size_t len, int 
 		}
 		if (s->type == SK_DGRAM && p->closed)
 			return -ECONNREFUSED;
+		if (ctl && ctl->nfds && too_many_fds(t))
+			return done ? (long)done : -ETOOMANYREFS;
 		if (p->rq_used < (size_t)s->sndbuf) {
 			size_t n = s->type == SK_STREAM ? WARD_MIN(len - done, (size_t)STREAM_CHUNK) : len;
 			r = enqueue(t, s, p, (const uint8_t *)buf + done, n, ctl);
@@ -593,7 +687,7 @@ long unix_send(struct task *t, struct file *f, const void *buf, size_t len, int 
 		}
 		if (nonblock)
 			return done ? (long)done : -EAGAIN;
-		r = sleep_on(t, &p->wq);
+		r = sleep_on(t, &p->wq, s, 1, deadline);
 		if (r < 0)
 			return done ? (long)done : r;
 	}
@@ -621,6 +715,8 @@ static void take_ctl(struct usock *s, struct skb *k, bool peek, struct unix_ctl 
 	}
 	if (!k->nfds)
 		return;
+	if (!peek)
+		skb_uncharge(k);
 	if (ctl && !ctl->nfds) {
 		ctl->fds = calloc((size_t)k->nfds, sizeof(*ctl->fds));
 		if (ctl->fds) {
@@ -644,13 +740,71 @@ static void take_ctl(struct usock *s, struct skb *k, bool peek, struct unix_ctl 
 	}
 }
 
+/* sk_peek_offset_fwd / sk_peek_offset_bwd */
+static void peek_fwd(struct usock *s, size_t n)
+{
+	if (s->peek_off >= 0)
+		s->peek_off = (int)WARD_MIN((size_t)INT_MAX, (size_t)s->peek_off + n);
+}
+
+static void peek_bwd(struct usock *s, size_t n)
+{
+	if (s->peek_off >= 0)
+		s->peek_off = n >= (size_t)s->peek_off ? 0 : s->peek_off - (int)n;
+}
+
+/* A datagram or seqpacket message; peeking from SO_PEEK_OFF bytes into the
+ * queue when it is set, as __skb_try_recv_from_queue skips them. */
+static long recv_msg(struct usock *s, void *buf, size_t len, int flags, void *addr, uint32_t *addrlen, int *msg_flags,
+		     struct unix_ctl *ctl, bool *empty)
+{
+	bool peek = flags & UMSG_PEEK;
+	struct skb *k = s->rq_head;
+	size_t skip = 0;
+	if (peek && s->peek_off >= 0) {
+		skip = (size_t)s->peek_off;
+		while (k && skip && skip >= k->len) {
+			skip -= k->len;
+			k = k->next;
+		}
+		if (!k) {
+			*empty = true;
+			return 0;
+		}
+	}
+	size_t avail = k->len - skip;
+	size_t n = WARD_MIN(len, avail);
+	memcpy(buf, k->data + skip, n);
+	if (avail > len)
+		*msg_flags |= UMSG_TRUNC;
+	long ret = (flags & UMSG_TRUNC) ? (long)avail : (long)n;
+	take_ctl(s, k, peek, ctl);
+	if (s->type == SK_DGRAM && k->addrlen) {
+		memcpy(addr, k->addr, UNIX_ADDR_MAX);
+		*addrlen = k->addrlen;
+	}
+	if (peek) {
+		peek_fwd(s, n);
+	} else {
+		peek_bwd(s, k->len);
+		dequeue(s);
+		wake(s);
+	}
+	return ret;
+}
+
 long unix_recv(struct task *t, struct file *f, void *buf, size_t len, int flags, void *addr, uint32_t *addrlen,
 	       int *msg_flags, struct unix_ctl *ctl)
 {
 	struct usock *s = f->priv;
-	bool nonblock = (f->flags & O_NONBLOCK) || (flags & UMSG_DONTWAIT);
+	bool nonblock = (f->flags & O_NONBLOCK) || (flags & UMSG_DONTWAIT) || s->timeo_ns[0] < 0;
 	bool peek = flags & UMSG_PEEK;
+	int64_t deadline = deadline_of(s, 0);
 	size_t done = 0;
+	/* sock_rcvlowat: how much a stream read waits for. */
+	size_t target = (flags & UMSG_WAITALL) ? len : WARD_MIN(len, (size_t)WARD_MAX(s->rcvlowat, 1));
+	if (!target)
+		target = 1;
 
 	*addrlen = 0;
 	*msg_flags = 0;
@@ -659,53 +813,50 @@ long unix_recv(struct task *t, struct file *f, void *buf, size_t len, int flags,
 	if (s->type == SK_SEQPACKET && s->state != ST_CONNECTED)
 		return -ENOTCONN;
 	for (;;) {
-		if (s->rq_head) {
-			if (s->type != SK_STREAM) {
-				struct skb *k = s->rq_head;
-				size_t n = WARD_MIN(len, k->len);
-				memcpy(buf, k->data, n);
-				if (k->len > len)
-					*msg_flags |= UMSG_TRUNC;
-				long ret = (flags & UMSG_TRUNC) ? (long)k->len : (long)n;
-				take_ctl(s, k, peek, ctl);
-				if (s->type == SK_DGRAM && k->addrlen) {
-					memcpy(addr, k->addr, UNIX_ADDR_MAX);
-					*addrlen = k->addrlen;
-				}
-				if (!peek) {
-					dequeue(s);
-					wake(s);
-				}
-				return ret;
-			}
-			/* A stream: as much as there is, across messages. */
+		bool data = s->rq_head != NULL;
+		if (data && s->type != SK_STREAM) {
+			bool empty = false;
+			long r = recv_msg(s, buf, len, flags, addr, addrlen, msg_flags, ctl, &empty);
+			if (!empty)
+				return r;
+			data = false;
+		} else if (data && peek) {
+			/* A stream peek: from SO_PEEK_OFF when it is set, up to
+			 * the first message carrying files. */
+			size_t skip = s->peek_off >= 0 ? (size_t)s->peek_off : 0;
 			struct skb *k = s->rq_head;
-			if (peek) {
-				for (; k && done < len; k = k->next) {
-					take_ctl(s, k, true, ctl);
-					size_t n = WARD_MIN(len - done, k->len - k->off);
-					memcpy((uint8_t *)buf + done, k->data + k->off, n);
-					done += n;
-					if (k->nfds)
-						break;
-				}
-				return (long)done;
+			for (; k && skip >= k->len - k->off; k = k->next)
+				skip -= k->len - k->off;
+			for (; k && done < len; k = k->next) {
+				take_ctl(s, k, true, ctl);
+				size_t n = WARD_MIN(len - done, k->len - k->off - skip);
+				memcpy((uint8_t *)buf + done, k->data + k->off + skip, n);
+				done += n;
+				skip = 0;
+				if (k->nfds)
+					break;
 			}
+			peek_fwd(s, done);
+			if (done)
+				return (long)done;
+			data = false;
+		} else if (data) {
 			/* Files in flight end a read. */
 			bool had_fds = false;
 			while (s->rq_head && done < len && !had_fds) {
-				k = s->rq_head;
+				struct skb *k = s->rq_head;
 				had_fds = k->nfds > 0;
 				take_ctl(s, k, false, ctl);
 				size_t n = WARD_MIN(len - done, k->len - k->off);
 				memcpy((uint8_t *)buf + done, k->data + k->off, n);
 				done += n;
 				k->off += n;
+				peek_bwd(s, n);
 				if (k->off == k->len)
 					dequeue(s);
 			}
 			wake(s);
-			if (done == len || !(flags & UMSG_WAITALL) || had_fds)
+			if (done >= target || had_fds)
 				return (long)done;
 			continue;
 		}
@@ -722,7 +873,7 @@ long unix_recv(struct task *t, struct file *f, void *buf, size_t len, int flags,
 			return 0;
 		if (nonblock)
 			return done ? (long)done : -EAGAIN;
-		long r = sleep_on(t, &s->wq);
+		long r = sleep_on(t, &s->wq, s, 0, deadline);
 		if (r < 0)
 			return done ? (long)done : r;
 	}
@@ -758,17 +909,78 @@ long unix_getname(struct file *f, bool peer, void *addr, uint32_t *addrlen)
 }
 
 #define SOL_SOCKET_ 1
+#define SO_DEBUG_ 1
+#define SO_REUSEADDR_ 2
 #define SO_TYPE_ 3
 #define SO_ERROR_ 4
+#define SO_DONTROUTE_ 5
+#define SO_BROADCAST_ 6
 #define SO_SNDBUF_ 7
 #define SO_RCVBUF_ 8
+#define SO_KEEPALIVE_ 9
+#define SO_OOBINLINE_ 10
+#define SO_NO_CHECK_ 11
+#define SO_PRIORITY_ 12
+#define SO_LINGER_ 13
+#define SO_BSDCOMPAT_ 14
+#define SO_REUSEPORT_ 15
 #define SO_PASSCRED_ 16
 #define SO_PEERCRED_ 17
+#define SO_RCVLOWAT_ 18
+#define SO_SNDLOWAT_ 19
+#define SO_RCVTIMEO_OLD_ 20
+#define SO_SNDTIMEO_OLD_ 21
+#define SO_TIMESTAMP_OLD_ 29
 #define SO_ACCEPTCONN_ 30
 #define SO_SNDBUFFORCE_ 32
 #define SO_RCVBUFFORCE_ 33
+#define SO_TIMESTAMPNS_OLD_ 35
+#define SO_MARK_ 36
 #define SO_PROTOCOL_ 38
 #define SO_DOMAIN_ 39
+#define SO_PEEK_OFF_ 42
+#define SO_TIMESTAMP_NEW_ 63
+#define SO_TIMESTAMPNS_NEW_ 64
+#define SO_RCVTIMEO_NEW_ 66
+#define SO_SNDTIMEO_NEW_ 67
+#define HZ_ 250 /* SO_LINGER keeps jiffies: seconds beyond MAX_SCHEDULE_TIMEOUT / HZ saturate */
+
+static uint32_t bool_opt(int name)
+{
+	switch (name) {
+	case SO_DEBUG_:
+		return OPT_DEBUG;
+	case SO_REUSEADDR_:
+		return OPT_REUSEADDR;
+	case SO_DONTROUTE_:
+		return OPT_DONTROUTE;
+	case SO_BROADCAST_:
+		return OPT_BROADCAST;
+	case SO_KEEPALIVE_:
+		return OPT_KEEPALIVE;
+	case SO_OOBINLINE_:
+		return OPT_OOBINLINE;
+	case SO_NO_CHECK_:
+		return OPT_NO_CHECK;
+	default:
+		return 0;
+	}
+}
+
+static int timeo_which(int name)
+{
+	if (name == SO_RCVTIMEO_OLD_ || name == SO_RCVTIMEO_NEW_)
+		return 0;
+	if (name == SO_SNDTIMEO_OLD_ || name == SO_SNDTIMEO_NEW_)
+		return 1;
+	return -1;
+}
+
+static bool capable(int cap)
+{
+	struct task *t = task_current();
+	return !t || creds_capable(&t->creds, cap);
+}
 
 long unix_getsockopt(struct file *f, int level, int name, void *val, uint32_t *len)
 {
@@ -778,6 +990,19 @@ long unix_getsockopt(struct file *f, int level, int name, void *val, uint32_t *l
 		return -EINVAL;
 	if (level != SOL_SOCKET_)
 		return -EOPNOTSUPP;
+	if (bool_opt(name)) {
+		v = (s->opts & bool_opt(name)) != 0;
+		goto out;
+	}
+	int which = timeo_which(name);
+	if (which >= 0) {
+		/* sock_getsockopt copies min(len, sizeof(timeval)); x86-64's
+		 * old and new layouts are the same. */
+		int64_t tv[2] = { s->tv[which][0], s->tv[which][1] };
+		*len = WARD_MIN(*len, (uint32_t)sizeof(tv));
+		memcpy(val, tv, *len);
+		return 0;
+	}
 	switch (name) {
 	case SO_TYPE_:
 		v = s->type;
@@ -804,6 +1029,43 @@ long unix_getsockopt(struct file *f, int level, int name, void *val, uint32_t *l
 	case SO_DOMAIN_:
 		v = 1;
 		break;
+	case SO_REUSEPORT_:
+	case SO_BSDCOMPAT_:
+		v = 0;
+		break;
+	case SO_PRIORITY_:
+		v = s->priority;
+		break;
+	case SO_RCVLOWAT_:
+		v = s->rcvlowat;
+		break;
+	case SO_SNDLOWAT_:
+		v = 1;
+		break;
+	case SO_MARK_:
+		v = s->mark;
+		break;
+	case SO_PEEK_OFF_:
+		v = s->peek_off;
+		break;
+	case SO_TIMESTAMP_OLD_:
+		v = (s->opts & (OPT_TSTAMP | OPT_TSTAMP_NEW | OPT_TSTAMPNS)) == OPT_TSTAMP;
+		break;
+	case SO_TIMESTAMP_NEW_:
+		v = (s->opts & (OPT_TSTAMP | OPT_TSTAMP_NEW | OPT_TSTAMPNS)) == (OPT_TSTAMP | OPT_TSTAMP_NEW);
+		break;
+	case SO_TIMESTAMPNS_OLD_:
+		v = (s->opts & (OPT_TSTAMPNS | OPT_TSTAMP_NEW)) == OPT_TSTAMPNS;
+		break;
+	case SO_TIMESTAMPNS_NEW_:
+		v = (s->opts & (OPT_TSTAMPNS | OPT_TSTAMP_NEW)) == (OPT_TSTAMPNS | OPT_TSTAMP_NEW);
+		break;
+	case SO_LINGER_: {
+		int lg[2] = { s->linger_on, s->linger_secs };
+		*len = WARD_MIN(*len, (uint32_t)sizeof(lg));
+		memcpy(val, lg, *len);
+		return 0;
+	}
 	case SO_PEERCRED_:
 		*len = WARD_MIN(*len, (uint32_t)sizeof(struct ucred_img));
 		memcpy(val, &s->peercred, sizeof(s->peercred));
@@ -811,8 +1073,31 @@ long unix_getsockopt(struct file *f, int level, int name, void *val, uint32_t *l
 	default:
 		return -ENOPROTOOPT;
 	}
+out:
 	*len = WARD_MIN(*len, (uint32_t)sizeof(int));
 	memcpy(val, &v, sizeof(v));
+	return 0;
+}
+
+/* sock_set_timeout */
+static long set_timeo(struct usock *s, int which, const void *val, uint32_t len)
+{
+	int64_t tv[2];
+	if (len < sizeof(tv))
+		return -EINVAL;
+	memcpy(tv, val, sizeof(tv));
+	if (tv[1] < 0 || tv[1] >= 1000000)
+		return -EDOM;
+	if (tv[0] < 0) {
+		s->tv[which][0] = s->tv[which][1] = 0;
+		s->timeo_ns[which] = -1;
+		return 0;
+	}
+	s->tv[which][0] = tv[0];
+	s->tv[which][1] = tv[1];
+	s->timeo_ns[which] = (tv[0] == 0 && tv[1] == 0)	    ? 0
+			     : tv[0] > INT64_MAX / NSEC - 1 ? 0
+							    : tv[0] * NSEC + tv[1] * 1000;
 	return 0;
 }
 
@@ -821,13 +1106,42 @@ long unix_setsockopt(struct file *f, int level, int name, const void *val, uint3
 	struct usock *s = f->priv;
 	if (level != SOL_SOCKET_)
 		return -EOPNOTSUPP;
+	int which = timeo_which(name);
+	if (which >= 0)
+		return set_timeo(s, which, val, len);
+	if (name == SO_LINGER_) {
+		int lg[2];
+		if (len < sizeof(lg))
+			return -EINVAL;
+		memcpy(lg, val, sizeof(lg));
+		s->linger_on = lg[0] != 0;
+		if (lg[0]) {
+			/* A negative l_linger becomes a huge unsigned long:
+			 * MAX_SCHEDULE_TIMEOUT jiffies, read back as that over HZ
+			 * cut to an int. */
+			s->linger_secs = lg[1] >= 0 ? lg[1] : (int)(uint32_t)(uint64_t)(INT64_MAX / HZ_);
+		}
+		return 0;
+	}
 	if (len < sizeof(int))
 		return -EINVAL;
 	int v;
 	memcpy(&v, val, sizeof(v));
+	uint32_t bit = bool_opt(name);
+	if (bit) {
+		if (name == SO_DEBUG_ && v && !capable(CAP_NET_ADMIN_))
+			return -EACCES;
+		if (v)
+			s->opts |= bit;
+		else
+			s->opts &= ~bit;
+		return 0;
+	}
 	switch (name) {
 	case SO_SNDBUF_:
 	case SO_SNDBUFFORCE_: {
+		if (name == SO_SNDBUFFORCE_ && !capable(CAP_NET_ADMIN_))
+			return -EPERM;
 		uint32_t u = (uint32_t)v;
 		if (name == SO_SNDBUF_ && u > MAX_BUF)
 			u = MAX_BUF;
@@ -839,6 +1153,8 @@ long unix_setsockopt(struct file *f, int level, int name, const void *val, uint3
 	}
 	case SO_RCVBUF_:
 	case SO_RCVBUFFORCE_: {
+		if (name == SO_RCVBUFFORCE_ && !capable(CAP_NET_ADMIN_))
+			return -EPERM;
 		uint32_t u = (uint32_t)v;
 		if (name == SO_RCVBUF_ && u > MAX_BUF)
 			u = MAX_BUF;
@@ -849,6 +1165,53 @@ long unix_setsockopt(struct file *f, int level, int name, const void *val, uint3
 	}
 	case SO_PASSCRED_:
 		s->passcred = v != 0;
+		return 0;
+	case SO_REUSEPORT_:
+		/* Only inet sockets have it. */
+		return v ? -EOPNOTSUPP : 0;
+	case SO_BSDCOMPAT_:
+		return 0;
+	case SO_PRIORITY_:
+		if ((v < 0 || v > 6) && !capable(CAP_NET_ADMIN_) && !capable(13 /* CAP_NET_RAW */))
+			return -EPERM;
+		s->priority = v;
+		return 0;
+	case SO_RCVLOWAT_:
+		s->rcvlowat = v < 0 ? INT_MAX : v ? v : 1;
+		wake(s);
+		return 0;
+	case SO_SNDLOWAT_:
+		return -ENOPROTOOPT;
+	case SO_MARK_:
+		if (!capable(CAP_NET_ADMIN_) && !capable(13 /* CAP_NET_RAW */))
+			return -EPERM;
+		s->mark = v;
+		return 0;
+	case SO_PEEK_OFF_:
+		s->peek_off = v;
+		return 0;
+	case SO_TIMESTAMP_OLD_:
+	case SO_TIMESTAMP_NEW_:
+	case SO_TIMESTAMPNS_OLD_:
+	case SO_TIMESTAMPNS_NEW_:
+		/* Only datagram receives carry SCM_TIMESTAMP* on Linux; ward
+		 * does not build those messages, so it refuses to turn them on
+		 * there rather than ignore the request. */
+		if (v && s->type != SK_STREAM)
+			return -EOPNOTSUPP;
+		if (!v) {
+			s->opts &= ~(OPT_TSTAMP | OPT_TSTAMPNS);
+			return 0;
+		}
+		s->opts |= OPT_TSTAMP;
+		if (name == SO_TIMESTAMP_NEW_ || name == SO_TIMESTAMPNS_NEW_)
+			s->opts |= OPT_TSTAMP_NEW;
+		else
+			s->opts &= ~OPT_TSTAMP_NEW;
+		if (name == SO_TIMESTAMPNS_OLD_ || name == SO_TIMESTAMPNS_NEW_)
+			s->opts |= OPT_TSTAMPNS;
+		else
+			s->opts &= ~OPT_TSTAMPNS;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
