@@ -75,6 +75,14 @@ struct usock {
 	int64_t tv[2][2];
 	int64_t timeo_ns[2];
 	struct usock *peer; /* a reference */
+	/* Its file (NULL for an embryo and once released), and how many
+	 * references to that file messages in flight hold; sockets with some
+	 * are on the in-flight list, which the collector walks. */
+	struct file *file;
+	int inflight;
+	struct usock *if_next, *if_prev;
+	bool gc_cand;
+	int gc_refs;
 	struct skb *rq_head, *rq_tail;
 	size_t rq_used; /* bytes plus overhead queued here */
 	struct waitq wq;
@@ -95,6 +103,7 @@ struct usock {
 };
 
 static struct usock *bound_list;
+static struct usock *inflight_list;
 
 /* What Linux charges for a message of n bytes (an skb's truesize): the
  * data and shared info in a power-of-two kmalloc block, plus the sk_buff;
@@ -153,12 +162,41 @@ static bool too_many_fds(struct task *t)
 	return !creds_capable(&t->creds, CAP_SYS_RESOURCE_) && !creds_capable(&t->creds, WARD_CAP_SYS_ADMIN);
 }
 
+static struct usock *inflight_sock(struct file *f)
+{
+	return f && f->ops == &unix_ops ? f->priv : NULL;
+}
+
+/* A reference to s's file goes into flight (+1) or leaves it (-1). */
+static void inflight_adjust(struct usock *s, int d)
+{
+	if (!s)
+		return;
+	if (d > 0 && s->inflight++ == 0) {
+		s->if_prev = NULL;
+		s->if_next = inflight_list;
+		if (inflight_list)
+			inflight_list->if_prev = s;
+		inflight_list = s;
+	} else if (d < 0 && --s->inflight == 0) {
+		if (s->if_prev)
+			s->if_prev->if_next = s->if_next;
+		else
+			inflight_list = s->if_next;
+		if (s->if_next)
+			s->if_next->if_prev = s->if_prev;
+		s->if_next = s->if_prev = NULL;
+	}
+}
+
 /* k's files leave flight (received or dropped). */
 static void skb_uncharge(struct skb *k)
 {
 	struct inflight_user *u = k->nfds ? inflight_of(k->fds_uid, false) : NULL;
 	if (u)
 		u->n -= WARD_MIN(u->n, (uint64_t)k->nfds);
+	for (int i = 0; i < k->nfds; i++)
+		inflight_adjust(inflight_sock(k->fds[i]), -1);
 }
 
 static void skb_free(struct skb *k)
@@ -284,7 +322,10 @@ static struct file *file_for(struct usock *s, int flags)
 {
 	char name[64];
 	snprintf(name, sizeof(name), "socket:[%lu]", (unsigned long)((uintptr_t)s >> 4) & 0xffffff);
-	return file_alloc(&unix_ops, O_RDWR | (uint32_t)(flags & O_NONBLOCK), name, s);
+	struct file *f = file_alloc(&unix_ops, O_RDWR | (uint32_t)(flags & O_NONBLOCK), name, s);
+	if (f)
+		s->file = f;
+	return f;
 }
 
 bool unix_is_socket(struct file *f)
@@ -606,8 +647,10 @@ static long enqueue(struct task *t, struct usock *s, struct usock *p, const void
 			free(k);
 			return -ENOBUFS;
 		}
-		for (int i = 0; i < ctl->nfds; i++)
+		for (int i = 0; i < ctl->nfds; i++) {
 			k->fds[i] = file_get(ctl->fds[i]);
+			inflight_adjust(inflight_sock(k->fds[i]), 1);
+		}
 		k->nfds = ctl->nfds;
 		k->fds_uid = t ? t->creds.uid : 0;
 		struct inflight_user *u = inflight_of(k->fds_uid, true);
@@ -1294,11 +1337,95 @@ static long unix_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_
 	return inet_dev_ioctl(t, cmd, arg);
 }
 
+/* Calls fn for every in-flight socket that a message queued at s (or at
+ * one of its embryos) holds. */
+static void for_children(struct usock *s, void (*fn)(struct usock *c, bool *changed), bool *changed)
+{
+	for (int e = -1; e < s->nq; e++) {
+		struct usock *q = e < 0 ? s : s->acceptq[e];
+		for (struct skb *k = q->rq_head; k; k = k->next)
+			for (int i = 0; i < k->nfds; i++) {
+				struct usock *c = inflight_sock(k->fds[i]);
+				if (c && c->gc_cand)
+					fn(c, changed);
+			}
+	}
+}
+
+static void gc_unref(struct usock *c, bool *changed)
+{
+	(void)changed;
+	c->gc_refs--;
+}
+
+static void gc_reach(struct usock *c, bool *changed)
+{
+	if (c->gc_refs <= 0) {
+		c->gc_refs = 1;
+		*changed = true;
+	}
+}
+
+/* unix_gc: sockets whose every file reference is held by messages in
+ * flight are candidates; those that no socket reachable from outside (an
+ * fd, a task in a call, a non-candidate's queue) holds are garbage, and
+ * their queues are dropped, which releases them. */
+static void unix_gc(void)
+{
+	static bool running;
+	if (running || !inflight_list)
+		return;
+	running = true;
+	int n = 0;
+	for (struct usock *s = inflight_list; s; s = s->if_next) {
+		s->gc_cand = s->file && s->file->refcount == s->inflight;
+		s->gc_refs = s->inflight;
+		n += s->gc_cand;
+	}
+	bool changed = false;
+	for (struct usock *s = inflight_list; s; s = s->if_next)
+		if (s->gc_cand)
+			for_children(s, gc_unref, &changed);
+	/* References left come from outside the candidates: those sockets,
+	 * and all they reach, live. */
+	do {
+		changed = false;
+		for (struct usock *s = inflight_list; s; s = s->if_next) {
+			if (s->gc_cand && s->gc_refs > 0) {
+				s->gc_cand = false;
+				n--;
+				changed = true;
+				for_children(s, gc_reach, &changed);
+			}
+		}
+	} while (changed);
+	struct file **dead = n > 0 ? calloc((size_t)n, sizeof(*dead)) : NULL;
+	int nd = 0;
+	for (struct usock *s = inflight_list; dead && s; s = s->if_next)
+		if (s->gc_cand && nd < n)
+			dead[nd++] = file_get(s->file);
+	/* Hold every dead file while the queues go, so that none is released
+	 * while another's queue is being dropped. */
+	for (int i = 0; i < nd; i++) {
+		struct usock *s = dead[i]->priv;
+		rq_flush(s);
+		for (int e = 0; e < s->nq; e++)
+			rq_flush(s->acceptq[e]);
+	}
+	for (int i = 0; i < nd; i++)
+		file_put(dead[i]);
+	free(dead);
+	running = false;
+}
+
 static void unix_release(struct file *f)
 {
 	struct usock *s = f->priv;
+	s->file = NULL;
 	us_close(s, false);
 	us_put(s);
+	/* As unix_release_sock: collect when sockets are in flight. */
+	unix_gc();
 }
 
 static const struct file_ops unix_ops = {
