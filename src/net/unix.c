@@ -104,6 +104,13 @@ struct usock {
 
 static struct usock *bound_list;
 static struct usock *inflight_list;
+/* References to socket files in flight, and how many were left by the
+ * last collection: sends collect when that grows by GC_TRIGGER, as
+ * wait_for_unix_gc does, since a cycle made by sends alone is never
+ * released and so never triggers a collection on its own. */
+static long tot_inflight, gc_floor;
+#define GC_TRIGGER 4096
+static void unix_gc(void);
 
 /* What Linux charges for a message of n bytes (an skb's truesize): the
  * data and shared info in a power-of-two kmalloc block, plus the sk_buff;
@@ -172,6 +179,7 @@ static void inflight_adjust(struct usock *s, int d)
 {
 	if (!s)
 		return;
+	tot_inflight += d;
 	if (d > 0 && s->inflight++ == 0) {
 		s->if_prev = NULL;
 		s->if_next = inflight_list;
@@ -681,6 +689,10 @@ long unix_send(struct task *t, struct file *f, const void *buf, size_t len, int 
 	int64_t deadline = deadline_of(s, 1);
 	size_t done = 0;
 	long r;
+
+	/* Before the peer is looked up: a collection may release it. */
+	if (ctl && ctl->nfds && tot_inflight > gc_floor + GC_TRIGGER)
+		unix_gc();
 
 	if (s->type == SK_DGRAM) {
 		if (addr && addrlen) {
@@ -1415,6 +1427,7 @@ static void unix_gc(void)
 	for (int i = 0; i < nd; i++)
 		file_put(dead[i]);
 	free(dead);
+	gc_floor = tot_inflight;
 	running = false;
 }
 
