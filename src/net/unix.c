@@ -681,42 +681,13 @@ static long enqueue(struct task *t, struct usock *s, struct usock *p, const void
 	return 0;
 }
 
-long unix_send(struct task *t, struct file *f, const void *buf, size_t len, int flags, const void *addr, size_t addrlen,
-	       const struct unix_ctl *ctl)
+/* The sending half of unix_send, to p, which the caller holds. */
+static long send_to(struct task *t, struct usock *s, struct usock *p, const void *buf, size_t len, int flags,
+		    const struct unix_ctl *ctl, bool nonblock, int64_t deadline)
 {
-	struct usock *s = f->priv, *p;
-	bool nonblock = (f->flags & O_NONBLOCK) || (flags & UMSG_DONTWAIT) || s->timeo_ns[1] < 0;
-	int64_t deadline = deadline_of(s, 1);
 	size_t done = 0;
 	long r;
 
-	/* Before the peer is looked up: a collection may release it. */
-	if (ctl && ctl->nfds && tot_inflight > gc_floor + GC_TRIGGER)
-		unix_gc();
-
-	if (s->type == SK_DGRAM) {
-		if (addr && addrlen) {
-			r = find_other(t, addr, addrlen, s->type, &p);
-			if (r < 0)
-				return r;
-		} else {
-			p = s->peer;
-			if (!p)
-				return -ENOTCONN;
-			if (p->closed) {
-				s->peer = NULL;
-				s->state = ST_UNCONNECTED;
-				us_put(p);
-				return -ECONNREFUSED;
-			}
-		}
-	} else {
-		if (addr && addrlen)
-			return s->state == ST_CONNECTED ? -EISCONN : -EOPNOTSUPP;
-		if (s->state != ST_CONNECTED || !s->peer)
-			return -ENOTCONN;
-		p = s->peer;
-	}
 	if (s->type != SK_STREAM && len + 32 > (size_t)s->sndbuf)
 		return -EMSGSIZE;
 	for (;;) {
@@ -746,6 +717,49 @@ long unix_send(struct task *t, struct file *f, const void *buf, size_t len, int 
 		if (r < 0)
 			return done ? (long)done : r;
 	}
+}
+
+long unix_send(struct task *t, struct file *f, const void *buf, size_t len, int flags, const void *addr, size_t addrlen,
+	       const struct unix_ctl *ctl)
+{
+	struct usock *s = f->priv, *p;
+	bool nonblock = (f->flags & O_NONBLOCK) || (flags & UMSG_DONTWAIT) || s->timeo_ns[1] < 0;
+	int64_t deadline = deadline_of(s, 1);
+	long r;
+
+	/* Before the peer is looked up: a collection may release it. */
+	if (ctl && ctl->nfds && tot_inflight > gc_floor + GC_TRIGGER)
+		unix_gc();
+
+	if (s->type == SK_DGRAM) {
+		if (addr && addrlen) {
+			r = find_other(t, addr, addrlen, s->type, &p);
+			if (r < 0)
+				return r;
+		} else {
+			p = s->peer;
+			if (!p)
+				return -ENOTCONN;
+			if (p->closed) {
+				s->peer = NULL;
+				s->state = ST_UNCONNECTED;
+				us_put(p);
+				return -ECONNREFUSED;
+			}
+		}
+	} else {
+		if (addr && addrlen)
+			return s->state == ST_CONNECTED ? -EISCONN : -EOPNOTSUPP;
+		if (s->state != ST_CONNECTED || !s->peer)
+			return -ENOTCONN;
+		p = s->peer;
+	}
+	/* The peer may be closed and released while this sender sleeps on its
+	 * queue: hold it until the send is over. */
+	us_get(p);
+	r = send_to(t, s, p, buf, len, flags, ctl, nonblock, deadline);
+	us_put(p);
+	return r;
 }
 
 static void dequeue(struct usock *s)
