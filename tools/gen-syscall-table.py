@@ -40,6 +40,7 @@ IMPL = {
     "uname": ("sys_uname", "FULL", "p", ""),
     "fcntl": ("sys_fcntl", "PARTIAL", "dxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW and the F_OFD_ locks, F_ADD_SEALS/F_GET_SEALS, pipe sizes; leases, F_NOTIFY, F_SETOWN and signals EINVAL"),
     "getdents64": ("sys_getdents64", "FULL", "dpu", ""),
+    "getdents": ("sys_getdents", "FULL", "dpu", ""),
     "getcwd": ("sys_getcwd", "FULL", "pu", ""),
     "mount": ("sys_mount", "PARTIAL", "sssxs", "tmpfs (size=, mode=, uid=, gid=) and proc; at most 256 mounts (ENOSPC; Linux allows 100000); MS_BIND(|MS_REC), MS_REMOUNT(|MS_BIND), MS_MOVE, MS_RDONLY/NOSUID/NODEV/NOEXEC, propagation flags recorded (one mount namespace: nothing propagates); other types ENODEV"),
     "umount2": ("sys_umount2", "FULL", "sx", "the sandbox's root is EBUSY (Linux remounts it read-only)"),

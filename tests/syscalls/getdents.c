@@ -112,5 +112,38 @@ int main(void)
 	CHECK_EQ(m, n);
 	if (d)
 		closedir(d);
+
+	/* getdents(2), the older layout, lists the same names, inodes and
+	 * types, with the type in each record's last byte. */
+	char old[4096], new64[4096];
+	int fa = CHECK_OK(open("/usr", O_RDONLY | O_DIRECTORY));
+	int fb = CHECK_OK(open("/usr", O_RDONLY | O_DIRECTORY));
+	long na = syscall(SYS_getdents, fa, old, sizeof(old));
+	long nb = syscall(SYS_getdents64, fb, new64, sizeof(new64));
+	CHECK(na > 0);
+	CHECK_EQ(na, nb);
+	for (long a = 0, b = 0; a < na && b < nb;) {
+		unsigned long ino_a;
+		uint64_t ino_b;
+		unsigned short len_a, len_b;
+		memcpy(&ino_a, old + a, 8);
+		memcpy(&ino_b, new64 + b, 8);
+		memcpy(&len_a, old + a + 16, 2);
+		memcpy(&len_b, new64 + b + 16, 2);
+		CHECK_EQ(ino_a, ino_b);
+		CHECK_EQ(len_a, len_b);
+		CHECK_STREQ(old + a + 18, new64 + b + 19);
+		CHECK_EQ(old[a + len_a - 1], new64[b + 18]);
+		if (len_a == 0 || len_b == 0)
+			break;
+		a += len_a;
+		b += len_b;
+	}
+	/* Too small for the first entry (at the end, nothing is too small). */
+	CHECK_OK(lseek(fa, 0, SEEK_SET));
+	CHECK_ERRNO(syscall(SYS_getdents, fa, old, 10), EINVAL);
+	CHECK_ERRNO(syscall(SYS_getdents, -1, old, sizeof(old)), EBADF);
+	close(fa);
+	close(fb);
 	return test_done();
 }

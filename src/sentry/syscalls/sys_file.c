@@ -1,4 +1,4 @@
-/* open, openat, close, getdents64, readlink(at), access, faccessat(2),
+/* open, openat, close, getdents(64), readlink(at), access, faccessat(2),
  * getcwd, chdir, fchdir, fcntl, dup, dup2, dup3, ioctl, umask. */
 #include "sentry/service.h"
 
@@ -133,8 +133,29 @@ long sys_close(struct task *t, const struct syscall_args *args)
 	return fd_close(t, arg_int(args, 0));
 }
 
-/* getdents64(2) */
-long sys_getdents64(struct task *t, const struct syscall_args *args)
+/* Rewrites getdents64 records in place as getdents(2)'s linux_dirent: the
+ * same ino, off and record length (the name moves down one byte and the
+ * type goes to the record's last byte), so a buffer lists the same entries
+ * in either layout. */
+static void dirents_to_old(char *buf, size_t len)
+{
+	size_t at = 0;
+	while (at + 20 <= len) {
+		char *rec = buf + at;
+		uint16_t reclen;
+		memcpy(&reclen, rec + 16, 2);
+		if (reclen < 24 || at + reclen > len)
+			break;
+		uint8_t type = (uint8_t)rec[18];
+		size_t n = strnlen(rec + 19, reclen - 19);
+		memmove(rec + 18, rec + 19, n);
+		memset(rec + 18 + n, 0, (size_t)reclen - 18 - n);
+		rec[reclen - 1] = (char)type;
+		at += reclen;
+	}
+}
+
+static long do_getdents(struct task *t, const struct syscall_args *args, bool old_layout)
 {
 	int fd = arg_int(args, 0);
 	gaddr_t dirp = arg_addr(args, 1);
@@ -153,6 +174,8 @@ long sys_getdents64(struct task *t, const struct syscall_args *args)
 		cleanup_free char *buf = malloc(WARD_MAX(len, 1));
 		uint64_t saved = f->pos;
 		r = buf ? f->ops->getdents_buf(f, buf, len) : -ENOMEM;
+		if (r > 0 && old_layout)
+			dirents_to_old(buf, (size_t)r);
 		if (r > 0) {
 			long c = ward_copy_out(task_as(t), dirp, buf, (size_t)r);
 			if (c < 0) {
@@ -168,6 +191,18 @@ long sys_getdents64(struct task *t, const struct syscall_args *args)
 	}
 	file_put(f);
 	return r;
+}
+
+/* getdents64(2) */
+long sys_getdents64(struct task *t, const struct syscall_args *args)
+{
+	return do_getdents(t, args, false);
+}
+
+/* getdents(2): the same listing in the older record layout. */
+long sys_getdents(struct task *t, const struct syscall_args *args)
+{
+	return do_getdents(t, args, true);
 }
 
 static long do_readlinkat(struct task *t, int dirfd, gaddr_t pathname, gaddr_t buf, int bufsiz)
