@@ -421,7 +421,9 @@ static long autobind(struct usock *s)
 {
 	for (int tries = 0; tries < 0x100000; tries++) {
 		uint8_t a[8] = { 1, 0, 0 };
-		snprintf((char *)a + 3, 6, "%05x", (unsigned)(autobind_seq++ & 0xfffff));
+		char hex[8];
+		snprintf(hex, sizeof(hex), "%05x", (unsigned)(autobind_seq++ & 0xfffff));
+		memcpy(a + 3, hex, 5);
 		if (!find_abstract(a, 8, s->type)) {
 			memcpy(s->addr, a, 8);
 			s->addrlen = 8;

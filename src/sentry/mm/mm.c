@@ -973,10 +973,13 @@ long mm_shmdt(struct mm *mm, uint64_t addr)
 	/* ksys_shmdt: the first attachment at or above addr that starts
 	 * the segment there gives the segment and its size... */
 	struct shm_backing *b = NULL;
-	uint64_t at = addr;
+	uint64_t at = addr, seg_len = 0;
 	for (size_t i = vma_first_above(mm, addr); i < mm->n; i++) {
 		if (vma_sysv_from(&mm->v[i], addr)) {
 			b = mm->v[i].shm;
+			/* Removing this piece may drop the segment's last
+			 * reference: keep its size, and b only as a name. */
+			seg_len = b->len;
 			at = mm->v[i].end;
 			long r = remove_range(mm, mm->v[i].start, mm->v[i].end);
 			if (r < 0)
@@ -989,7 +992,7 @@ long mm_shmdt(struct mm *mm, uint64_t addr)
 	/* ...then every other piece of it within that size goes too. */
 	for (;;) {
 		size_t i = vma_first_above(mm, at);
-		if (i >= mm->n || mm->v[i].end - addr > b->len)
+		if (i >= mm->n || mm->v[i].end - addr > seg_len)
 			break;
 		struct vma *v = &mm->v[i];
 		at = v->end;
