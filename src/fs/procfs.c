@@ -826,7 +826,7 @@ static void copy_guest_range(struct task *t, uint64_t start, uint64_t end, struc
 		uint64_t chunk = WARD_PAGE_SIZE - (at % WARD_PAGE_SIZE);
 		if (chunk > start + len - at)
 			chunk = start + len - at;
-		if (ward_copy_in(mm_as(t->mm), b->p + b->len, gaddr(at), chunk) < 0)
+		if (mm_read(t->mm, at, b->p + b->len, chunk) < 0)
 			break;
 		b->len += chunk;
 		at += chunk;

@@ -1223,3 +1223,20 @@ long mm_format_maps(struct mm *mm, char *buf, size_t len)
 	}
 	return (long)at;
 }
+
+long mm_read(struct mm *mm, uint64_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+	size_t i = vma_first_above(mm, addr);
+	while (done < len && i < mm->n) {
+		const struct vma *v = &mm->v[i++];
+		uint64_t at = addr + done;
+		if (v->start > at || !v->backing || !(v->prot & WARD_PROT_READ) || at >= v->start + vma_mapped_len(v))
+			break;
+		size_t chunk = (size_t)WARD_MIN(len - done, v->start + vma_mapped_len(v) - at);
+		if (ward_memfile_read(v->backing + (at - v->start), (char *)buf + done, chunk) < 0)
+			break;
+		done += chunk;
+	}
+	return done == len ? 0 : -EFAULT;
+}

@@ -46,6 +46,10 @@ void mm_put(struct mm *mm);
  * thread (the platform ties an address space to the thread that made it). */
 long mm_fork(struct mm *parent, struct mm **out);
 long mm_attach(struct mm *mm);
+/* Reads guest memory through the VMAs, for a process that may have no
+ * address space yet (a fork child before its first run): /proc's cmdline
+ * and environ. 0, or -EFAULT when a byte is unmapped or unreadable. */
+long mm_read(struct mm *mm, uint64_t addr, void *buf, size_t len);
 struct ward_as *mm_as(struct mm *mm);
 
 /* mmap(2) with Linux's argument rules: addr is a hint unless MAP_FIXED or
