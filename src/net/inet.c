@@ -13,6 +13,7 @@
 #include "fs/vfs_internal.h"
 #include "net/hostwatch.h"
 #include "net/inet.h"
+#include "net/sock_timeo.h"
 #include "sentry/kernel/task.h"
 
 #define SOCK_STREAM_ 1
@@ -258,26 +259,8 @@ long inet_setsockopt(struct file *f, int level, int name, const void *val, uint3
 {
 	struct isock *s = sk(f);
 	int which;
-	if (is_timeo(level, name, &which)) {
-		/* sock_set_timeout */
-		int64_t tv[2];
-		if (len < sizeof(tv))
-			return -EINVAL;
-		memcpy(tv, val, sizeof(tv));
-		if (tv[1] < 0 || tv[1] >= 1000000)
-			return -EDOM;
-		if (tv[0] < 0) {
-			s->tv[which][0] = s->tv[which][1] = 0;
-			s->timeo_ns[which] = -1;
-			return 0;
-		}
-		s->tv[which][0] = tv[0];
-		s->tv[which][1] = tv[1];
-		s->timeo_ns[which] = (tv[0] == 0 && tv[1] == 0)	    ? 0
-				     : tv[0] > INT64_MAX / NSEC - 1 ? 0
-								    : tv[0] * NSEC + tv[1] * 1000;
-		return 0;
-	}
+	if (is_timeo(level, name, &which))
+		return sock_timeo_set(s->tv[which], &s->timeo_ns[which], val, len);
 	return ward_host_sock_setopt(s->h, level, name, val, WARD_MIN(len, (uint32_t)INET_OPT_MAX));
 }
 

@@ -8,6 +8,7 @@
 #include "fs/vfs.h"
 #include "fs/vfs_internal.h"
 #include "net/inet.h"
+#include "net/sock_timeo.h"
 #include "net/unix.h"
 #include "sentry/kernel/creds.h"
 #include "sentry/kernel/task.h"
@@ -1150,26 +1151,9 @@ out:
 	return 0;
 }
 
-/* sock_set_timeout */
 static long set_timeo(struct usock *s, int which, const void *val, uint32_t len)
 {
-	int64_t tv[2];
-	if (len < sizeof(tv))
-		return -EINVAL;
-	memcpy(tv, val, sizeof(tv));
-	if (tv[1] < 0 || tv[1] >= 1000000)
-		return -EDOM;
-	if (tv[0] < 0) {
-		s->tv[which][0] = s->tv[which][1] = 0;
-		s->timeo_ns[which] = -1;
-		return 0;
-	}
-	s->tv[which][0] = tv[0];
-	s->tv[which][1] = tv[1];
-	s->timeo_ns[which] = (tv[0] == 0 && tv[1] == 0)	    ? 0
-			     : tv[0] > INT64_MAX / NSEC - 1 ? 0
-							    : tv[0] * NSEC + tv[1] * 1000;
-	return 0;
+	return sock_timeo_set(s->tv[which], &s->timeo_ns[which], val, len);
 }
 
 long unix_setsockopt(struct file *f, int level, int name, const void *val, uint32_t len)

@@ -305,6 +305,25 @@ static bool privileged(int level, int name)
 }
 
 /* Options a guest may set: plain data, no capability needed. */
+/* An option allowlist: the names of one level. */
+struct opt_list {
+	int level;
+	const int *names;
+	size_t n;
+};
+
+static bool in_opt_lists(const struct opt_list *lists, size_t nlists, int level, int name)
+{
+	for (size_t i = 0; i < nlists; i++) {
+		if (lists[i].level != level)
+			continue;
+		for (size_t k = 0; k < lists[i].n; k++)
+			if (lists[i].names[k] == name)
+				return true;
+	}
+	return false;
+}
+
 static bool settable(int level, int name)
 {
 	static const int sol_socket[] = { SO_REUSEADDR,	   SO_KEEPALIVE,   SO_BROADCAST, SO_LINGER,   SO_SNDBUF,
@@ -340,34 +359,15 @@ static bool settable(int level, int name)
 	static const int sol_netlink[] = { NETLINK_ADD_MEMBERSHIP,  NETLINK_DROP_MEMBERSHIP, NETLINK_PKTINFO,
 					   NETLINK_BROADCAST_ERROR, NETLINK_NO_ENOBUFS,	     NETLINK_CAP_ACK,
 					   NETLINK_EXT_ACK,	    NETLINK_GET_STRICT_CHK };
-	const int *list;
-	size_t n;
-	switch (level) {
-	case SOL_SOCKET:
-		list = sol_socket, n = WARD_ARRAY_SIZE(sol_socket);
-		break;
-	case IPPROTO_IP:
-		list = sol_ip, n = WARD_ARRAY_SIZE(sol_ip);
-		break;
-	case IPPROTO_IPV6:
-		list = sol_ipv6, n = WARD_ARRAY_SIZE(sol_ipv6);
-		break;
-	case IPPROTO_TCP:
-		list = sol_tcp, n = WARD_ARRAY_SIZE(sol_tcp);
-		break;
-	case IPPROTO_UDP:
-		list = sol_udp, n = WARD_ARRAY_SIZE(sol_udp);
-		break;
-	case SOL_NETLINK:
-		list = sol_netlink, n = WARD_ARRAY_SIZE(sol_netlink);
-		break;
-	default:
-		return false;
-	}
-	for (size_t k = 0; k < n; k++)
-		if (list[k] == name)
-			return true;
-	return false;
+	const struct opt_list lists[] = {
+		{ SOL_SOCKET, sol_socket, WARD_ARRAY_SIZE(sol_socket) },
+		{ IPPROTO_IP, sol_ip, WARD_ARRAY_SIZE(sol_ip) },
+		{ IPPROTO_IPV6, sol_ipv6, WARD_ARRAY_SIZE(sol_ipv6) },
+		{ IPPROTO_TCP, sol_tcp, WARD_ARRAY_SIZE(sol_tcp) },
+		{ IPPROTO_UDP, sol_udp, WARD_ARRAY_SIZE(sol_udp) },
+		{ SOL_NETLINK, sol_netlink, WARD_ARRAY_SIZE(sol_netlink) },
+	};
+	return in_opt_lists(lists, WARD_ARRAY_SIZE(lists), level, name);
 }
 
 /* Options a guest may read: what it may set, and read-only state. Not
@@ -412,36 +412,17 @@ static bool readable(int level, int name)
 				       TCP_TX_DELAY,	TCP_MAXSEG };
 	static const int sol_udp[] = { 103 /* UDP_SEGMENT */, 104 /* UDP_GRO */ };
 	static const int sol_netlink[] = { NETLINK_LIST_MEMBERSHIPS };
-	const int *list = NULL;
-	size_t n = 0;
 	if (settable(level, name) || privileged(level, name))
 		return true;
-	switch (level) {
-	case SOL_SOCKET:
-		list = sol_socket, n = WARD_ARRAY_SIZE(sol_socket);
-		break;
-	case IPPROTO_IP:
-		list = sol_ip, n = WARD_ARRAY_SIZE(sol_ip);
-		break;
-	case IPPROTO_IPV6:
-		list = sol_ipv6, n = WARD_ARRAY_SIZE(sol_ipv6);
-		break;
-	case IPPROTO_TCP:
-		list = sol_tcp, n = WARD_ARRAY_SIZE(sol_tcp);
-		break;
-	case IPPROTO_UDP:
-		list = sol_udp, n = WARD_ARRAY_SIZE(sol_udp);
-		break;
-	case SOL_NETLINK:
-		list = sol_netlink, n = WARD_ARRAY_SIZE(sol_netlink);
-		break;
-	default:
-		return false;
-	}
-	for (size_t k = 0; k < n; k++)
-		if (list[k] == name)
-			return true;
-	return false;
+	const struct opt_list lists[] = {
+		{ SOL_SOCKET, sol_socket, WARD_ARRAY_SIZE(sol_socket) },
+		{ IPPROTO_IP, sol_ip, WARD_ARRAY_SIZE(sol_ip) },
+		{ IPPROTO_IPV6, sol_ipv6, WARD_ARRAY_SIZE(sol_ipv6) },
+		{ IPPROTO_TCP, sol_tcp, WARD_ARRAY_SIZE(sol_tcp) },
+		{ IPPROTO_UDP, sol_udp, WARD_ARRAY_SIZE(sol_udp) },
+		{ SOL_NETLINK, sol_netlink, WARD_ARRAY_SIZE(sol_netlink) },
+	};
+	return in_opt_lists(lists, WARD_ARRAY_SIZE(lists), level, name);
 }
 
 long ward_host_sock_getopt(ward_hostsock_t s, int level, int name, void *val, uint32_t *len)
