@@ -25,6 +25,8 @@ struct ward_platform_as;
 #define WARD_PROT_READ 0x1
 #define WARD_PROT_WRITE 0x2
 #define WARD_PROT_EXEC 0x4
+/* Not a protection: the platform's as_map hint (include/ward/platform.h). */
+#define WARD_PROT_REPLACE 0x100
 
 /* Creates an empty address space on the active platform. */
 long ward_as_create(struct ward_as **out);
@@ -40,6 +42,36 @@ uint64_t ward_as_user_limit(void);
  * protection, replacing whatever backed that range before. start, len and
  * memfile_off must be page-aligned and the memory-file range allocated. */
 long ward_as_map(struct ward_as *as, gaddr_t start, uint64_t len, int prot, uint64_t memfile_off);
+/* Copy-on-write, for fork. The mm decides what is private; the core keeps,
+ * per page, whether it still reads a shared source, maps such pages
+ * without write permission, and copies them to their own pages at the
+ * first write: the guest's (a write fault, ward_as_write_fault) or the
+ * sentry's (every write entry point here breaks the pages it touches).
+ *
+ * ward_as_map_cow backs [start, start+len) with src_off for reading and
+ * dst_off (allocated, the range's own pages) for the first write. */
+long ward_as_map_cow(struct ward_as *as, gaddr_t start, uint64_t len, int prot, uint64_t src_off, uint64_t dst_off);
+/* Makes the backed parts of [start, start+len) copy-on-write: what each
+ * part reads now becomes its source, reported through piece (called with
+ * the lock held: it must not call back into the core), and new writes go
+ * to dst_off + (addr - start). */
+long ward_as_fork_cow(struct ward_as *as, gaddr_t start, uint64_t len, uint64_t dst_off,
+		      void (*piece)(void *arg, uint64_t addr, uint64_t len, uint64_t src_off), void *arg);
+/* Makes every page of [start, start+len) read and write its own page,
+ * own_off + (addr - start), copying what it reads now (a source, or
+ * another page) there first: for what needs a region's data in one place. */
+long ward_as_cow_own(struct ward_as *as, gaddr_t start, uint64_t len, uint64_t own_off);
+/* The source at [src_off, src_off+src_len) has no reader but this address
+ * space: its copy-on-write pages of [start, start+len) that read it become
+ * plain pages of it, written in place from now on. 1 if there were any,
+ * 0 if not, or -errno. */
+long ward_as_cow_adopt(struct ward_as *as, gaddr_t start, uint64_t len, uint64_t src_off, uint64_t src_len);
+/* A guest write fault at addr (SEGV_ACCERR): 0 when the page was
+ * copy-on-write and is now the guest's own; 1 when it is writable and not
+ * copy-on-write (another thread copied it first: retry once); -EFAULT when
+ * the guest may not write there. */
+long ward_as_write_fault(struct ward_as *as, gaddr_t addr);
+
 /* Removes the backing of [start, start+len); unbacked parts are ignored. */
 long ward_as_unmap(struct ward_as *as, gaddr_t start, uint64_t len);
 /* Changes the protection of the backed parts of [start, start+len). */

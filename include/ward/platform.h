@@ -66,7 +66,10 @@ struct ward_platform {
 	long (*as_create)(struct ward_as *owner, struct ward_platform_as **out);
 	void (*as_destroy)(struct ward_platform_as *as);
 	/* Maps [addr, addr+len) to the memory file at memfile_off, replacing
-	 * what was there. All page-aligned; prot is WARD_PROT_*. */
+	 * what was there. All page-aligned; prot is WARD_PROT_*, with
+	 * WARD_PROT_REPLACE when part of the range was mapped before (a
+	 * copy-on-write page becoming the guest's own): then no guest thread
+	 * may go on using the old pages once as_map returns. */
 	long (*as_map)(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t memfile_off);
 	long (*as_unmap)(struct ward_platform_as *as, uint64_t addr, uint64_t len);
 	long (*as_protect)(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot);

@@ -386,8 +386,9 @@ static void log_trim(struct ward_platform_as *as)
 	as->nlog -= keep;
 }
 
-/* Records a change and applies it to the caller's own stub. Removals also
- * wait until no other stub of as runs guest code with the old mapping. */
+/* Records a change and applies it to the caller's own stub. Removals and
+ * replacements also wait until no other stub of as runs guest code with
+ * the old mapping. */
 static long as_change(struct ward_platform_as *as, enum map_op op, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
 	pthread_mutex_lock(&plat_lock);
@@ -412,7 +413,7 @@ static long as_change(struct ward_platform_as *as, enum map_op op, uint64_t addr
 		if (mine->gen == gen - 1)
 			mine->gen = gen;
 	}
-	if (op != OP_MAP) {
+	if (op != OP_MAP || (prot & WARD_PROT_REPLACE)) {
 		/* Dekker with ctx_run: the generation is bumped before we look
 		 * at who is running, and a runner announces itself before it
 		 * reads the generation. */

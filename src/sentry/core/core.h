@@ -50,13 +50,18 @@ void ward__ctx_thread_exit(void);
  * max host iovecs pointing into the sentry's mapping of the memory file,
  * merging neighbours. Stops at the first byte that is unbacked or lacks
  * need (WARD_PROT_READ or WARD_PROT_WRITE); *total is what was translated.
- * Returns the number of host iovecs, or -1 when more than max are needed.
+ * Returns the number of host iovecs, -1 when more than max are needed, or
+ * -2 when need has WARD_PROT_WRITE and a page is still copy-on-write
+ * (ward__as_break_cow_iov first, without the lock, then try again).
  * The pointers are valid only until ward__as_unlock. */
 struct iovec;
 void ward__as_rdlock(struct ward_as *as);
 void ward__as_unlock(struct ward_as *as);
 int ward__as_host_iov(struct ward_as *as, const struct ward_iovec *v, int cnt, int need, struct iovec *out, int max,
 		      size_t *total);
+/* Makes the copy-on-write pages under the iovecs the guest's own, so the
+ * host kernel may write into them. Without the lock held. */
+void ward__as_break_cow_iov(struct ward_as *as, const struct ward_iovec *v, int cnt);
 
 /* Forgets that fd was a host socket (ward_host_close of a reused number). */
 void ward__sock_forget(int fd);

@@ -602,9 +602,24 @@ static long do_msg(ward_hostsock_t s, struct ward_host_msg *m, int flags, bool i
 		if (!hv)
 			return -ENOMEM;
 		size_t total = 0;
-		ward__as_rdlock(m->as);
-		int cnt = ward__as_host_iov(m->as, m->iov, m->iovcnt, is_send ? WARD_PROT_READ : WARD_PROT_WRITE, hv,
-					    HOST_IOV_MAX, &total);
+		int cnt;
+		/* A receive writes guest memory behind the core's back: its
+		 * copy-on-write pages are copied first (again, if a fork in
+		 * another thread made them copy-on-write in between). */
+		for (int tries = 0;; tries++) {
+			if (!is_send)
+				ward__as_break_cow_iov(m->as, m->iov, m->iovcnt);
+			ward__as_rdlock(m->as);
+			cnt = ward__as_host_iov(m->as, m->iov, m->iovcnt, is_send ? WARD_PROT_READ : WARD_PROT_WRITE,
+						hv, HOST_IOV_MAX, &total);
+			if (cnt != -2)
+				break;
+			ward__as_unlock(m->as);
+			if (tries == 8) {
+				free(hv);
+				return -EFAULT;
+			}
+		}
 		if (cnt < 0) {
 			/* Too scattered for one host call: a stream moves what the
 			 * first HOST_IOV_MAX pieces hold; a datagram must go whole. */

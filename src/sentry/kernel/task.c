@@ -627,6 +627,19 @@ static void handle_fault(struct task *t, const struct ward_stop *stop)
 		if (mm_handle_fault(t->mm, stop->addr, false, t->rlimits[RLIMIT_STACK].rlim_cur, &signo, &code) == 0)
 			return;
 	}
+	/* A write to a page that still reads a fork's source: copied now,
+	 * and the instruction runs again. */
+	if (stop->signo == SIGSEGV && stop->code == SEGV_ACCERR) {
+		long r = mm_write_fault(t->mm, stop->addr);
+		if (r == 0)
+			return;
+		if (r == 1 && (t->cow_retry_rip != t->regs.rip || t->cow_retry_addr != stop->addr)) {
+			t->cow_retry_rip = t->regs.rip;
+			t->cow_retry_addr = stop->addr;
+			return;
+		}
+		t->cow_retry_rip = t->cow_retry_addr = 0;
+	}
 	signal_force_fault(t, signo, code, stop->addr);
 }
 
@@ -661,6 +674,8 @@ static void run_loop(struct task *t)
 		switch (stop.kind) {
 		case WARD_STOP_SYSCALL:
 			in_syscall = true;
+			/* The guest went on since its last write fault. */
+			t->cow_retry_rip = t->cow_retry_addr = 0;
 			args.nr = t->regs.orig_rax;
 			args.a[0] = t->regs.rdi;
 			args.a[1] = t->regs.rsi;

@@ -139,6 +139,10 @@ struct task {
 
 	/* The trap number and error code of the last fault, for its frame. */
 	uint64_t fault_trapno;
+	/* The last write fault that found its page already writable (another
+	 * thread copied it from a fork's source first): a second one at the
+	 * same place is the guest's own fault. */
+	uint64_t cow_retry_rip, cow_retry_addr;
 	uint64_t fault_err;
 
 	/* Blocking. */

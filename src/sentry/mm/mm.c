@@ -5,7 +5,15 @@
  * allocated when a range first becomes accessible and freed when it is
  * unmapped; the file is sparse, so a large mapping costs nothing until it
  * is touched. PROT_NONE reservations that were never accessible have no
- * backing at all, which is what lets a guest reserve terabytes. */
+ * backing at all, which is what lets a guest reserve terabytes.
+ *
+ * Fork is copy-on-write. A private VMA's own backing then holds only the
+ * pages written since; the others still read a source: the pages the VMA
+ * had at the fork, frozen, which the child reads too. The core keeps, page
+ * by page, which pages read a source and copies each to the VMA's own
+ * backing at its first write (include/ward/guest.h); the VMA holds
+ * references to the sources it may still read, and the last reference
+ * frees one. */
 #include "sentry/service.h"
 
 #include "fs/vfs.h"
@@ -66,6 +74,22 @@ void mm_shm_put(struct shm_backing *b)
 	shm_put(b);
 }
 
+/* A copy-on-write source: a VMA's backing as it was when the process
+ * forked, which both sides read until they write. */
+struct cow_src {
+	uint64_t off;
+	uint64_t len;
+	int refs;
+};
+
+static void cow_src_put(struct cow_src *s)
+{
+	if (--s->refs == 0) {
+		ward_memfile_free(s->off, s->len);
+		free(s);
+	}
+}
+
 struct vma {
 	/* Set when the backing is shared (MAP_SHARED anonymous memory after
 	 * fork, shared maps of tmpfs files): a reference. */
@@ -80,6 +104,19 @@ struct vma {
 	/* File maps: where the file's data ends (page-rounded); pages past it
 	 * are not mapped, and touching them is SIGBUS, as on Linux. */
 	uint64_t eof_addr;
+	/* The copy-on-write sources some of its pages may still read (a
+	 * reference each); backing then holds only the pages written. */
+	struct cow_src **cow;
+	size_t ncow;
+};
+
+/* What a fork child maps when it first runs: a piece of a VMA that reads
+ * src_off until written, then dst_off. */
+struct cow_piece {
+	uint64_t addr;
+	uint64_t len;
+	uint64_t src_off;
+	uint64_t dst_off;
 };
 
 struct mm {
@@ -96,7 +133,81 @@ struct mm {
 	uint64_t arg_start, arg_end, env_start, env_end;
 	/* mlockall(MCL_FUTURE): new mappings start locked. */
 	bool lock_future;
+	/* A fork child before its first run: its copy-on-write pieces, which
+	 * mm_attach maps. */
+	struct cow_piece *plan;
+	size_t nplan;
 };
+
+static uint64_t vma_mapped_len(const struct vma *v);
+static struct vma *vma_find(struct mm *mm, uint64_t addr);
+
+static void vma_cow_drop(struct vma *v)
+{
+	for (size_t k = 0; k < v->ncow; k++)
+		cow_src_put(v->cow[k]);
+	free(v->cow);
+	v->cow = NULL;
+	v->ncow = 0;
+}
+
+/* Gives v its own references to the sources it shares with another VMA
+ * (a split, a fork child). On failure v has none, and its pages must not
+ * read a source: the caller copies them first or fails. */
+static int vma_cow_dup(struct vma *v)
+{
+	if (!v->ncow)
+		return 0;
+	struct cow_src **c = malloc(v->ncow * sizeof(*c));
+	if (!c) {
+		v->cow = NULL;
+		v->ncow = 0;
+		return -ENOMEM;
+	}
+	memcpy(c, v->cow, v->ncow * sizeof(*c));
+	for (size_t k = 0; k < v->ncow; k++)
+		c[k]->refs++;
+	v->cow = c;
+	return 0;
+}
+
+/* Moves b's source references into a (b is going away). */
+static void vma_cow_absorb(struct vma *a, struct vma *b)
+{
+	for (size_t k = 0; k < b->ncow; k++) {
+		bool have = false;
+		for (size_t j = 0; j < a->ncow && !have; j++)
+			have = a->cow[j] == b->cow[k];
+		struct cow_src **c = have ? NULL : realloc(a->cow, (a->ncow + 1) * sizeof(*c));
+		if (c) {
+			a->cow = c;
+			a->cow[a->ncow++] = b->cow[k];
+		} else {
+			/* A duplicate, or no memory to record it: the source
+			 * stays referenced by a, or leaks its pages until the
+			 * process ends rather than being freed under a. */
+			if (have)
+				cow_src_put(b->cow[k]);
+		}
+	}
+	free(b->cow);
+	b->cow = NULL;
+	b->ncow = 0;
+}
+
+/* Copies every page of v that still reads a source to v's own backing and
+ * drops the sources: for what needs v's data in one place (mremap). */
+static long vma_cow_materialize(struct mm *mm, struct vma *v)
+{
+	if (!v->ncow)
+		return 0;
+	uint64_t mapped = vma_mapped_len(v);
+	long r = mapped && mm->as ? ward_as_cow_own(mm->as, gaddr(v->start), mapped, v->backing) : 0;
+	if (r < 0)
+		return r;
+	vma_cow_drop(v);
+	return 0;
+}
 
 long mm_create(struct mm **out)
 {
@@ -134,6 +245,99 @@ static uint64_t vma_mapped_len(const struct vma *v)
 	return v->eof_addr > v->start ? v->eof_addr - v->start : 0;
 }
 
+/* Bookkeeping of one VMA's fork: which sources its pieces read. */
+struct fork_walk {
+	struct mm *child;
+	const struct vma *v;
+	uint64_t child_dst;
+	bool own_used; /* some piece reads v's own backing */
+	bool *src_used; /* per v->cow[k] */
+	long err;
+};
+
+static void fork_piece(void *arg, uint64_t addr, uint64_t len, uint64_t src_off)
+{
+	struct fork_walk *w = arg;
+	const struct vma *v = w->v;
+	if (src_off >= v->backing && src_off < v->backing + (v->end - v->start))
+		w->own_used = true;
+	for (size_t k = 0; k < v->ncow; k++)
+		if (src_off >= v->cow[k]->off && src_off < v->cow[k]->off + v->cow[k]->len)
+			w->src_used[k] = true;
+	struct mm *c = w->child;
+	if (w->err)
+		return;
+	struct cow_piece *p = realloc(c->plan, (c->nplan + 1) * sizeof(*p));
+	if (!p) {
+		w->err = -ENOMEM;
+		return;
+	}
+	c->plan = p;
+	c->plan[c->nplan++] = (struct cow_piece){ addr, len, src_off, w->child_dst + (addr - v->start) };
+}
+
+/* Makes the parent's private VMA v copy-on-write and sets up the child's
+ * copy cv of it (same sources, backing of its own). */
+static long fork_vma_cow(struct mm *parent, struct mm *child, struct vma *v, struct vma *cv)
+{
+	uint64_t len = v->end - v->start, pnew, cnew;
+	long r = ward_memfile_alloc(len, &pnew);
+	if (r < 0)
+		return r;
+	r = ward_memfile_alloc(len, &cnew);
+	if (r < 0) {
+		ward_memfile_free(pnew, len);
+		return r;
+	}
+	struct cow_src *own = malloc(sizeof(*own));
+	bool *used = calloc(v->ncow + 1, sizeof(*used));
+	struct cow_src **list = malloc((v->ncow + 1) * sizeof(*list));
+	if (!own || !used || !list) {
+		free(own);
+		free(used);
+		free(list);
+		ward_memfile_free(pnew, len);
+		ward_memfile_free(cnew, len);
+		return -ENOMEM;
+	}
+	struct fork_walk w = { .child = child, .v = v, .child_dst = cnew, .src_used = used };
+	r = ward_as_fork_cow(parent->as, gaddr(v->start), vma_mapped_len(v), pnew, fork_piece, &w);
+	if (r == 0)
+		r = w.err;
+	/* From here the parent's pieces write to pnew, whatever happened:
+	 * its bookkeeping follows, and a failure fails only the child. */
+	size_t n = 0;
+	for (size_t k = 0; k < v->ncow; k++) {
+		if (used[k])
+			list[n++] = v->cow[k];
+		else
+			cow_src_put(v->cow[k]);
+	}
+	if (w.own_used) {
+		*own = (struct cow_src){ v->backing, len, 1 };
+		list[n++] = own;
+	} else {
+		free(own);
+		ward_memfile_free(v->backing, len);
+	}
+	free(used);
+	free(v->cow);
+	v->cow = list;
+	v->ncow = n;
+	v->backing = pnew;
+	*cv = *v;
+	cv->backing = cnew;
+	if (r == 0)
+		r = vma_cow_dup(cv);
+	if (r < 0) {
+		cv->cow = NULL;
+		cv->ncow = 0;
+		ward_memfile_free(cnew, len);
+		cv->backing = 0;
+	}
+	return r;
+}
+
 long mm_fork(struct mm *parent, struct mm **out)
 {
 	struct mm *mm = calloc(1, sizeof(*mm));
@@ -153,13 +357,22 @@ long mm_fork(struct mm *parent, struct mm **out)
 	mm->arg_end = parent->arg_end;
 	mm->env_start = parent->env_start;
 	mm->env_end = parent->env_end;
-	/* An eager copy of what holds data; holes stay holes. Copy-on-write
-	 * comes with the seccomp platform issue (bench/ measures this). */
 	for (size_t i = 0; i < parent->n; i++) {
-		struct vma v = parent->v[i];
+		struct vma *pv = &parent->v[i];
+		struct vma v = *pv;
 		if (v.shm) {
 			shm_get(v.shm);
+		} else if (v.backing && !(v.flags & VMA_BORROWED) && parent->as && vma_mapped_len(pv)) {
+			/* Copy-on-write: the fork costs a protection change
+			 * per VMA; the pages are copied when written. */
+			long r = fork_vma_cow(parent, mm, pv, &v);
+			if (r < 0) {
+				mm_destroy(mm);
+				return r;
+			}
 		} else if (v.backing && !(v.flags & VMA_BORROWED)) {
+			/* A parent without an address space has no pages to
+			 * share yet: an eager copy of what holds data. */
 			uint64_t off;
 			long r = ward_memfile_alloc(v.end - v.start, &off);
 			if (r < 0) {
@@ -168,6 +381,8 @@ long mm_fork(struct mm *parent, struct mm **out)
 			}
 			ward_memfile_copy_sparse(off, v.backing, v.end - v.start);
 			v.backing = off;
+			v.cow = NULL;
+			v.ncow = 0;
 		}
 		if (v.file)
 			file_get(v.file);
@@ -186,12 +401,24 @@ long mm_attach(struct mm *mm)
 		return r;
 	for (size_t i = 0; i < mm->n; i++) {
 		const struct vma *v = &mm->v[i];
-		if (!v->backing || !vma_mapped_len(v))
+		if (!v->backing || !vma_mapped_len(v) || v->ncow)
 			continue;
 		r = ward_as_map(mm->as, gaddr(v->start), vma_mapped_len(v), v->prot, v->backing);
 		if (r < 0)
 			return r;
 	}
+	for (size_t k = 0; k < mm->nplan; k++) {
+		const struct cow_piece *p = &mm->plan[k];
+		const struct vma *v = vma_find(mm, p->addr);
+		if (!v)
+			continue;
+		r = ward_as_map_cow(mm->as, gaddr(p->addr), p->len, v->prot, p->src_off, p->dst_off);
+		if (r < 0)
+			return r;
+	}
+	free(mm->plan);
+	mm->plan = NULL;
+	mm->nplan = 0;
 	return 0;
 }
 
@@ -205,6 +432,7 @@ static void vma_release(struct vma *v)
 	}
 	if (v->file)
 		file_put(v->file);
+	vma_cow_drop(v);
 	v->backing = 0;
 	v->file = NULL;
 }
@@ -219,6 +447,7 @@ void mm_destroy(struct mm *mm)
 	for (size_t i = 0; i < mm->n; i++)
 		vma_release(&mm->v[i]);
 	free(mm->v);
+	free(mm->plan);
 	free(mm);
 }
 
@@ -282,6 +511,11 @@ static void vma_split(struct mm *mm, uint64_t addr)
 		shm_get(v.shm);
 	if (v.backing)
 		hi->backing = v.backing + (addr - v.start);
+	/* Each half reads what it read: both may read the same sources. A
+	 * failure to record that (no memory) copies the upper half's pages
+	 * to its own backing: the lower half keeps the references. */
+	if (vma_cow_dup(hi) < 0 && mm->as && vma_mapped_len(hi))
+		ward_as_cow_own(mm->as, gaddr(hi->start), vma_mapped_len(hi), hi->backing);
 	if (v.file) {
 		hi->file = file_get(v.file);
 		hi->file_off = v.file_off + (addr - v.start);
@@ -388,6 +622,7 @@ static void vma_merge_around(struct mm *mm, size_t i)
 			file_put(mm->v[i + 1].file);
 		if (mm->v[i + 1].shm)
 			mm->v[i + 1].shm->refs--;
+		vma_cow_absorb(&mm->v[i], &mm->v[i + 1]);
 		memmove(&mm->v[i + 1], &mm->v[i + 2], (mm->n - i - 2) * sizeof(*mm->v));
 		mm->n--;
 	}
@@ -397,6 +632,7 @@ static void vma_merge_around(struct mm *mm, size_t i)
 			file_put(mm->v[i].file);
 		if (mm->v[i].shm)
 			mm->v[i].shm->refs--;
+		vma_cow_absorb(&mm->v[i - 1], &mm->v[i]);
 		memmove(&mm->v[i], &mm->v[i + 1], (mm->n - i - 1) * sizeof(*mm->v));
 		mm->n--;
 	}
@@ -714,6 +950,11 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 	struct vma *v = vma_find(mm, old_addr);
 	if (!v || old_addr + old_len > v->end || old_addr + old_len < old_addr)
 		return -EFAULT;
+	/* Moving and growing work on the VMA's own backing: its pages that
+	 * still read a fork's source are copied first. */
+	long cr = vma_cow_materialize(mm, v);
+	if (cr < 0)
+		return cr;
 	/* The vDSO's mappings are VM_DONTEXPAND: they move but never grow. */
 	if ((v->flags & (VMA_VVAR | VMA_VDSO)) && alen > old_len)
 		return -EFAULT;
@@ -916,6 +1157,14 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 			continue;
 		uint64_t s = WARD_MAX(addr, v->start), e = WARD_MIN(end, v->end);
 		uint64_t off = v->backing + (s - v->start);
+		/* Pages that still read a fork's source read the VMA's own
+		 * backing from now on, refilled below. */
+		uint64_t me = WARD_MIN(e, v->start + vma_mapped_len(v));
+		if (v->ncow && me > s) {
+			long r = ward_as_map(mm->as, gaddr(s), me - s, v->prot, off);
+			if (r < 0)
+				return r;
+		}
 		if (v->file && v->file->ops->mmap_fill)
 			v->file->ops->mmap_fill(v->file, off, v->file_off + (s - v->start), e - s);
 		else
@@ -1073,6 +1322,30 @@ long mm_mincore(struct mm *mm, uint64_t start, uint64_t len, uint8_t *vec)
 	return 0;
 }
 
+long mm_write_fault(struct mm *mm, uint64_t addr)
+{
+	struct vma *v = vma_find(mm, addr);
+	if (!mm->as)
+		return -EFAULT;
+	/* A source no other VMA reads any more (the child exited or ran
+	 * another program): its pages become this VMA's, written in place,
+	 * with nothing to copy. */
+	bool adopted = false;
+	for (size_t k = 0; v && k < v->ncow; k++) {
+		if (v->cow[k]->refs == 1 && vma_mapped_len(v) &&
+		    ward_as_cow_adopt(mm->as, gaddr(v->start), vma_mapped_len(v), v->cow[k]->off, v->cow[k]->len) > 0)
+			adopted = true;
+	}
+	long r = ward_as_write_fault(mm->as, gaddr(addr));
+	return r == 1 && adopted ? 0 : r;
+}
+
+bool mm_is_shared_at(struct mm *mm, uint64_t addr)
+{
+	const struct vma *v = vma_find(mm, addr);
+	return v && (v->shm || (v->flags & (VMA_SHARED | VMA_BORROWED)));
+}
+
 uint64_t mm_mapped_bytes(struct mm *mm)
 {
 	uint64_t total = 0;
@@ -1157,6 +1430,8 @@ long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack
 			nv.start = start;
 			nv.end = mm->v[i].start;
 			nv.backing = 0;
+			nv.cow = NULL;
+			nv.ncow = 0;
 			if (insert_vma(mm, &nv) == 0)
 				return 0;
 		}
@@ -1226,6 +1501,9 @@ long mm_format_maps(struct mm *mm, char *buf, size_t len)
 
 long mm_read(struct mm *mm, uint64_t addr, void *buf, size_t len)
 {
+	/* Running: the core knows which pages read a fork's source. */
+	if (mm->as)
+		return ward_copy_in(mm->as, buf, gaddr(addr), len);
 	size_t done = 0;
 	size_t i = vma_first_above(mm, addr);
 	while (done < len && i < mm->n) {
@@ -1234,7 +1512,16 @@ long mm_read(struct mm *mm, uint64_t addr, void *buf, size_t len)
 		if (v->start > at || !v->backing || !(v->prot & WARD_PROT_READ) || at >= v->start + vma_mapped_len(v))
 			break;
 		size_t chunk = (size_t)WARD_MIN(len - done, v->start + vma_mapped_len(v) - at);
-		if (ward_memfile_read(v->backing + (at - v->start), (char *)buf + done, chunk) < 0)
+		uint64_t off = v->backing + (at - v->start);
+		/* A fork child before its first run reads its sources. */
+		for (size_t k = 0; v->ncow && k < mm->nplan; k++) {
+			const struct cow_piece *p = &mm->plan[k];
+			if (at >= p->addr && at < p->addr + p->len) {
+				off = p->src_off + (at - p->addr);
+				chunk = (size_t)WARD_MIN(chunk, p->addr + p->len - at);
+			}
+		}
+		if (ward_memfile_read(off, (char *)buf + done, chunk) < 0)
 			break;
 		done += chunk;
 	}

@@ -107,6 +107,13 @@ long mm_map_vdso(struct mm *mm, uint64_t addr, uint64_t vvar_off, uint64_t image
  * grows down), or -EFAULT with the signal to send: SIGSEGV with
  * SEGV_MAPERR / SEGV_ACCERR, or SIGBUS with BUS_ADRERR past a file's end. */
 long mm_handle_fault(struct mm *mm, uint64_t addr, bool is_write, uint64_t stack_limit, int *signo, int *si_code);
+/* A guest write fault on a present page (SEGV_ACCERR): as
+ * ward_as_write_fault, but pages whose copy-on-write source no one else
+ * reads become the faulting VMA's own without a copy. */
+long mm_write_fault(struct mm *mm, uint64_t addr);
+/* Whether addr lies in a shared mapping (MAP_SHARED, System V, the
+ * vDSO's pages): futexes there are keyed by their page. */
+bool mm_is_shared_at(struct mm *mm, uint64_t addr);
 /* Bytes mapped in all, for RLIMIT_AS. */
 uint64_t mm_mapped_bytes(struct mm *mm);
 

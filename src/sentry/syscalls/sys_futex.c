@@ -1,12 +1,14 @@
-/* futex(2). Waiters are keyed by the memory-file offset of the futex word,
- * which is what makes a word the same futex for every thread of a process
- * (they map the same offsets) and for processes sharing MAP_SHARED memory,
- * and a different one for a forked copy. All of it runs under the kernel
+/* futex(2). Waiters are keyed as Linux keys them (struct fkey): a word in
+ * shared memory by its memory-file offset, the same futex for every process
+ * that maps it; a word in private memory by its address space and address,
+ * the same futex for every thread of a process and a different one for a
+ * forked copy, even while the copy still shares the page. All of it runs under the kernel
  * lock; the guest changes words concurrently with its own atomics, which
  * the core's guest atomics are coherent with. */
 #include "sentry/service.h"
 
 #include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
 #define FUTEX_WAIT_ 0
@@ -31,8 +33,22 @@
 #define FUTEX_TID_MASK_ 0x3fffffffU
 #define NSEC 1000000000L
 
+/* A futex's identity, as Linux's futex_key: a word in a shared mapping is
+ * its page in the memory file (mm 0), whatever address space maps it; a
+ * word in a private mapping is its address in its address space, which
+ * stays the same when copy-on-write moves the page after a fork. */
+struct fkey {
+	uintptr_t mm;
+	uint64_t off;
+};
+
+static bool fkey_eq(struct fkey a, struct fkey b)
+{
+	return a.mm == b.mm && a.off == b.off;
+}
+
 struct futex_waiter {
-	uint64_t key;
+	struct fkey key;
 	uint32_t bitset;
 	bool pi;
 	bool woken;
@@ -42,13 +58,18 @@ struct futex_waiter {
 
 static struct futex_waiter *waiters;
 
-static long futex_key(struct task *t, gaddr_t addr, uint64_t *key)
+static long futex_key(struct task *t, gaddr_t addr, struct fkey *key)
 {
 	int prot;
+	uint64_t off;
 	if (addr.v % 4)
 		return -EINVAL;
-	if (ward_as_translate(task_as(t), addr, key, &prot) < 0 || !(prot & WARD_PROT_READ))
+	if (ward_as_translate(task_as(t), addr, &off, &prot) < 0 || !(prot & WARD_PROT_READ))
 		return -EFAULT;
+	if (mm_is_shared_at(t->mm, addr.v))
+		*key = (struct fkey){ 0, off };
+	else
+		*key = (struct fkey){ (uintptr_t)t->mm, addr.v };
 	return 0;
 }
 
@@ -63,12 +84,12 @@ static void unlink_waiter(struct futex_waiter *w)
 }
 
 /* Wakes up to n waiters of key whose bitset meets bitset. */
-static int wake_key(uint64_t key, int n, uint32_t bitset)
+static int wake_key(struct fkey key, int n, uint32_t bitset)
 {
 	int woken = 0;
 	for (struct futex_waiter **pp = &waiters; *pp && woken < n;) {
 		struct futex_waiter *w = *pp;
-		if (w->key == key && (w->bitset & bitset) && !w->pi) {
+		if (fkey_eq(w->key, key) && (w->bitset & bitset) && !w->pi) {
 			*pp = w->next;
 			w->woken = true;
 			task_wake(w->task);
@@ -127,7 +148,7 @@ static long read_deadline(struct task *t, gaddr_t addr, bool absolute, bool real
 
 static long futex_wait(struct task *t, gaddr_t uaddr, uint32_t val, int64_t deadline, uint32_t bitset)
 {
-	uint64_t key;
+	struct fkey key;
 	uint32_t word;
 	long r = futex_key(t, uaddr, &key);
 	if (r < 0)
@@ -146,7 +167,7 @@ static long futex_wait(struct task *t, gaddr_t uaddr, uint32_t val, int64_t dead
 static long futex_requeue(struct task *t, gaddr_t uaddr, gaddr_t uaddr2, int nwake, int nrequeue, bool cmp,
 			  uint32_t val3)
 {
-	uint64_t key, key2;
+	struct fkey key, key2;
 	if (nwake < 0 || nrequeue < 0)
 		return -EINVAL;
 	long r = futex_key(t, uaddr, &key);
@@ -164,7 +185,7 @@ static long futex_requeue(struct task *t, gaddr_t uaddr, gaddr_t uaddr2, int nwa
 	int done = wake_key(key, nwake, FUTEX_BITSET_ANY);
 	int moved = 0;
 	for (struct futex_waiter *w = waiters; w && moved < nrequeue; w = w->next) {
-		if (w->key == key && !w->pi) {
+		if (fkey_eq(w->key, key) && !w->pi) {
 			w->key = key2;
 			moved++;
 		}
@@ -174,7 +195,7 @@ static long futex_requeue(struct task *t, gaddr_t uaddr, gaddr_t uaddr2, int nwa
 
 static long futex_wake_op(struct task *t, gaddr_t uaddr, gaddr_t uaddr2, int n1, int n2, uint32_t encoded)
 {
-	uint64_t key, key2;
+	struct fkey key, key2;
 	long r = futex_key(t, uaddr, &key);
 	if (r == 0)
 		r = futex_key(t, uaddr2, &key2);
@@ -212,7 +233,7 @@ static long futex_wake_op(struct task *t, gaddr_t uaddr, gaddr_t uaddr2, int n1,
  * boosted: the sandbox schedules no real-time tasks.) */
 static long futex_lock_pi(struct task *t, gaddr_t uaddr, int64_t deadline, bool try_only)
 {
-	uint64_t key;
+	struct fkey key;
 	long r = futex_key(t, uaddr, &key);
 	if (r < 0)
 		return r;
@@ -265,7 +286,7 @@ static long futex_lock_pi(struct task *t, gaddr_t uaddr, int64_t deadline, bool 
 
 static long futex_unlock_pi(struct task *t, gaddr_t uaddr)
 {
-	uint64_t key;
+	struct fkey key;
 	long r = futex_key(t, uaddr, &key);
 	if (r < 0)
 		return r;
@@ -279,7 +300,7 @@ static long futex_unlock_pi(struct task *t, gaddr_t uaddr)
 		struct futex_waiter *next = NULL;
 		bool more = false;
 		for (struct futex_waiter *w = waiters; w; w = w->next) {
-			if (w->key != key || !w->pi)
+			if (!fkey_eq(w->key, key) || !w->pi)
 				continue;
 			if (!next)
 				next = w;
@@ -304,7 +325,7 @@ static long futex_unlock_pi(struct task *t, gaddr_t uaddr)
 
 long futex_wake_addr(struct task *t, gaddr_t uaddr, int n)
 {
-	uint64_t key;
+	struct fkey key;
 	if (futex_key(t, uaddr, &key) < 0)
 		return -EFAULT;
 	return wake_key(key, n, FUTEX_BITSET_ANY);
@@ -335,7 +356,7 @@ long sys_futex(struct task *t, const struct syscall_args *args)
 		return r < 0 ? r : futex_wait(t, uaddr, val, deadline, val3);
 	case FUTEX_WAKE_:
 	case FUTEX_WAKE_BITSET_: {
-		uint64_t key;
+		struct fkey key;
 		if (cmd == FUTEX_WAKE_BITSET_ && !val3)
 			return -EINVAL;
 		r = futex_key(t, uaddr, &key);
