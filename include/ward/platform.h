@@ -11,6 +11,7 @@
 #ifndef WARD_PLATFORM_H
 #define WARD_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +96,14 @@ struct ward_platform {
 	 * ctx_run. */
 	long (*fpstate_get)(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp);
 	long (*fpstate_set)(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp);
+
+	/* Syscall-site patching (NULL where the platform has none). Turns it
+	 * on, before any address space exists; -errno if the host cannot. */
+	long (*patch_enable)(void);
+	/* Makes an entry for the site `mov $nr,%eax; syscall` that ends at
+	 * ret, and says the absolute address, below 2 GiB, of the slot that
+	 * reaches it: the site becomes `jmp *slot`. */
+	long (*patch_site)(uint64_t ret, uint32_t nr, uint64_t *slot);
 };
 
 /* Selects and initialises a platform by name ("ptrace"). -ENOENT if unknown. */
@@ -111,5 +120,13 @@ void ward_ctx_interrupt(struct ward_platform_ctx *ctx);
 void ward_fpstate_init(struct ward_fpstate *fp);
 long ward_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp);
 long ward_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp);
+
+/* Turns on syscall-site patching (--patch-syscalls). -EOPNOTSUPP when the
+ * active platform has none, or -errno when the host cannot. */
+long ward_patch_enable(void);
+/* Whether sites are patched. */
+bool ward_patch_enabled(void);
+/* See struct ward_platform's patch_site. */
+long ward_patch_site(uint64_t ret, uint32_t nr, uint64_t *slot);
 
 #endif

@@ -35,6 +35,7 @@ struct do_volume {
 
 struct do_options {
 	const char *platform;
+	bool patch_syscalls;
 	long pids_limit;
 	const char *root;
 	const char *cwd;
@@ -68,6 +69,10 @@ static void do_usage(FILE *out)
 		     "  --platform=NAME     how guest code runs: seccomp (default where the host\n"
 		     "                      allows it: system calls trap to a signal handler in a\n"
 		     "                      stub process) or ptrace (every call stops in a tracer)\n"
+		     "  --patch-syscalls    seccomp only: rewrite each trapped `mov $nr,%%eax; syscall'\n"
+		     "                      of a single-threaded guest into a jump to the stub, so\n"
+		     "                      that its later calls enter the sentry without a signal\n"
+		     "                      (the guest sees its code changed: /proc/self/mem)\n"
 		     "  --root=DIR          the host directory the sandbox's root shows (default /).\n"
 		     "                      The guest may write anywhere: writes go to a copy-on-write\n"
 		     "                      layer in the sandbox's memory, which is DISCARDED when the\n"
@@ -157,7 +162,8 @@ static int parse(int argc, char **argv, struct do_options *o)
 		{ "pids-limit", required_argument, NULL, 'P' }, { "strace", no_argument, NULL, 's' },
 		{ "strace-log", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
 		{ "tmpfs", required_argument, NULL, 't' },	{ "volume", required_argument, NULL, 'v' },
-		{ "network", required_argument, NULL, 'n' },	{ NULL, 0, NULL, 0 },
+		{ "network", required_argument, NULL, 'n' },	{ "patch-syscalls", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	o->platform = NULL;
 	o->pids_limit = 1024;
@@ -175,6 +181,9 @@ static int parse(int argc, char **argv, struct do_options *o)
 		switch (c) {
 		case 'p':
 			o->platform = optarg;
+			break;
+		case 'S':
+			o->patch_syscalls = true;
 			break;
 		case 'r':
 			o->root = optarg;
@@ -363,6 +372,16 @@ static int run_do(struct do_options *o)
 			return WARD_EXIT_USAGE;
 		}
 		fprintf(stderr, "ward: platform '%s' cannot run on this host: %s\n", o->platform, strerror((int)-r));
+		return WARD_EXIT_SETUP;
+	}
+	if (o->patch_syscalls && (r = ward_patch_enable()) < 0) {
+		if (r == -EOPNOTSUPP) {
+			fprintf(stderr, "ward: --patch-syscalls needs --platform=seccomp (platform '%s' cannot patch)\n",
+				ward_platform()->name);
+			return WARD_EXIT_USAGE;
+		}
+		fprintf(stderr, "ward: --patch-syscalls cannot work here (vm.mmap_min_addr must be at most 4096): %s\n",
+			strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}
 	if ((r = ward_memfile_init(MEMFILE_SIZE)) < 0) {

@@ -98,6 +98,28 @@ long ward_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as
 	return active->fpstate_set(ctx, as, fp);
 }
 
+static bool patch_on;
+
+long ward_patch_enable(void)
+{
+	if (!active->patch_enable)
+		return -EOPNOTSUPP;
+	long r = active->patch_enable();
+	if (r == 0)
+		patch_on = true;
+	return r;
+}
+
+bool ward_patch_enabled(void)
+{
+	return patch_on;
+}
+
+long ward_patch_site(uint64_t ret, uint32_t nr, uint64_t *slot)
+{
+	return patch_on ? active->patch_site(ret, nr, slot) : -EOPNOTSUPP;
+}
+
 void ward__fpstate_clean(struct ward_fpstate *fp, uint32_t size)
 {
 	memset(fp, 0, sizeof(*fp));

@@ -51,6 +51,8 @@ extern const char ward__seccomp_stub_code[];
 extern const char ward__seccomp_stub_code_end[];
 extern const char ward__seccomp_stub_handler[];
 extern const char ward__seccomp_stub_restorer[];
+extern const char ward__seccomp_stub_fast[];
+extern const char ward__seccomp_stub_fast_end[];
 
 #define STUB_ADDR(sym) (WARD_SECCOMP_STUB_BASE + (uint64_t)((sym)-ward__seccomp_stub_code))
 
@@ -81,6 +83,14 @@ struct sthread {
 	uint64_t avg_run, avg_handle;
 	uint64_t stopped_at; /* TSC at the last stop */
 	int cpu; /* the CPU the host thread is pinned to, or -1 */
+	/* Patched sites: the thread stopped in the patched-site entry (its
+	 * registers are in TH_P, its FPU state still in the CPU), not in the
+	 * handler; site is 1 + the index of the patched site of its last
+	 * syscall stop, or 0; run_fs is the FS base it was last run with. */
+	bool fast;
+	uint32_t site;
+	uint64_t stop_rip; /* rip after the last syscall stop, or 0 */
+	uint64_t run_fs;
 	struct sthread *next_in_as;
 	struct sthread *next_in_ctx;
 };
@@ -124,6 +134,65 @@ static uint64_t quick_cycles;
 static int pin_mode;
 /* Memory-file offset of the page every stub shares with the sentry. */
 static uint64_t shared_off = UINT64_MAX;
+
+/* ---- Patched syscall sites (--patch-syscalls) ----
+ *
+ * The choices, and why:
+ * - A site `mov $nr,%eax; syscall` (b8 imm32 0f 05) becomes `jmp *SLOTS+8i`
+ *   (ff 24 25 disp32): the same 7 bytes, and no use of the guest's stack
+ *   (a call would write its red zone). The slot table is below the guest's
+ *   lowest address, where the guest can neither map nor unmap, since the
+ *   address is a sign-extended 32-bit one.
+ * - Sites, slots and trampolines are one table for the whole sentry, keyed
+ *   by (return address, nr) and never reused: a fork child runs its
+ *   parent's patched code with nothing to copy, an execve'd program with
+ *   the same site shares its entry, and no old code can reach a slot that
+ *   now means another site. What a trampoline says (its index; its nr in
+ *   the trapping half) the sentry reads from its own table, never from the
+ *   stub, so a guest that jumps into a trampoline or the entry with forged
+ *   registers makes the same call it could make from the site itself.
+ * - The entry is in the stub's code page (its hand-off's futex calls must
+ *   pass the filter, which stays the security boundary); the trampolines
+ *   are outside it, so their trapping half (taken when the guest has a GS
+ *   base of its own, and for restarts) traps as any guest syscall. Stops
+ *   there report the site's return address as rip, as a trap at the site
+ *   would have.
+ * - The FPU state stays in the thread while the sentry handles the call:
+ *   the fast path saves and loads no XSAVE area. When the sentry needs it
+ *   (a signal frame, fork, sigreturn) or resumes with registers the entry's
+ *   return cannot load (rcx/r11 other than rip/rflags, a GS base of the
+ *   guest's), the thread is converted first: it leaves the entry through
+ *   the trap page's syscall, and the handler's frame then holds its whole
+ *   state, as after any trap. */
+static bool patching;
+static uint64_t slots_off = UINT64_MAX, tramp_off = UINT64_MAX;
+static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct patch_site {
+	uint64_t ret; /* the site's address + 7 */
+	uint32_t nr;
+} sites[WARD_SECCOMP_MAX_SITES];
+static _Atomic uint32_t nsites;
+
+/* The site whose trampoline a stop at rip (past a syscall) trapped from,
+ * as 1 + its index, or 0. */
+static uint32_t tramp_site(uint64_t rip)
+{
+	if (!patching || rip < WARD_SECCOMP_TRAMP + TR_RET || rip >= WARD_SECCOMP_TRAMP + WARD_SECCOMP_TRAMP_SIZE)
+		return 0;
+	uint64_t off = rip - WARD_SECCOMP_TRAMP;
+	uint32_t i = (uint32_t)(off / 32);
+	if (off % 32 != TR_RET || i >= atomic_load(&nsites))
+		return 0;
+	return i + 1;
+}
+
+struct sthread;
+static uint32_t site_of(const struct sthread *t);
+
+static bool in_entry(uint64_t rip)
+{
+	return rip >= STUB_ADDR(ward__seccomp_stub_fast) && rip < STUB_ADDR(ward__seccomp_stub_fast_end);
+}
 
 static uint8_t *mf_ptr(uint64_t off)
 {
@@ -275,6 +344,17 @@ __attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int do
 		syscall(SYS_exit_group, 6);
 	if (syscall(SYS_mmap, WARD_SECCOMP_STATUS, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		    WARD_SECCOMP_MEMFD, status_off) != (long)WARD_SECCOMP_STATUS)
+		syscall(SYS_exit_group, 6);
+	/* The low pages and the trampolines' range, which the entry keeps:
+	 * the patched sites' slot table and trampolines, or nothing (the
+	 * sentry's own mappings there are not the guest's to see). */
+	syscall(SYS_munmap, 0, WARD_SECCOMP_LOW_END);
+	syscall(SYS_munmap, WARD_SECCOMP_TRAMP, WARD_SECCOMP_TRAMP_SIZE);
+	if (slots_off != UINT64_MAX &&
+	    (syscall(SYS_mmap, WARD_SECCOMP_SLOTS, WARD_SECCOMP_SLOTS_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
+		     WARD_SECCOMP_MEMFD, slots_off) != WARD_SECCOMP_SLOTS ||
+	     syscall(SYS_mmap, WARD_SECCOMP_TRAMP, WARD_SECCOMP_TRAMP_SIZE, PROT_READ | PROT_EXEC,
+		     MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD, tramp_off) != (long)WARD_SECCOMP_TRAMP))
 		syscall(SYS_exit_group, 6);
 	struct kernel_sigaction act = {
 		.handler = STUB_ADDR(ward__seccomp_stub_handler),
@@ -442,6 +522,78 @@ static long seccomp_init(void)
 	return r ? -r : 0;
 }
 
+/* Makes the patched sites' slot table and trampoline pages, once.
+ * Caller holds spawn_lock. */
+static bool patch_tables(void)
+{
+	if (tramp_off != UINT64_MAX)
+		return true;
+	uint64_t so, to;
+	if (ward_memfile_alloc(WARD_SECCOMP_SLOTS_SIZE, &so) < 0)
+		return false;
+	if (ward_memfile_alloc(WARD_SECCOMP_TRAMP_SIZE, &to) < 0) {
+		ward_memfile_free(so, WARD_SECCOMP_SLOTS_SIZE);
+		return false;
+	}
+	for (uint64_t i = 0; i < WARD_SECCOMP_MAX_SITES; i++) {
+		uint64_t tramp = WARD_SECCOMP_TRAMP + 32 * i;
+		memcpy(mf_ptr(so) + 8 * i, &tramp, 8);
+	}
+	/* An unused trampoline is int3s: a guest that jumps there traps. */
+	memset(mf_ptr(to), 0xcc, WARD_SECCOMP_TRAMP_SIZE);
+	slots_off = so;
+	tramp_off = to;
+	return true;
+}
+
+static long seccomp_patch_enable(void)
+{
+	/* The stub maps the slot table at 4 KiB, which the host allows only
+	 * when vm.mmap_min_addr does (Debian's default is 64 KiB). */
+	char buf[32] = "";
+	int fd = open("/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || strtoull(buf, NULL, 10) > WARD_SECCOMP_SLOTS)
+		return -EPERM;
+	patching = true;
+	return 0;
+}
+
+/* Gives the site that returns to ret and makes call nr a trampoline (or
+ * finds the one it has) and says which slot reaches it. */
+static long seccomp_patch_site(uint64_t ret, uint32_t nr, uint64_t *slot)
+{
+	if (!patching || tramp_off == UINT64_MAX)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&site_lock);
+	uint32_t n = atomic_load(&nsites), i;
+	for (i = 0; i < n; i++)
+		if (sites[i].ret == ret && sites[i].nr == nr)
+			break;
+	if (i == n) {
+		if (n == WARD_SECCOMP_MAX_SITES) {
+			pthread_mutex_unlock(&site_lock);
+			return -ENOSPC;
+		}
+		uint64_t at = WARD_SECCOMP_TRAMP + 32 * (uint64_t)i;
+		int32_t rel = (int32_t)((int64_t)STUB_ADDR(ward__seccomp_stub_fast) - (int64_t)(at + 10));
+		uint8_t code[TR_RET + 2] = { 0xb9, 0, 0, 0, 0, 0xe9, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b };
+		memcpy(code + 1, &i, 4);
+		memcpy(code + 6, &rel, 4);
+		memcpy(code + TR_SLOW + 1, &nr, 4);
+		/* SAFETY: trampoline i of the sentry's trampoline pages, which no
+		 * stub can reach before nsites says it exists. */
+		memcpy(mf_ptr(tramp_off) + 32 * (uint64_t)i, code, sizeof(code));
+		sites[i] = (struct patch_site){ ret, nr };
+		atomic_store(&nsites, n + 1);
+	}
+	pthread_mutex_unlock(&site_lock);
+	*slot = WARD_SECCOMP_SLOTS + 8 * (uint64_t)i;
+	return 0;
+}
+
 static void as_free(struct ward_platform_as *as)
 {
 	if (as->pid > 0)
@@ -484,8 +636,9 @@ static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **o
 	pthread_mutex_lock(&spawn_lock);
 	if (shared_off == UINT64_MAX && ward_memfile_alloc(0x1000, &shared_off) == 0)
 		memset(mf_ptr(shared_off), 0, 0x1000);
+	bool patch_ok = !patching || patch_tables();
 	pthread_mutex_unlock(&spawn_lock);
-	if (shared_off == UINT64_MAX) {
+	if (shared_off == UINT64_MAX || !patch_ok) {
 		as_free(as);
 		return -ENOMEM;
 	}
@@ -729,6 +882,9 @@ static void attach(struct sthread *t, struct ward_platform_as *as, struct ward_p
 	t->ctx = ctx;
 	t->cpu = -1;
 	t->avg_run = t->avg_handle = t->stopped_at = 0;
+	t->fast = false;
+	t->site = 0;
+	t->stop_rip = 0;
 	t->next_in_as = as->threads;
 	as->threads = t;
 	t->next_in_ctx = ctx->threads;
@@ -947,9 +1103,13 @@ static void fp_to_frame(uint8_t *frame, const struct ward_fpstate *fp)
 	memcpy(frame + 24, &mxcsr, 4);
 }
 
+static long convert(struct ward_platform_as *as, struct sthread *t);
+
 static long seccomp_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp)
 {
 	struct sthread *t = thread_for(ctx, as);
+	if (t && t->fast && convert(as, t) < 0)
+		return -ECHILD;
 	uint8_t *uc = t ? frame_uc(t) : NULL;
 	uint8_t *frame = uc ? frame_fp(t, uc) : NULL;
 	if (!frame)
@@ -962,6 +1122,8 @@ static long seccomp_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platf
 				const struct ward_fpstate *fp)
 {
 	struct sthread *t = thread_for(ctx, as);
+	if (t && t->fast && convert(as, t) < 0)
+		return -ECHILD;
 	uint8_t *uc = t ? frame_uc(t) : NULL;
 	uint8_t *frame = uc ? frame_fp(t, uc) : NULL;
 	if (!frame)
@@ -1016,6 +1178,135 @@ static uint64_t spin_budget(uint64_t avg)
 	return WARD_MAX(spin_cycles, WARD_MIN(2 * avg, 5 * spin_cycles));
 }
 
+static uint64_t frame_rip(const uint8_t *uc)
+{
+	uint64_t rip;
+	memcpy(&rip, uc + offsetof(ucontext_t, uc_mcontext.gregs) + REG_RIP * 8, 8);
+	return rip;
+}
+
+/* The GS base the thread runs with: the guest's, or while that is 0 and
+ * sites are patched, the thread's region, where the patched-site entry
+ * finds its mailbox. */
+static uint64_t run_gs(const struct sthread *t, uint64_t guest_gs)
+{
+	return patching && !guest_gs ? t->region_addr : guest_gs;
+}
+
+static void wake_stub(struct sthread *t)
+{
+	if (atomic_load(th_word(t, TH_STUB_SLEEPS)))
+		futex(th_word(t, TH_STATE), FUTEX_WAKE, 1, NULL);
+}
+
+/* A signal stopped t inside the patched-site entry (its frame's rip is
+ * there): puts back the state the handler's stop replaced, prev, which
+ * the handler takes for "return", and the bases the entry runs with (the
+ * handler saved the ones it found, which may predate the sentry's). */
+static void resume_entry(struct sthread *t, uint32_t prev)
+{
+	th_store64(t, TH_FS, t->run_fs);
+	th_store64(t, TH_GS, run_gs(t, 0));
+	atomic_store(th_word(t, TH_SETBASES), 1);
+	atomic_store(th_word(t, TH_STATE), prev);
+	wake_stub(t);
+}
+
+/* Whether the frame stop at uc is one the entry's code cannot make but
+ * a synchronous fault can: then it is the guest's (it broke its GS base),
+ * and reported as a fault. */
+static bool frame_is_fault(const struct sthread *t, const uint8_t *uc)
+{
+	struct ward_regs r;
+	struct ward_stop st;
+	memset(&st, 0, sizeof(st));
+	fill_stop(t, atomic_load(th_word(t, TH_SIGNO)), uc, &r, &st);
+	return st.kind == WARD_STOP_FAULT;
+}
+
+/* Makes a thread stopped in the patched-site entry stop in the handler
+ * instead: it leaves through the trap page's syscall, whose frame holds
+ * its FPU state (the entry never touches it). The frame's general
+ * registers are the entry's: the next run writes the guest's. */
+static long convert(struct ward_platform_as *as, struct sthread *t)
+{
+	uint32_t from = TH_CONVERT;
+	atomic_store(th_word(t, TH_STATE), TH_CONVERT);
+	wake_stub(t);
+	for (;;) {
+		long s = wait_change(NULL, as, t, from, spin_cycles);
+		if (s != TH_STOPPED)
+			return -ECHILD;
+		uint8_t *uc = frame_uc(t);
+		if (!uc || !frame_fp(t, uc))
+			return -ECHILD;
+		uint64_t rip = frame_rip(uc);
+		if (rip == WARD_SECCOMP_TRAP_PAGE + 7 && atomic_load(th_word(t, TH_SIGNO)) == SIGSYS) {
+			t->fast = false;
+			return 0;
+		}
+		if (!in_entry(rip) || frame_is_fault(t, uc) || atomic_load(th_word(t, TH_PREV)) != TH_CONVERT)
+			return -ECHILD;
+		resume_entry(t, TH_CONVERT);
+	}
+}
+
+/* The site, as 1 + its index, whose return address is t's last syscall
+ * stop's rip, or 0. */
+static uint32_t site_of(const struct sthread *t)
+{
+	if (t->site)
+		return t->site;
+	uint32_t n = atomic_load(&nsites);
+	for (uint32_t i = 0; i < n; i++)
+		if (sites[i].ret == t->stop_rip)
+			return i + 1;
+	return 0;
+}
+
+/* Whether regs can be loaded by the entry's return, which sets rcx to rip
+ * and r11 to rflags, as sysret does, and the GS base to the region. */
+static bool entry_can_return(const struct ward_regs *regs)
+{
+	return regs->rcx == regs->rip && regs->r11 == regs->eflags && !regs->gs_base;
+}
+
+/* Reads a stop of the patched-site entry: the registers it saved, and the
+ * call and return address of the site whose index it was given, from the
+ * sentry's own table. */
+static void fast_stop(struct sthread *t, struct ward_regs *regs, struct ward_stop *stop)
+{
+	const uint8_t *p = mf_ptr(t->region_off) + TH_P;
+	uint64_t idx;
+	/* SAFETY: the save area is in the mailbox page, in the memory file;
+	 * the guest may change it, so it is copied once and read as untrusted. */
+	memcpy(regs, p, offsetof(struct ward_regs, rip));
+	memcpy(&regs->eflags, p + P_EFLAGS, 8);
+	memcpy(&regs->rsp, p + P_RSP, 8);
+	memcpy(&idx, p + P_ORIG, 8);
+	regs->fs_base = th_load64(t, TH_FS);
+	regs->gs_base = 0;
+	regs->r11 = regs->eflags;
+	t->fast = true;
+	if (idx >= atomic_load(&nsites)) {
+		/* No trampoline sent it: the guest jumped into the entry. */
+		regs->rip = regs->rcx = STUB_ADDR(ward__seccomp_stub_fast);
+		regs->orig_rax = UINT64_MAX;
+		t->site = 0;
+		t->stop_rip = 0;
+		stop->kind = WARD_STOP_FAULT;
+		stop->signo = SIGSEGV;
+		stop->code = SEGV_ACCERR;
+		stop->addr = regs->rip;
+		return;
+	}
+	regs->rip = regs->rcx = sites[idx].ret;
+	regs->orig_rax = regs->rax = sites[idx].nr;
+	t->site = (uint32_t)idx + 1;
+	t->stop_rip = regs->rip;
+	stop->kind = WARD_STOP_SYSCALL;
+}
+
 static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
 			    struct ward_fpstate *fp, struct ward_stop *stop)
 {
@@ -1026,18 +1317,41 @@ static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_
 	if (!t)
 		return -ECHILD;
 	_Atomic uint32_t *state = th_word(t, TH_STATE);
-	if (atomic_load(state) != TH_STOPPED)
+	uint32_t now = atomic_load(state);
+	/* A thread in the entry may be stopped in a signal it took there. */
+	if (now != TH_STOPPED && !(t->fast && now == TH_FAST))
 		return -ECHILD;
-	uint8_t *uc = frame_uc(t);
-	uint8_t *frame = uc ? frame_fp(t, uc) : NULL;
-	if (!frame)
+	uint32_t site = patching && t->stop_rip >= 2 && regs->rip == t->stop_rip - 2 ? site_of(t) : 0;
+	if (site) {
+		/* A restart at a site that is patched now (or another address
+		 * space's that ends at the same place): its syscall instruction
+		 * is no more, but its trampoline's does the same, and rcx and r11
+		 * are the call's to set. */
+		regs->rip = regs->rcx = WARD_SECCOMP_TRAMP + 32 * (uint64_t)(site - 1) + TR_SYSCALL;
+		regs->r11 = regs->eflags;
+	}
+	if (t->fast && (fp || !entry_can_return(regs)) && convert(as, t) < 0)
 		return -ECHILD;
-	regs_to_frame(uc, regs);
-	if (fp)
-		fp_to_frame(frame, fp);
+	if (t->fast) {
+		uint8_t *p = mf_ptr(t->region_off) + TH_P;
+		/* SAFETY: as in fast_stop. */
+		memcpy(p, regs, offsetof(struct ward_regs, cs));
+		memcpy(p + P_EFLAGS, &regs->eflags, 8);
+		memcpy(p + P_RSP, &regs->rsp, 8);
+		atomic_store(th_word(t, TH_SETBASES), regs->fs_base != th_load64(t, TH_FS));
+	} else {
+		uint8_t *uc = frame_uc(t);
+		uint8_t *frame = uc ? frame_fp(t, uc) : NULL;
+		if (!frame)
+			return -ECHILD;
+		regs_to_frame(uc, regs);
+		if (fp)
+			fp_to_frame(frame, fp);
+		atomic_store(th_word(t, TH_SETBASES), 1);
+	}
 	th_store64(t, TH_FS, regs->fs_base);
-	th_store64(t, TH_GS, regs->gs_base);
-	atomic_store(th_word(t, TH_SETBASES), 1);
+	th_store64(t, TH_GS, run_gs(t, regs->gs_base));
+	t->run_fs = regs->fs_base;
 
 	/* Announce the run, then look at the interrupt flag: with
 	 * ctx_interrupt's set-then-look, one of the two sees the other. */
@@ -1055,17 +1369,43 @@ static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_
 		t->avg_handle = (t->avg_handle * 7 + clamp_sample(started - t->stopped_at)) / 8;
 	th_store64(t, TH_SPIN, ctx->spin ? spin_budget(t->avg_handle) : 0);
 	atomic_exchange(state, TH_RUN);
-	if (atomic_load(th_word(t, TH_STUB_SLEEPS)))
-		futex(state, FUTEX_WAKE, 1, NULL);
-	long s = wait_change(ctx, as, t, TH_RUN, ctx->spin ? spin_budget(t->avg_run) : 0);
+	wake_stub(t);
+	long s;
+	uint8_t *uc = NULL;
+	for (;;) {
+		s = wait_change(ctx, as, t, TH_RUN, ctx->spin ? spin_budget(t->avg_run) : 0);
+		if (s != TH_STOPPED || !patching)
+			break;
+		uc = frame_uc(t);
+		if (!uc || !in_entry(frame_rip(uc)) || frame_is_fault(t, uc))
+			break;
+		/* A signal in the entry, on its way in or out: let it go on. */
+		uint32_t prev = atomic_load(th_word(t, TH_PREV));
+		if (prev != TH_RUN && prev != TH_FAST) {
+			s = -ECHILD;
+			break;
+		}
+		resume_entry(t, prev);
+		if (prev == TH_FAST) {
+			s = TH_FAST;
+			break;
+		}
+	}
 	t->stopped_at = __builtin_ia32_rdtsc();
 	t->avg_run = (t->avg_run * 7 + clamp_sample(t->stopped_at - started)) / 8;
 	atomic_store(&ctx->running, NULL);
 	if (s < 0)
 		return -ECHILD;
+	if (s == TH_FAST && patching) {
+		fast_stop(t, regs, stop);
+		if (fp && convert(as, t) == 0)
+			fp_from_frame(frame_fp(t, frame_uc(t)), fp);
+		return 0;
+	}
+	t->fast = false;
 	uint32_t signo = atomic_load(th_word(t, TH_SIGNO));
 	uc = frame_uc(t);
-	frame = uc ? frame_fp(t, uc) : NULL;
+	uint8_t *frame = uc ? frame_fp(t, uc) : NULL;
 	if (s != TH_STOPPED || !frame) {
 		/* Not a stop the handler made: the guest wrote its mailbox. */
 		return -ECHILD;
@@ -1073,7 +1413,14 @@ static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_
 	regs_from_frame(uc, regs);
 	regs->fs_base = th_load64(t, TH_FS);
 	regs->gs_base = th_load64(t, TH_GS);
+	if (regs->gs_base == run_gs(t, 0))
+		regs->gs_base = 0;
 	fill_stop(t, signo, uc, regs, stop);
+	/* A trap in a trampoline's trapping half is a trap at its site. */
+	t->site = stop->kind == WARD_STOP_SYSCALL ? tramp_site(regs->rip) : 0;
+	if (t->site)
+		regs->rip = regs->rcx = sites[t->site - 1].ret;
+	t->stop_rip = stop->kind == WARD_STOP_SYSCALL ? regs->rip : 0;
 	if (fp)
 		fp_from_frame(frame, fp);
 	return 0;
@@ -1108,4 +1455,6 @@ const struct ward_platform ward__seccomp_platform = {
 	.fpstate_init = seccomp_fpstate_init,
 	.fpstate_get = seccomp_fpstate_get,
 	.fpstate_set = seccomp_fpstate_set,
+	.patch_enable = seccomp_patch_enable,
+	.patch_site = seccomp_patch_site,
 };

@@ -18,9 +18,20 @@
  *   BASE + 0x4000    status page, writable by the stub: how far the
  *                    control thread has got, and whether it sleeps. Only
  *                    hints: a request is done when its byte is on the pipe.
+ *   TRAMP            with --patch-syscalls: one 32-byte trampoline per
+ *                    patched syscall site (shared by every stub, written
+ *                    only by the sentry, read-only and executable here).
  *   THREADS + i*SIZE one region per guest thread: its mailbox page, then
  *                    its signal stack, on which the kernel writes the
  *                    thread's registers at every stop.
+ *
+ * And, with --patch-syscalls, below the guest's lowest address
+ * (vm.mmap_min_addr, which the sentry enforces for the guest):
+ *
+ *   SLOTS            the slot table: slot i holds the address of trampoline
+ *                    i, so that a patched site, `jmp *SLOTS+8i` (ff 24 25
+ *                    disp32, the 7 bytes of `mov $nr,%eax; syscall`), can
+ *                    reach it with a sign-extended 32-bit address.
  */
 #ifndef WARD_SECCOMP_STUB_H
 #define WARD_SECCOMP_STUB_H
@@ -34,6 +45,17 @@
 #define WARD_SECCOMP_STATUS (WARD_SECCOMP_STUB_BASE + 0x4000)
 #define WARD_SECCOMP_THREADS (WARD_SECCOMP_STUB_BASE + 0x100000)
 #define WARD_SECCOMP_THREAD_SIZE 0x10000
+#define WARD_SECCOMP_TRAMP (WARD_SECCOMP_STUB_BASE + 0x10000)
+#define WARD_SECCOMP_MAX_SITES 4096
+#define WARD_SECCOMP_TRAMP_SIZE (WARD_SECCOMP_MAX_SITES * 32)
+#define WARD_SECCOMP_SLOTS 0x1000
+#define WARD_SECCOMP_SLOTS_SIZE (WARD_SECCOMP_MAX_SITES * 8)
+#define WARD_SECCOMP_LOW_END 0x10000 /* the guest's lowest address */
+/* A trampoline: `mov $i,%ecx; jmp fast` (0), then its trapping half
+ * `mov $nr,%eax` (TR_SLOW), `syscall` (TR_SYSCALL), `ud2` (TR_RET). */
+#define TR_SLOW 10
+#define TR_SYSCALL 15
+#define TR_RET 17
 #define WARD_SECCOMP_MAX_THREADS ((WARD_SECCOMP_TASK_TOP - WARD_SECCOMP_THREADS) / WARD_SECCOMP_THREAD_SIZE)
 
 /* The stub's descriptors: the memory file, and the write end of the pipe
@@ -65,6 +87,29 @@
 #define TH_SPIN 48 /* u64: TSC cycles the thread spins before it sleeps */
 #define TH_STUB_SLEEPS 56 /* u32: the stub thread sleeps (or is about to) on TH_STATE */
 #define TH_SENTRY_SLEEPS 60 /* u32: the sentry sleeps (or is about to) on TH_STATE */
+#define TH_PREV 64 /* u32: the state the handler's stop replaced */
+/* The patched-site entry's register save area, laid out as the first 20
+ * words of struct ward_regs (P_ORIG holds the site's index). */
+#define TH_P 128
+#define P_R15 0
+#define P_R14 8
+#define P_R13 16
+#define P_R12 24
+#define P_RBP 32
+#define P_RBX 40
+#define P_R11 48
+#define P_R10 56
+#define P_R9 64
+#define P_R8 72
+#define P_RAX 80
+#define P_RCX 88
+#define P_RDX 96
+#define P_RSI 104
+#define P_RDI 112
+#define P_ORIG 120
+#define P_RIP 128
+#define P_EFLAGS 144
+#define P_RSP 152
 
 /* Status page offsets. */
 #define ST_DONE 0 /* u32: the last request served */
@@ -80,5 +125,7 @@
 #define TH_STOPPED 2 /* stub: stopped in the handler, registers published */
 #define TH_EXIT 3 /* sentry: leave */
 #define TH_BOOT 4 /* created, not yet stopped */
+#define TH_FAST 5 /* stub: stopped in the patched-site entry, registers in TH_P */
+#define TH_CONVERT 6 /* sentry: leave the entry through a trapping syscall */
 
 #endif

@@ -643,6 +643,50 @@ static void handle_fault(struct task *t, const struct ward_stop *stop)
 	signal_force_fault(t, signo, code, stop->addr);
 }
 
+/* --patch-syscalls: the site of a trapped syscall, `mov $nr,%eax; syscall`
+ * (b8 imm32 0f 05) ending at rip, becomes a jump the platform's entry
+ * takes without a trap (see the seccomp platform). Only where no other
+ * thread can be between the site's two instructions while it is rewritten
+ * (one task in the address space) and the rewrite stays this process's
+ * (a private mapping with memory of its own). The calls that change the
+ * address space or the registers wholesale keep their trap, so that a
+ * patched call never needs more of the platform than a plain one. */
+static void patch_site(struct task *t, uint64_t nr)
+{
+	switch (nr) {
+	case 15: /* rt_sigreturn */
+	case 56: /* clone */
+	case 57: /* fork */
+	case 58: /* vfork */
+	case 59: /* execve */
+	case 60: /* exit */
+	case 158: /* arch_prctl */
+	case 231: /* exit_group */
+	case 322: /* execveat */
+	case 435: /* clone3 */
+		return;
+	}
+	uint64_t ret = t->regs.rip;
+	if (nr > UINT32_MAX || ret < 7 || t->regs.gs_base || t->proc->nthreads != 1 ||
+	    !mm_patchable(t->mm, ret - 7, ret))
+		return;
+	uint8_t code[7];
+	uint32_t imm;
+	if (ward_copy_in(mm_as(t->mm), code, gaddr(ret - 7), sizeof(code)) < 0)
+		return;
+	memcpy(&imm, code + 1, 4);
+	if (code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05 || imm != nr)
+		return;
+	uint64_t slot;
+	if (ward_patch_site(ret, (uint32_t)nr, &slot) < 0)
+		return;
+	/* jmp *slot: ff 24 25 disp32, with a ModRM/SIB of an absolute address. */
+	uint8_t jmp[7] = { 0xff, 0x24, 0x25 };
+	uint32_t disp = (uint32_t)slot;
+	memcpy(jmp + 3, &disp, 4);
+	ward_copy_out_force(mm_as(t->mm), gaddr(ret - 7), jmp, sizeof(jmp));
+}
+
 /* Runs t until its process exits. The kernel lock is held on entry and on
  * return; it is dropped while guest code runs. */
 static void run_loop(struct task *t)
@@ -677,6 +721,8 @@ static void run_loop(struct task *t)
 			/* The guest went on since its last write fault. */
 			t->cow_retry_rip = t->cow_retry_addr = 0;
 			args.nr = t->regs.orig_rax;
+			if (ward_patch_enabled())
+				patch_site(t, args.nr);
 			args.a[0] = t->regs.rdi;
 			args.a[1] = t->regs.rsi;
 			args.a[2] = t->regs.rdx;

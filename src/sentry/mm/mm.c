@@ -1307,6 +1307,18 @@ bool mm_range_mapped(struct mm *mm, uint64_t start, uint64_t end)
 	return end > start && range_is_mapped(mm, start, end);
 }
 
+bool mm_patchable(struct mm *mm, uint64_t start, uint64_t end)
+{
+	if (mm->refs != 1 || end <= start)
+		return false;
+	size_t i = vma_first_above(mm, start);
+	if (i >= mm->n)
+		return false;
+	const struct vma *v = &mm->v[i];
+	return v->start <= start && end <= v->start + vma_mapped_len(v) && v->backing && !v->shm &&
+	       !(v->flags & (VMA_SHARED | VMA_BORROWED | VMA_VVAR | VMA_VDSO)) && (v->prot & WARD_PROT_EXEC);
+}
+
 long mm_mincore(struct mm *mm, uint64_t start, uint64_t len, uint8_t *vec)
 {
 	uint64_t end = start + len;
