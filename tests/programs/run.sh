@@ -114,6 +114,15 @@ detail() {
 	printf '%s\n' "$@" | sed 's/^/    /'
 }
 
+# The ward options of a WARD_PLATFORMS entry: a platform name, or NAME+patch
+# for that platform with --patch-syscalls.
+platform_args() {
+	case $1 in
+	*+patch) echo "--platform=${1%+patch} --patch-syscalls" ;;
+	*) echo "--platform=$1" ;;
+	esac
+}
+
 is_known() {
 	local list=$here/known-failures-$1.txt
 	[ -f "$list" ] || return 1
@@ -193,7 +202,7 @@ while read -r kind name expect prog args; do
 	for p in $platforms; do
 		# This directory is bound in at its own path: the repository may
 		# lie under /tmp, which is the sandbox's own tmpfs.
-		run_one "$base.$p.out" "$base.$p.err" "$ward" "do" --platform="$p" --volume="$here:$here:ro" -- "${argv[@]}"
+		run_one "$base.$p.out" "$base.$p.err" "$ward" "do" $(platform_args "$p") --volume="$here:$here:ro" -- "${argv[@]}"
 		rc=$?
 		why=()
 		[ "$rc" -eq "$native_rc" ] || why+=("exit status $rc, native $native_rc")

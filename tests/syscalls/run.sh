@@ -14,7 +14,8 @@
 # Environment:
 #   WARD            the ward binary (default: ./ward in the repository root);
 #                   if it is not executable only the native half runs
-#   WARD_PLATFORMS  platforms to run under, space separated (default: ptrace)
+#   WARD_PLATFORMS  platforms to run under, space separated (default: ptrace);
+#                   NAME+patch is NAME with --patch-syscalls
 #   BUILD_DIR       where binaries go (default: tests/syscalls/bin)
 #   CC, CFLAGS      compiler and extra flags (default: cc)
 #   RESULT_FILE     if set, receives "passed failed skipped"
@@ -66,6 +67,15 @@ result() {
 }
 
 # is_known PLATFORM LABEL: whether LABEL is listed as a known failure.
+# The ward options of a WARD_PLATFORMS entry: a platform name, or NAME+patch
+# for that platform with --patch-syscalls.
+platform_args() {
+	case $1 in
+	*+patch) echo "--platform=${1%+patch} --patch-syscalls" ;;
+	*) echo "--platform=$1" ;;
+	esac
+}
+
 is_known() {
 	local list=$here/known-failures-$1.txt
 	[ -f "$list" ] || return 1
@@ -148,7 +158,7 @@ for src in "${sources[@]}"; do
 			# The binaries are bound in read-only at their own path: the
 			# build directory may lie under /tmp, which is the sandbox's
 			# own tmpfs.
-			run_one "$log" "$ward" "do" --platform="$p" --volume="$build_abs:$build_abs:ro" -- "$bin"
+			run_one "$log" "$ward" "do" $(platform_args "$p") --volume="$build_abs:$build_abs:ro" -- "$bin"
 			rc=$?
 			if is_known "$p" "$label"; then
 				case $rc in

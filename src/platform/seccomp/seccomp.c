@@ -172,6 +172,25 @@ static struct patch_site {
 	uint32_t nr;
 } sites[WARD_SECCOMP_MAX_SITES];
 static _Atomic uint32_t nsites;
+/* The sites by return address (1 + index; 0 = empty), open addressing:
+ * written once per entry under site_lock, read without it. */
+#define SITE_HASH_SIZE (2 * WARD_SECCOMP_MAX_SITES)
+static _Atomic uint32_t site_hash[SITE_HASH_SIZE];
+
+static size_t site_hash_slot(uint64_t ret)
+{
+	return (size_t)((ret * 0x9e3779b97f4a7c15ULL) >> 51) % SITE_HASH_SIZE;
+}
+
+/* A site that returns to ret, as 1 + its index, or 0. */
+static uint32_t site_by_ret(uint64_t ret)
+{
+	for (size_t h = site_hash_slot(ret);; h = (h + 1) % SITE_HASH_SIZE) {
+		uint32_t v = atomic_load(&site_hash[h]);
+		if (!v || sites[v - 1].ret == ret)
+			return v;
+	}
+}
 
 /* The site whose trampoline a stop at rip (past a syscall) trapped from,
  * as 1 + its index, or 0. */
@@ -185,9 +204,6 @@ static uint32_t tramp_site(uint64_t rip)
 		return 0;
 	return i + 1;
 }
-
-struct sthread;
-static uint32_t site_of(const struct sthread *t);
 
 static bool in_entry(uint64_t rip)
 {
@@ -587,6 +603,10 @@ static long seccomp_patch_site(uint64_t ret, uint32_t nr, uint64_t *slot)
 		 * stub can reach before nsites says it exists. */
 		memcpy(mf_ptr(tramp_off) + 32 * (uint64_t)i, code, sizeof(code));
 		sites[i] = (struct patch_site){ ret, nr };
+		size_t h = site_hash_slot(ret);
+		while (atomic_load(&site_hash[h]))
+			h = (h + 1) % SITE_HASH_SIZE;
+		atomic_store(&site_hash[h], i + 1);
 		atomic_store(&nsites, n + 1);
 	}
 	pthread_mutex_unlock(&site_lock);
@@ -1251,17 +1271,25 @@ static long convert(struct ward_platform_as *as, struct sthread *t)
 	}
 }
 
-/* The site, as 1 + its index, whose return address is t's last syscall
- * stop's rip, or 0. */
-static uint32_t site_of(const struct sthread *t)
+/* Where regs resume in the middle of a patched site, between what were
+ * its mov and its syscall (a restart rewinds rip by the syscall's 2
+ * bytes, and a signal frame may keep that rip): there is no syscall
+ * instruction there any more, but the site's trampoline has one that does
+ * the same with the rax it is given, and returns to the site's end; rcx
+ * and r11 are the call's to set. Only where the guest's bytes are this
+ * site's jump: a site of the table may be another program's. */
+static void resume_mid_site(struct ward_platform_as *as, struct ward_regs *regs)
 {
-	if (t->site)
-		return t->site;
-	uint32_t n = atomic_load(&nsites);
-	for (uint32_t i = 0; i < n; i++)
-		if (sites[i].ret == t->stop_rip)
-			return i + 1;
-	return 0;
+	uint32_t site = site_by_ret(regs->rip + 2);
+	if (!site)
+		return;
+	uint8_t code[7], want[7] = { 0xff, 0x24, 0x25 };
+	uint32_t slot = WARD_SECCOMP_SLOTS + 8 * (site - 1);
+	memcpy(want + 3, &slot, 4);
+	if (ward_copy_in(as->owner, code, gaddr(regs->rip - 5), sizeof(code)) < 0 || memcmp(code, want, 7) != 0)
+		return;
+	regs->rip = regs->rcx = WARD_SECCOMP_TRAMP + 32 * (uint64_t)(site - 1) + TR_SYSCALL;
+	regs->r11 = regs->eflags;
 }
 
 /* Whether regs can be loaded by the entry's return, which sets rcx to rip
@@ -1321,15 +1349,8 @@ static long seccomp_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_
 	/* A thread in the entry may be stopped in a signal it took there. */
 	if (now != TH_STOPPED && !(t->fast && now == TH_FAST))
 		return -ECHILD;
-	uint32_t site = patching && t->stop_rip >= 2 && regs->rip == t->stop_rip - 2 ? site_of(t) : 0;
-	if (site) {
-		/* A restart at a site that is patched now (or another address
-		 * space's that ends at the same place): its syscall instruction
-		 * is no more, but its trampoline's does the same, and rcx and r11
-		 * are the call's to set. */
-		regs->rip = regs->rcx = WARD_SECCOMP_TRAMP + 32 * (uint64_t)(site - 1) + TR_SYSCALL;
-		regs->r11 = regs->eflags;
-	}
+	if (patching && regs->rip != t->stop_rip && atomic_load(&nsites))
+		resume_mid_site(as, regs);
 	if (t->fast && (fp || !entry_can_return(regs)) && convert(as, t) < 0)
 		return -ECHILD;
 	if (t->fast) {

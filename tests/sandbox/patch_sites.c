@@ -1,0 +1,316 @@
+/* A guest for tests/sandbox/patch-sites.sh: syscall sites of the form
+ * `mov $nr,%eax; syscall`, which ward --patch-syscalls rewrites, used the
+ * ways a program may use them. Every mode but "bytes" prints the same
+ * natively and under ward; "bytes" prints whether the site was rewritten. */
+#define _GNU_SOURCE
+#include <asm/prctl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SITE(name, nr)                                                                             \
+	__attribute__((noinline, noclone)) static long name(long a0, long a1, long a2)             \
+	{                                                                                          \
+		long r;                                                                            \
+		register long rdi __asm__("rdi") = a0, rsi __asm__("rsi") = a1, rdx __asm__("rdx") = a2; \
+		__asm__ volatile(".globl " #name "_at\n" #name "_at: mov $" #nr ", %%eax\n\tsyscall"        \
+				 : "=a"(r)                                                         \
+				 : "r"(rdi), "r"(rsi), "r"(rdx)                                    \
+				 : "rcx", "r11", "memory");                                        \
+		return r;                                                                          \
+	}
+
+SITE(site_getpid, 39)
+SITE(site_gettid, 186)
+SITE(site_read, 0)
+extern const unsigned char site_getpid_at[];
+
+static long real_getpid(void)
+{
+	return syscall(SYS_getpid);
+}
+
+static int check_pid(const char *what)
+{
+	long got = site_getpid(0, 0, 0), want = real_getpid();
+	if (got != want) {
+		printf("%s: getpid site says %ld, want %ld\n", what, got, want);
+		return 1;
+	}
+	return 0;
+}
+
+static const char *site_state(void)
+{
+	unsigned char b[7];
+	memcpy(b, site_getpid_at, sizeof(b));
+	if (b[0] == 0xb8 && b[5] == 0x0f && b[6] == 0x05)
+		return "plain";
+	if (b[0] == 0xff && b[1] == 0x24 && b[2] == 0x25)
+		return "patched";
+	return "other";
+}
+
+static int mode_bytes(void)
+{
+	int bad = check_pid("first") + check_pid("second") + check_pid("third");
+	printf("site %s%s\n", site_state(), bad ? " (wrong results)" : "");
+	return bad;
+}
+
+static int mode_fork(void)
+{
+	int bad = check_pid("before") + check_pid("before");
+	for (int i = 0; i < 3; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int b = 0;
+			for (int j = 0; j < 1000; j++)
+				b |= check_pid("child");
+			pid_t g = fork();
+			if (g == 0)
+				_exit(check_pid("grandchild"));
+			int st;
+			waitpid(g, &st, 0);
+			_exit(b || !WIFEXITED(st) || WEXITSTATUS(st));
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		bad += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		bad += check_pid("parent");
+	}
+	printf("fork %s\n", bad ? "bad" : "ok");
+	return bad != 0;
+}
+
+static sigjmp_buf jb;
+static volatile sig_atomic_t segvs;
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	segvs++;
+	/* The GS base this test forged is not the stub's: back to none. */
+	__asm__ volatile("wrgsbase %0" : : "r"(0UL));
+	siglongjmp(jb, 1);
+}
+
+static int mode_gs(void)
+{
+	static char area[8192];
+	int bad = check_pid("before") + check_pid("before");
+	/* A GS base of the guest's own, set the Linux way: the site must work. */
+	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)area) != 0)
+		return printf("arch_prctl failed\n"), 1;
+	for (int i = 0; i < 100; i++)
+		bad += check_pid("own gs");
+	unsigned long gs = 1;
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
+	bad += gs != (unsigned long)area;
+	syscall(SYS_arch_prctl, ARCH_SET_GS, 0UL);
+	bad += check_pid("gs back to 0");
+	printf("gs %s\n", bad ? "bad" : "ok");
+	return bad != 0;
+}
+
+/* Forges GS bases behind the sentry's back (wrgsbase) and calls the site:
+ * the guest may hurt only itself. Prints the same wherever the site works
+ * or the guest gets a SIGSEGV it survives. */
+static int mode_gs_forge(void)
+{
+	static const unsigned long forged[] = {
+		0x1000, /* the slot table */
+		0x7fffe0100000UL, /* the first thread region: this thread's own */
+		0x7fffe0100000UL + 0x10000UL * 777, /* a region no thread has */
+		0x7fffe0000000UL, /* the stub's code page */
+	};
+	struct sigaction sa = { .sa_handler = on_segv, .sa_flags = SA_NODEFER };
+	sigaction(SIGSEGV, &sa, NULL);
+	check_pid("before");
+	check_pid("before");
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		if (sigsetjmp(jb, 1) == 0) {
+			__asm__ volatile("wrgsbase %0" : : "r"(forged[i]));
+			site_getpid(0, 0, 0);
+			__asm__ volatile("wrgsbase %0" : : "r"(0UL));
+		}
+	}
+	int bad = check_pid("after");
+	printf("alive %s\n", bad ? "bad" : "ok");
+	return bad;
+}
+
+/* Jumps into the trampoline of the site's slot with a forged index: under
+ * ward the guest gets a SIGSEGV, nothing else. Natively there is no slot. */
+static int mode_forge_entry(void)
+{
+	check_pid("before");
+	check_pid("before");
+	const unsigned char *b = site_getpid_at;
+	if (b[0] != 0xff) {
+		printf("not patched\n");
+		return 0;
+	}
+	uint32_t slot;
+	memcpy(&slot, b + 3, 4);
+	uint64_t tramp = *(const uint64_t *)(uintptr_t)slot;
+	struct sigaction sa = { .sa_handler = on_segv, .sa_flags = SA_NODEFER };
+	sigaction(SIGSEGV, &sa, NULL);
+	static const uint64_t idx[] = { 0x7fffffff, 4095, 1UL << 40 };
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		if (sigsetjmp(jb, 1) == 0) {
+			/* The trampoline's second instruction jumps to the entry. */
+			__asm__ volatile("mov %0, %%rcx\n\tjmp *%1" : : "r"(idx[i]), "r"(tramp + 5) : "rcx", "memory");
+		}
+	}
+	int bad = check_pid("after");
+	printf("forged entry: %d segvs, %s\n", (int)segvs, bad ? "bad" : "ok");
+	return bad;
+}
+
+static int mode_exec(char *self, int child)
+{
+	int bad = check_pid("exec") + check_pid("exec");
+	if (!child) {
+		char *argv[] = { self, "exec-child", NULL };
+		execv(self, argv);
+		printf("execv failed\n");
+		return 1;
+	}
+	printf("exec child %s, site %s\n", bad ? "bad" : "ok", site_state());
+	return bad;
+}
+
+static volatile int thread_bad;
+
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	long tid = syscall(SYS_gettid);
+	for (int i = 0; i < 20000; i++) {
+		if (site_gettid(0, 0, 0) != tid || site_getpid(0, 0, 0) != real_getpid()) {
+			__atomic_fetch_add(&thread_bad, 1, __ATOMIC_SEQ_CST);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int mode_threads(void)
+{
+	/* Patched while alone; then four threads share the patched code. */
+	check_pid("main");
+	check_pid("main");
+	site_gettid(0, 0, 0);
+	site_gettid(0, 0, 0);
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, thread_main, NULL);
+	thread_main(NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	printf("threads %s\n", thread_bad ? "bad" : "ok");
+	return thread_bad != 0;
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+	/* A handler that uses the vector registers the interrupted code holds. */
+	__asm__ volatile("pcmpeqd %%xmm8, %%xmm8\n\tpxor %%xmm9, %%xmm9" : : : "xmm8", "xmm9");
+}
+
+/* The vector registers survive patched calls, and signals delivered on
+ * their return (the sentry then needs the FPU state the entry kept). */
+static int mode_fpu(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval it = { { 0, 500 }, { 0, 500 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	long bad = 0;
+	for (long i = 1; alarms < 50 && i < 50000000; i++) {
+		uint64_t out8, out9;
+		__asm__ volatile("movq %2, %%xmm8\n\tmovq %3, %%xmm9\n\t"
+				 "sub $128, %%rsp\n\tcall site_getpid\n\tadd $128, %%rsp\n\t"
+				 "movq %%xmm8, %0\n\tmovq %%xmm9, %1"
+				 : "=r"(out8), "=r"(out9)
+				 : "r"((uint64_t)i), "r"((uint64_t)~i)
+				 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "xmm8", "xmm9", "memory");
+		if (out8 != (uint64_t)i || out9 != (uint64_t)~i)
+			bad++;
+	}
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	printf("fpu %s%s\n", bad ? "bad" : "ok", alarms >= 50 ? "" : " (too few signals)");
+	return bad != 0;
+}
+
+/* A patched read restarted after SA_RESTART handlers (its syscall
+ * instruction is gone: the restart must go elsewhere). */
+static int mode_restart(void)
+{
+	int p[2];
+	char c = 0;
+	if (pipe(p) < 0)
+		return 1;
+	write(p[1], "a", 1);
+	site_read(p[0], (long)&c, 1);
+	write(p[1], "b", 1);
+	site_read(p[0], (long)&c, 1);
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	sigaction(SIGALRM, &sa, NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(300000);
+		write(p[1], "c", 1);
+		_exit(0);
+	}
+	struct itimerval it = { { 0, 20000 }, { 0, 20000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	long r = site_read(p[0], (long)&c, 1);
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	waitpid(pid, NULL, 0);
+	int bad = r != 1 || c != 'c' || alarms < 2;
+	printf("restart %s\n", bad ? "bad" : "ok");
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "bytes";
+	if (!strcmp(mode, "bytes"))
+		return mode_bytes();
+	if (!strcmp(mode, "fork"))
+		return mode_fork();
+	if (!strcmp(mode, "gs"))
+		return mode_gs();
+	if (!strcmp(mode, "gs-forge"))
+		return mode_gs_forge();
+	if (!strcmp(mode, "forge-entry"))
+		return mode_forge_entry();
+	if (!strcmp(mode, "exec"))
+		return mode_exec(argv[0], 0);
+	if (!strcmp(mode, "exec-child"))
+		return mode_exec(argv[0], 1);
+	if (!strcmp(mode, "threads"))
+		return mode_threads();
+	if (!strcmp(mode, "fpu"))
+		return mode_fpu();
+	if (!strcmp(mode, "restart"))
+		return mode_restart();
+	fprintf(stderr, "unknown mode %s\n", mode);
+	return 2;
+}
