@@ -66,9 +66,16 @@ fi
 
 export WARD="$top/build/ward"
 # Every platform this host can run: conformance and programs run on each.
+# seccomp+patch is seccomp with --patch-syscalls (run for conformance,
+# programs and the sandbox's platform checks; ASan keeps to plain seccomp).
 export WARD_PLATFORMS="ptrace"
+asan_platform=ptrace
 if "$WARD" do --platform=seccomp -- /bin/true 2>/dev/null; then
 	WARD_PLATFORMS="ptrace seccomp"
+	asan_platform=seccomp
+	if "$WARD" do --platform=seccomp --patch-syscalls -- /bin/true 2>/dev/null; then
+		WARD_PLATFORMS="ptrace seccomp seccomp+patch"
+	fi
 fi
 echo "== platforms: $WARD_PLATFORMS"
 echo "== syscall conformance tests (native and under ward)"
@@ -78,9 +85,9 @@ count_result_file "$top/build/syscalls.result"
 # The sentry's own memory errors (the guest's bad input is the sentry's
 # problem): the same tests under a sentry built with the sanitizers, on one
 # platform (seccomp where it runs). Leaks at exit are not errors here.
-echo "== syscall conformance tests under a sentry built with ASan + UBSan (${WARD_PLATFORMS##* })"
+echo "== syscall conformance tests under a sentry built with ASan + UBSan ($asan_platform)"
 if [ -x "$top/build-asan/ward" ]; then
-	ASAN_OPTIONS=detect_leaks=0 WARD="$top/build-asan/ward" WARD_PLATFORMS="${WARD_PLATFORMS##* }" \
+	ASAN_OPTIONS=detect_leaks=0 WARD="$top/build-asan/ward" WARD_PLATFORMS="$asan_platform" \
 		RESULT_FILE="$top/build/syscalls-asan.result" BUILD_DIR="$top/build/syscalls" tests/syscalls/run.sh |
 		sed 's/^\(PASS\|FAIL\|SKIP\|XFAIL\|XPASS\) syscalls/\1 asan-syscalls/'
 	count_result_file "$top/build/syscalls-asan.result"
@@ -111,6 +118,10 @@ count_result_file "$top/build/host-signals.result"
 echo "== a guest that fights the seccomp stub gains nothing"
 RESULT_FILE="$top/build/fight-stub.result" BUILD_DIR="$top/build/sandbox" tests/sandbox/fight-stub.sh
 count_result_file "$top/build/fight-stub.result"
+
+echo "== syscall-site patching (--patch-syscalls)"
+RESULT_FILE="$top/build/patch-sites.result" BUILD_DIR="$top/build/sandbox" tests/sandbox/patch-sites.sh
+count_result_file "$top/build/patch-sites.result"
 
 echo "== docs/syscalls.md is generated from table.def and current"
 if command -v python3 >/dev/null && python3 tools/gen-compat-doc.py . | cmp -s - docs/syscalls.md; then

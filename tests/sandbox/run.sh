@@ -642,11 +642,16 @@ fi
 # call on any platform; with WARD_VDSO=syscall every one of them traps.
 clock_loop='import time; time.sleep(0.05); [time.monotonic() for _ in range(10000)]'
 for p in ${WARD_PLATFORMS:-ptrace}; do
-	n=$(timeout 60 "$WARD" do --platform="$p" --strace -- /usr/bin/python3 -c "$clock_loop" 2>&1 </dev/null |
+	# NAME+patch: NAME with --patch-syscalls (tests/syscalls/run.sh).
+	pargs=--platform=$p
+	case $p in *+patch) pargs="--platform=${p%+patch} --patch-syscalls" ;; esac
+	# shellcheck disable=SC2086
+	n=$(timeout 60 "$WARD" do $pargs --strace -- /usr/bin/python3 -c "$clock_loop" 2>&1 </dev/null |
 		grep -c '^clock_gettime(')
 	[ "$n" -le 2 ] && result "vdso-no-clock-syscalls[$p]" ok ||
 		result "vdso-no-clock-syscalls[$p]" bad "$n clock_gettime system calls"
-	n=$(WARD_VDSO=syscall timeout 60 "$WARD" do --platform="$p" --strace -- /usr/bin/python3 -c "$clock_loop" 2>&1 \
+	# shellcheck disable=SC2086
+	n=$(WARD_VDSO=syscall timeout 60 "$WARD" do $pargs --strace -- /usr/bin/python3 -c "$clock_loop" 2>&1 \
 		</dev/null | grep -c '^clock_gettime(')
 	[ "$n" -ge 10000 ] && result "vdso-syscall-fallback[$p]" ok ||
 		result "vdso-syscall-fallback[$p]" bad "$n clock_gettime system calls, want >= 10000"
