@@ -233,6 +233,10 @@ ward__seccomp_stub_handler:
 	/* Publish the stop, and the state it replaced: a signal that comes
 	 * in the patched-site entry stops the thread there, and the sentry
 	 * puts that state back. */
+	/* A signal may come in the patched-site entry between its "I sleep"
+	 * and its futex wait: the flag is the entry's again when this returns. */
+	mov TH_STUB_SLEEPS(%rbx), %eax
+	push %rax
 	mov $TH_STOPPED, %eax
 	xchg %eax, TH_STATE(%rbx)
 	mov %eax, TH_PREV(%rbx)
@@ -256,6 +260,8 @@ ward__seccomp_stub_handler:
 	syscall
 	jmp .Lhandoff
 .Lresume:
+	pop %rax
+	mov %eax, TH_STUB_SLEEPS(%rbx)
 	cmpl $0, TH_SETBASES(%rbx)
 	je 1f
 	mov TH_FS(%rbx), %rax
