@@ -326,10 +326,11 @@ int main(int argc, char **argv)
 	double t0, t1;
 
 	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: micro "
-				"getpid|getpidlibc|read1|openclose|stat|read1m|write1m|fork|thread|futexpp|signal|pipepp|"
-				"mmaptouch|clock_gettime|tcppp|tcpbulk|unixpp|epollwake "
-				"ITERATIONS\n");
+		fprintf(stderr,
+			"usage: micro "
+			"getpid|getpidlibc|read1|openclose|stat|read1m|write1m|fork|thread|futexpp|signal|pipepp|"
+			"mmaptouch|clock_gettime|tcppp|tcpbulk|unixpp|epollwake "
+			"ITERATIONS\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "getpid") == 0) {

@@ -157,12 +157,18 @@ static int parse_volume(struct do_options *o, const char *arg)
 static int parse(int argc, char **argv, struct do_options *o)
 {
 	static const struct option opts[] = {
-		{ "platform", required_argument, NULL, 'p' },	{ "root", required_argument, NULL, 'r' },
-		{ "cwd", required_argument, NULL, 'c' },	{ "env", required_argument, NULL, 'e' },
-		{ "pids-limit", required_argument, NULL, 'P' }, { "strace", no_argument, NULL, 's' },
-		{ "strace-log", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
-		{ "tmpfs", required_argument, NULL, 't' },	{ "volume", required_argument, NULL, 'v' },
-		{ "network", required_argument, NULL, 'n' },	{ "patch-syscalls", no_argument, NULL, 'S' },
+		{ "platform", required_argument, NULL, 'p' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "cwd", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "pids-limit", required_argument, NULL, 'P' },
+		{ "strace", no_argument, NULL, 's' },
+		{ "strace-log", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "tmpfs", required_argument, NULL, 't' },
+		{ "volume", required_argument, NULL, 'v' },
+		{ "network", required_argument, NULL, 'n' },
+		{ "patch-syscalls", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	o->platform = NULL;
@@ -376,7 +382,8 @@ static int run_do(struct do_options *o)
 	}
 	if (o->patch_syscalls && (r = ward_patch_enable()) < 0) {
 		if (r == -EOPNOTSUPP) {
-			fprintf(stderr, "ward: --patch-syscalls needs --platform=seccomp (platform '%s' cannot patch)\n",
+			fprintf(stderr,
+				"ward: --patch-syscalls needs --platform=seccomp (platform '%s' cannot patch)\n",
 				ward_platform()->name);
 			return WARD_EXIT_USAGE;
 		}

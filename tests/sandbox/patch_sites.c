@@ -16,16 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SITE(name, nr)                                                                             \
-	__attribute__((noinline, noclone)) static long name(long a0, long a1, long a2)             \
-	{                                                                                          \
-		long r;                                                                            \
+#define SITE(name, nr)                                                                                   \
+	__attribute__((noinline, noclone)) static long name(long a0, long a1, long a2)                   \
+	{                                                                                                \
+		long r;                                                                                  \
 		register long rdi __asm__("rdi") = a0, rsi __asm__("rsi") = a1, rdx __asm__("rdx") = a2; \
-		__asm__ volatile(".globl " #name "_at\n" #name "_at: mov $" #nr ", %%eax\n\tsyscall"        \
-				 : "=a"(r)                                                         \
-				 : "r"(rdi), "r"(rsi), "r"(rdx)                                    \
-				 : "rcx", "r11", "memory");                                        \
-		return r;                                                                          \
+		__asm__ volatile(".globl " #name "_at\n" #name "_at: mov $" #nr ", %%eax\n\tsyscall"     \
+				 : "=a"(r)                                                               \
+				 : "r"(rdi), "r"(rsi), "r"(rdx)                                          \
+				 : "rcx", "r11", "memory");                                              \
+		return r;                                                                                \
 	}
 
 SITE(site_getpid, 39)
@@ -247,7 +247,8 @@ static int mode_fpu(void)
 				 "movq %%xmm8, %0\n\tmovq %%xmm9, %1"
 				 : "=r"(out8), "=r"(out9)
 				 : "r"((uint64_t)i), "r"((uint64_t)~i)
-				 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "xmm8", "xmm9", "memory");
+				 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "xmm8", "xmm9",
+				   "memory");
 		if (out8 != (uint64_t)i || out9 != (uint64_t)~i)
 			bad++;
 	}

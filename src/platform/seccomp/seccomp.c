@@ -595,7 +595,8 @@ static long seccomp_patch_site(uint64_t ret, uint32_t nr, uint64_t *slot)
 		}
 		uint64_t at = WARD_SECCOMP_TRAMP + 32 * (uint64_t)i;
 		int32_t rel = (int32_t)((int64_t)STUB_ADDR(ward__seccomp_stub_fast) - (int64_t)(at + 10));
-		uint8_t code[TR_RET + 2] = { 0xb9, 0, 0, 0, 0, 0xe9, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b };
+		uint8_t code[TR_RET + 2] = { 0xb9, 0, 0, 0, 0, 0xe9, 0,	   0,	 0,   0,
+					     0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b };
 		memcpy(code + 1, &i, 4);
 		memcpy(code + 6, &rel, 4);
 		memcpy(code + TR_SLOW + 1, &nr, 4);
