@@ -182,11 +182,14 @@ static size_t site_hash_slot(uint64_t ret)
 	return (size_t)((ret * 0x9e3779b97f4a7c15ULL) >> 51) % SITE_HASH_SIZE;
 }
 
-/* A site that returns to ret, as 1 + its index, or 0. */
-static uint32_t site_by_ret(uint64_t ret)
+/* The next site after *h (a hash position, start at SIZE_MAX) that returns
+ * to ret, as 1 + its index, or 0 when there is none. Sites of different
+ * programs may share a return address, with different calls. */
+static uint32_t site_by_ret(uint64_t ret, size_t *h)
 {
-	for (size_t h = site_hash_slot(ret);; h = (h + 1) % SITE_HASH_SIZE) {
-		uint32_t v = atomic_load(&site_hash[h]);
+	*h = *h == SIZE_MAX ? site_hash_slot(ret) : (*h + 1) % SITE_HASH_SIZE;
+	for (;; *h = (*h + 1) % SITE_HASH_SIZE) {
+		uint32_t v = atomic_load(&site_hash[*h]);
 		if (!v || sites[v - 1].ret == ret)
 			return v;
 	}
@@ -584,10 +587,13 @@ static long seccomp_patch_site(uint64_t ret, uint32_t nr, uint64_t *slot)
 	if (!patching || tramp_off == UINT64_MAX)
 		return -EOPNOTSUPP;
 	pthread_mutex_lock(&site_lock);
-	uint32_t n = atomic_load(&nsites), i;
-	for (i = 0; i < n; i++)
-		if (sites[i].ret == ret && sites[i].nr == nr)
+	uint32_t n = atomic_load(&nsites), i = n, v;
+	for (size_t h = SIZE_MAX; (v = site_by_ret(ret, &h));) {
+		if (sites[v - 1].nr == nr) {
+			i = v - 1;
 			break;
+		}
+	}
 	if (i == n) {
 		if (n == WARD_SECCOMP_MAX_SITES) {
 			pthread_mutex_unlock(&site_lock);
@@ -1281,16 +1287,22 @@ static long convert(struct ward_platform_as *as, struct sthread *t)
  * site's jump: a site of the table may be another program's. */
 static void resume_mid_site(struct ward_platform_as *as, struct ward_regs *regs)
 {
-	uint32_t site = site_by_ret(regs->rip + 2);
-	if (!site)
-		return;
-	uint8_t code[7], want[7] = { 0xff, 0x24, 0x25 };
-	uint32_t slot = WARD_SECCOMP_SLOTS + 8 * (site - 1);
-	memcpy(want + 3, &slot, 4);
-	if (ward_copy_in(as->owner, code, gaddr(regs->rip - 5), sizeof(code)) < 0 || memcmp(code, want, 7) != 0)
-		return;
-	regs->rip = regs->rcx = WARD_SECCOMP_TRAMP + 32 * (uint64_t)(site - 1) + TR_SYSCALL;
-	regs->r11 = regs->eflags;
+	uint8_t code[7];
+	uint32_t site;
+	bool read = false;
+	for (size_t h = SIZE_MAX; (site = site_by_ret(regs->rip + 2, &h));) {
+		if (!read && ward_copy_in(as->owner, code, gaddr(regs->rip - 5), sizeof(code)) < 0)
+			return;
+		read = true;
+		uint8_t want[7] = { 0xff, 0x24, 0x25 };
+		uint32_t slot = WARD_SECCOMP_SLOTS + 8 * (site - 1);
+		memcpy(want + 3, &slot, 4);
+		if (memcmp(code, want, sizeof(want)) == 0) {
+			regs->rip = regs->rcx = WARD_SECCOMP_TRAMP + 32 * (uint64_t)(site - 1) + TR_SYSCALL;
+			regs->r11 = regs->eflags;
+			return;
+		}
+	}
 }
 
 /* Whether regs can be loaded by the entry's return, which sets rcx to rip
