@@ -2,7 +2,8 @@
 # ward --patch-syscalls on the seccomp platform: a trapped `mov $nr,%eax;
 # syscall' site is rewritten (the guest sees its bytes change), and the
 # rewritten site behaves as the syscall did across fork, execve, threads,
-# signals with their FPU state, restarts, and a GS base of the guest's own.
+# signals with their FPU state, restarts, a GS base of the guest's own, and
+# code the guest maps, protects, rewrites and unmaps itself.
 # A guest that forges its GS base or jumps into the stub's entry with a
 # forged index hurts only itself: ward exits normally and leaves no stub
 # behind. Without seccomp the option is refused. Output as run.sh.
@@ -114,7 +115,7 @@ expect bytes-seccomp --platform=seccomp bytes "exit 0 site plain|"
 expect bytes-patched "$patch" bytes "exit 0 site patched|"
 expect exec-patched "$patch" exec "exit 0 exec child ok, site patched|"
 # What the guest sees of a patched site is what it sees natively.
-for mode in fork gs gs-forge threads fpu restart; do
+for mode in fork gs gs-forge threads fpu restart jit; do
 	want=$(run native "$mode")
 	expect "$mode" "$patch" "$mode" "$want"
 done

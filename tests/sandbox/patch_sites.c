@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -289,6 +290,50 @@ static int mode_restart(void)
 	return bad;
 }
 
+/* Code the guest writes itself (a JIT): patched like any site; then made
+ * non-executable, rewritten by the guest, unmapped and mapped anew. */
+static int mode_jit(void)
+{
+	static const unsigned char getpid_code[] = { 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3 };
+	static const unsigned char gettid_code[] = { 0xb8, 186, 0, 0, 0, 0x0f, 0x05, 0xc3 };
+	const int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
+	unsigned char *page = mmap(NULL, 4096, rwx, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return printf("mmap failed\n"), 1;
+	long (*fn)(void) = (long (*)(void))(void *)page;
+	int bad = 0;
+	memcpy(page, getpid_code, sizeof(getpid_code));
+	for (int i = 0; i < 3; i++)
+		bad += fn() != real_getpid();
+	/* No longer executable: the (patched) site faults like the plain one. */
+	struct sigaction sa = { .sa_handler = on_segv, .sa_flags = SA_NODEFER };
+	sigaction(SIGSEGV, &sa, NULL);
+	mprotect(page, 4096, PROT_READ | PROT_WRITE);
+	segvs = 0;
+	if (sigsetjmp(jb, 1) == 0)
+		fn();
+	bad += segvs != 1;
+	mprotect(page, 4096, rwx);
+	/* The guest writes its code again: it runs what it wrote. */
+	memcpy(page, gettid_code, sizeof(gettid_code));
+	for (int i = 0; i < 3; i++)
+		bad += fn() != syscall(SYS_gettid);
+	/* Unmapped and mapped anew at the same place, other code, then the
+	 * first code again. */
+	munmap(page, 4096);
+	unsigned char *again = mmap(page, 4096, rwx, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (again != page)
+		return printf("mmap again failed\n"), 1;
+	memcpy(page, gettid_code, sizeof(gettid_code));
+	for (int i = 0; i < 3; i++)
+		bad += fn() != syscall(SYS_gettid);
+	memcpy(page, getpid_code, sizeof(getpid_code));
+	for (int i = 0; i < 3; i++)
+		bad += fn() != real_getpid();
+	printf("jit %s\n", bad ? "bad" : "ok");
+	return bad != 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "bytes";
@@ -312,6 +357,8 @@ int main(int argc, char **argv)
 		return mode_fpu();
 	if (!strcmp(mode, "restart"))
 		return mode_restart();
+	if (!strcmp(mode, "jit"))
+		return mode_jit();
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;
 }
