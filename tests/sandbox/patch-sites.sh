@@ -119,5 +119,6 @@ for mode in fork gs gs-forge threads fpu restart jit; do
 	want=$(run native "$mode")
 	expect "$mode" "$patch" "$mode" "$want"
 done
+expect low "$patch" low "exit 0 low: mmap Operation not permitted, mremap Operation not permitted, munmap 0, mprotect Cannot allocate memory, site ok|"
 expect forge-entry "$patch" forge-entry "exit 0 forged entry: 3 segvs, ok|"
 finish

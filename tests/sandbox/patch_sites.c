@@ -4,6 +4,7 @@
  * natively and under ward; "bytes" prints whether the site was rewritten. */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -334,6 +335,27 @@ static int mode_jit(void)
 	return bad != 0;
 }
 
+/* The guest cannot map, move or unmap anything onto the slot table below
+ * 64 KiB (ward applies Linux's default vm.mmap_min_addr; this host's may
+ * be lower, so this mode is for ward only). */
+static int mode_low(void)
+{
+	check_pid("before");
+	check_pid("before");
+	void *low = (void *)0x1000;
+	void *m = mmap(low, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	const char *mm = m == MAP_FAILED ? strerror(errno) : "mapped";
+	void *src = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *r = mremap(src, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, low);
+	const char *mr = r == MAP_FAILED ? strerror(errno) : "moved";
+	int un = munmap(NULL, 0x10000);
+	int pr = mprotect(low, 4096, PROT_READ | PROT_WRITE);
+	int bad = check_pid("after");
+	printf("low: mmap %s, mremap %s, munmap %d, mprotect %s, site %s\n", mm, mr, un, pr ? strerror(errno) : "ok",
+	       bad ? "bad" : "ok");
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "bytes";
@@ -359,6 +381,8 @@ int main(int argc, char **argv)
 		return mode_restart();
 	if (!strcmp(mode, "jit"))
 		return mode_jit();
+	if (!strcmp(mode, "low"))
+		return mode_low();
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;
 }

@@ -967,6 +967,9 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 			return -EINVAL;
 		if (new_addr < old_addr + old_len && old_addr < new_addr + alen)
 			return -EINVAL;
+		/* get_unmapped_area's security_mmap_addr: below mmap_min_addr. */
+		if (new_addr < MM_MIN_ADDR)
+			return -EPERM;
 	}
 
 	if (!(flags & MREMAP_FIXED)) {
