@@ -6,6 +6,7 @@
 #include <asm/prctl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -356,6 +357,53 @@ static int mode_low(void)
 	return bad;
 }
 
+static volatile int storm_stop;
+static volatile long storm_bad;
+static pid_t storm_tids[3];
+
+static void *storm_thread(void *arg)
+{
+	storm_tids[(long)arg] = (pid_t)syscall(SYS_gettid);
+	long tid = syscall(SYS_gettid), pid = real_getpid();
+	for (uint64_t i = 1; !storm_stop; i++) {
+		uint64_t out8;
+		__asm__ volatile("movq %1, %%xmm8\n\t"
+				 "sub $128, %%rsp\n\tcall site_getpid\n\tadd $128, %%rsp\n\t"
+				 "movq %%xmm8, %0"
+				 : "=r"(out8)
+				 : "r"(i)
+				 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "xmm8", "xmm9",
+				   "memory");
+		if (out8 != i || site_gettid(0, 0, 0) != tid || site_getpid(0, 0, 0) != pid)
+			__atomic_fetch_add(&storm_bad, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+/* Signals from another thread land anywhere in threads that make patched
+ * calls in a loop: in the entry too, on its way in, waiting, or out. */
+static int mode_storm(void)
+{
+	check_pid("main");
+	check_pid("main");
+	site_gettid(0, 0, 0);
+	site_gettid(0, 0, 0);
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_t th[3];
+	for (long i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, storm_thread, (void *)i);
+	while (!storm_tids[0] || !storm_tids[1] || !storm_tids[2])
+		sched_yield();
+	for (int i = 0; i < 3000; i++)
+		syscall(SYS_tgkill, real_getpid(), storm_tids[i % 3], SIGUSR1);
+	storm_stop = 1;
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	printf("storm %s\n", storm_bad ? "bad" : "ok");
+	return storm_bad != 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "bytes";
@@ -383,6 +431,8 @@ int main(int argc, char **argv)
 		return mode_jit();
 	if (!strcmp(mode, "low"))
 		return mode_low();
+	if (!strcmp(mode, "storm"))
+		return mode_storm();
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;
 }
