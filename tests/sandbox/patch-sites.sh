@@ -115,7 +115,7 @@ expect bytes-seccomp --platform=seccomp bytes "exit 0 site plain|"
 expect bytes-patched "$patch" bytes "exit 0 site patched|"
 expect exec-patched "$patch" exec "exit 0 exec child ok, site patched|"
 # What the guest sees of a patched site is what it sees natively.
-for mode in fork gs gs-forge threads fpu restart jit storm; do
+for mode in fork fork-first gs gs-forge threads fpu restart jit storm; do
 	want=$(run native "$mode")
 	expect "$mode" "$patch" "$mode" "$want"
 done

@@ -94,6 +94,32 @@ static int mode_fork(void)
 	return bad != 0;
 }
 
+/* A fork child that has not called the site yet shares its page with the
+ * parent until one of them writes it: the parent's patch is the parent's. */
+static int mode_fork_first(void)
+{
+	int go[2], back[2];
+	if (pipe(go) < 0 || pipe(back) < 0)
+		return 1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		read(go[0], &c, 1);
+		printf("child before its call: site %s\n", site_state());
+		fflush(stdout);
+		int b = check_pid("child") + check_pid("child") + check_pid("child");
+		_exit(b);
+	}
+	int bad = check_pid("parent") + check_pid("parent") + check_pid("parent");
+	write(go[1], "x", 1);
+	int st;
+	waitpid(pid, &st, 0);
+	bad += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+	bad += check_pid("parent after");
+	printf("fork-first %s\n", bad ? "bad" : "ok");
+	return bad != 0;
+}
+
 static sigjmp_buf jb;
 static volatile sig_atomic_t segvs;
 
@@ -411,6 +437,8 @@ int main(int argc, char **argv)
 		return mode_bytes();
 	if (!strcmp(mode, "fork"))
 		return mode_fork();
+	if (!strcmp(mode, "fork-first"))
+		return mode_fork_first();
 	if (!strcmp(mode, "gs"))
 		return mode_gs();
 	if (!strcmp(mode, "gs-forge"))

@@ -1318,7 +1318,7 @@ bool mm_patchable(struct mm *mm, uint64_t start, uint64_t end)
 	if (i >= mm->n)
 		return false;
 	const struct vma *v = &mm->v[i];
-	return v->start <= start && end <= v->start + vma_mapped_len(v) && v->backing && !v->shm &&
+	return v->start <= start && end <= v->start + vma_mapped_len(v) && (v->backing || v->ncow) && !v->shm &&
 	       !(v->flags & (VMA_SHARED | VMA_BORROWED | VMA_VVAR | VMA_VDSO)) && (v->prot & WARD_PROT_EXEC);
 }
 
