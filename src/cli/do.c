@@ -387,7 +387,9 @@ static int run_do(struct do_options *o)
 				ward_platform()->name);
 			return WARD_EXIT_USAGE;
 		}
-		fprintf(stderr, "ward: --patch-syscalls cannot work here (vm.mmap_min_addr must be at most 4096): %s\n",
+		fprintf(stderr,
+			"ward: --patch-syscalls cannot work here: the stub cannot map its slot table at 4 KiB "
+			"(vm.mmap_min_addr above 4096 and no CAP_SYS_RAWIO): %s\n",
 			strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}

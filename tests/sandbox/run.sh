@@ -590,7 +590,11 @@ rm -rf "$cyc_dir"
 cow_dir=$(mktemp -d)
 if cc -O1 -static -o "$cow_dir/fork_rewrite" "$top/tests/sandbox/fork_rewrite.c" 2>"$cow_dir/log"; then
 	for p in ${WARD_PLATFORMS:-ptrace}; do
-		"$WARD" do --platform="$p" --volume="$cow_dir:$cow_dir:ro" -- "$cow_dir/fork_rewrite" 60 \
+		# NAME+patch: NAME with --patch-syscalls (tests/syscalls/run.sh).
+		pargs=--platform=$p
+		case $p in *+patch) pargs="--platform=${p%+patch} --patch-syscalls" ;; esac
+		# shellcheck disable=SC2086
+		"$WARD" do $pargs --volume="$cow_dir:$cow_dir:ro" -- "$cow_dir/fork_rewrite" 60 \
 			>"$cow_dir/out" 2>&1 </dev/null &
 		wpid=$!
 		for _ in $(seq 1 1200); do grep -q -e done -e fork "$cow_dir/out" 2>/dev/null && break; sleep 0.1; done

@@ -567,14 +567,16 @@ static bool patch_tables(void)
 
 static long seccomp_patch_enable(void)
 {
-	/* The stub maps the slot table at 4 KiB, which the host allows only
-	 * when vm.mmap_min_addr does (Debian's default is 64 KiB). */
-	char buf[32] = "";
-	int fd = open("/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0 || strtoull(buf, NULL, 10) > WARD_SECCOMP_SLOTS)
+	/* The stub maps the slot table at 4 KiB, which the host allows when
+	 * vm.mmap_min_addr is at most that (Debian's default is 64 KiB) or to
+	 * a process with CAP_SYS_RAWIO. Stubs are forks of the sentry, with its credentials:
+	 * what the sentry may map there, they may. */
+	void *p = mmap((void *)WARD_SECCOMP_SLOTS, WARD_PAGE_SIZE, PROT_READ,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, WARD_PAGE_SIZE);
+	if (p != (void *)WARD_SECCOMP_SLOTS)
 		return -EPERM;
 	patching = true;
 	return 0;
