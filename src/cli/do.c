@@ -344,7 +344,8 @@ static int run_do(struct do_options *o)
 	long r;
 
 	/* First, while the sentry has one thread: a network namespace is a
-	 * thread's, and every later thread inherits the main thread's. */
+	 * thread's, and every later thread inherits the main thread's (where
+	 * the namespace is made on first use instead, this only says so). */
 	if ((r = ward_host_net_init(o->network, st.err, sizeof(st.err))) < 0) {
 		fprintf(stderr, "ward: %s\n", st.err);
 		return WARD_EXIT_SETUP;
