@@ -93,6 +93,9 @@ struct ward_platform_as {
 	uint64_t status_off;
 	pthread_mutex_t request_lock;
 	uint32_t seq;
+	uint32_t nqueued; /* requests on the control page, not yet sent */
+	bool started; /* the stub has had a thread: no more queueing */
+	bool lost; /* a queued request failed: the stub's mappings are unknown */
 	struct sthread *threads; /* in use by a context */
 	struct sthread *retired; /* told to exit; the region is reused once it has */
 	uint64_t nslots;
@@ -345,19 +348,32 @@ static void reap(pid_t pid)
 		;
 }
 
-/* Sends one request to the control thread and waits until it is done.
- * Returns 0, -ENOMEM when the host call failed, -ECHILD if the stub is gone. */
-static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-		    uint64_t a4, uint64_t a5)
+/* Adds a request to the batch on the control page. Caller holds the
+ * request lock and has made room (nqueued < CTL_MAX_REQS). */
+static void queue_request(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+			  uint64_t a4, uint64_t a5)
+{
+	uint64_t req[7] = { (uint64_t)nr, a0, a1, a2, a3, a4, a5 };
+	_Static_assert(sizeof(req) == CTL_REQ_SIZE, "request size");
+	memcpy(mf_ptr(as->control_off) + CTL_REQS + (size_t)as->nqueued * CTL_REQ_SIZE, req, sizeof(req));
+	as->nqueued++;
+}
+
+/* Sends the queued batch to the control thread and waits until it is done.
+ * Caller holds the request lock. Returns 0, -ENOMEM when a host call
+ * failed, -ECHILD if the stub is gone or a deferred batch failed before. */
+static long flush_locked(struct ward_platform_as *as)
 {
 	uint8_t *ctl = mf_ptr(as->control_off);
-	uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
-	uint64_t nrv = (uint64_t)nr;
 	char done;
 
-	pthread_mutex_lock(&as->request_lock);
-	memcpy(ctl + CTL_NR, &nrv, sizeof(nrv));
-	memcpy(ctl + CTL_ARGS, args, sizeof(args));
+	if (as->lost)
+		return -ECHILD;
+	if (!as->nqueued)
+		return 0;
+	uint32_t count = as->nqueued;
+	memcpy(ctl + CTL_COUNT, &count, sizeof(count));
+	as->nqueued = 0;
 	/* SAFETY: aligned words of the control and status pages, in the
 	 * memory file. The status page is the guest's to scribble on: what it
 	 * says only decides whether to wake and how long to spin; the pipe
@@ -382,10 +398,65 @@ static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t 
 	ssize_t n;
 	while ((n = read(as->done_fd, &done, 1)) < 0 && errno == EINTR)
 		;
-	pthread_mutex_unlock(&as->request_lock);
 	if (n != 1)
 		return -ECHILD;
 	return done == 'o' ? 0 : -ENOMEM;
+}
+
+/* Sends one request (after any queued ones) to the control thread and
+ * waits until it is done. Returns as flush_locked. */
+static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		    uint64_t a4, uint64_t a5)
+{
+	pthread_mutex_lock(&as->request_lock);
+	long r = as->nqueued == CTL_MAX_REQS ? flush_locked(as) : 0;
+	if (r == 0) {
+		queue_request(as, nr, a0, a1, a2, a3, a4, a5);
+		bool deferred = as->nqueued > 1;
+		r = flush_locked(as);
+		/* A failed batch that held earlier, deferred requests leaves the
+		 * stub's mappings unknown: the address space is lost. */
+		if (r == -ENOMEM && deferred)
+			as->lost = true;
+	}
+	pthread_mutex_unlock(&as->request_lock);
+	return r;
+}
+
+/* A mapping change. Until the stub has a thread, no guest code can run in
+ * it, so a change may wait there, queued, and go with the next ones in one
+ * round trip to the control thread (an exec's loader makes a dozen; a
+ * fork's copy one per mapping): the queue is sent before the first thread
+ * is made, which is before anything runs. A queued request that fails then
+ * loses the address space (its first run fails, and the guest process is
+ * killed), as an exec that fails past its point of no return kills the
+ * process in Linux. */
+static long mapping_request(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+			    uint64_t a4, uint64_t a5)
+{
+	pthread_mutex_lock(&as->request_lock);
+	if (as->started) {
+		pthread_mutex_unlock(&as->request_lock);
+		return control(as, nr, a0, a1, a2, a3, a4, a5);
+	}
+	long r = 0;
+	if (as->nqueued == CTL_MAX_REQS) {
+		r = flush_locked(as);
+		if (r == -ENOMEM)
+			as->lost = true;
+	}
+	if (r == 0)
+		queue_request(as, nr, a0, a1, a2, a3, a4, a5);
+	pthread_mutex_unlock(&as->request_lock);
+	return r;
+}
+
+/* Ends the queueing of mapping requests: the stub gets its first thread. */
+static void start_requests(struct ward_platform_as *as)
+{
+	pthread_mutex_lock(&as->request_lock);
+	as->started = true;
+	pthread_mutex_unlock(&as->request_lock);
 }
 
 /* The TSC's rate, measured against the monotonic clock over 50 us of
@@ -583,18 +654,18 @@ static void seccomp_as_destroy(struct ward_platform_as *as)
 
 static long seccomp_as_map(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t memfile_off)
 {
-	return control(as, SYS_mmap, addr, len, (uint64_t)ward__host_prot(prot), MAP_SHARED | MAP_FIXED,
-		       WARD_SECCOMP_MEMFD, memfile_off);
+	return mapping_request(as, SYS_mmap, addr, len, (uint64_t)ward__host_prot(prot), MAP_SHARED | MAP_FIXED,
+			       WARD_SECCOMP_MEMFD, memfile_off);
 }
 
 static long seccomp_as_unmap(struct ward_platform_as *as, uint64_t addr, uint64_t len)
 {
-	return control(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+	return mapping_request(as, SYS_munmap, addr, len, 0, 0, 0, 0);
 }
 
 static long seccomp_as_protect(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot)
 {
-	return control(as, SYS_mprotect, addr, len, (uint64_t)ward__host_prot(prot), 0, 0, 0);
+	return mapping_request(as, SYS_mprotect, addr, len, (uint64_t)ward__host_prot(prot), 0, 0, 0);
 }
 
 static long seccomp_ctx_create(struct ward_platform_ctx **out)
@@ -787,6 +858,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 	atomic_store(th_word(t, TH_STATE), TH_BOOT);
 	th_store64(t, TH_SPIN, 0);
 	long r = 0;
+	start_requests(as);
 	if (fresh)
 		r = control(as, SYS_mmap, t->region_addr, WARD_SECCOMP_THREAD_SIZE, PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD, t->region_off);
