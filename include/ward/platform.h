@@ -95,6 +95,11 @@ struct ward_platform {
 	 * ctx_run. */
 	long (*fpstate_get)(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp);
 	long (*fpstate_set)(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp);
+	/* Kills every stub and waits until each is gone, for a sentry that
+	 * exits next without destroying its address spaces one by one; no
+	 * address space may be used after it. NULL where the platform cannot
+	 * (then each stub goes with its address space). */
+	void (*shutdown)(void);
 };
 
 /* Selects and initialises a platform by name ("ptrace"). -ENOENT if unknown. */
@@ -108,6 +113,9 @@ void ward_ctx_destroy(struct ward_platform_ctx *ctx);
 long ward_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
 		  struct ward_fpstate *fp, struct ward_stop *stop);
 void ward_ctx_interrupt(struct ward_platform_ctx *ctx);
+/* The platform's shutdown: 0 when every stub is gone, -ENOSYS where the
+ * platform has none (the sentry must then destroy its address spaces). */
+long ward_platform_shutdown(void);
 void ward_fpstate_init(struct ward_fpstate *fp);
 long ward_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp);
 long ward_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp);

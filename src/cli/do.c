@@ -312,6 +312,20 @@ static void *forward_signals(void *arg)
 	return NULL;
 }
 
+static int exit_code_of(int status)
+{
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* PID 1 is gone: so is the sandbox. Where the platform can end every stub
+ * at once, the sentry exits now, and its memory and descriptors go with it
+ * faster than one by one; elsewhere the sandbox is taken apart first. */
+static void init_exited(int status)
+{
+	if (ward_platform_shutdown() == 0)
+		ward_sentry_exit(exit_code_of(status));
+}
+
 /* The task thread: create the first process, run it to its end. */
 static void *run_sandbox(void *arg)
 {
@@ -328,12 +342,10 @@ static void *run_sandbox(void *arg)
 		st->exit_code = r == -ENOENT ? WARD_EXIT_NOT_FOUND : WARD_EXIT_CANNOT_EXEC;
 		return NULL;
 	}
+	task_set_init_exit_hook(init_exited);
 	int status = task_run_init(t);
 	ward_kernel_unlock();
-	if (WIFSIGNALED(status))
-		st->exit_code = 128 + WTERMSIG(status);
-	else
-		st->exit_code = WEXITSTATUS(status);
+	st->exit_code = exit_code_of(status);
 	return NULL;
 }
 

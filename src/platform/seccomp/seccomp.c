@@ -315,6 +315,26 @@ struct spawn_request {
 static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t spawn_cond = PTHREAD_COND_INITIALIZER;
 static struct spawn_request *spawn_queue;
+/* The stubs alive, for shutdown: a pid is listed from its fork until the
+ * sentry takes it off to reap it, so a listed pid is never a reaped (and
+ * perhaps reused) one. After shutdown no stub is forked. Guarded by
+ * spawn_lock. */
+static pid_t *live_stubs;
+static size_t nlive, live_cap;
+static bool shut_down;
+
+/* Takes pid off the list. Returns whether it was there (else shutdown has
+ * reaped it). Caller holds spawn_lock. */
+static bool unlist_stub(pid_t pid)
+{
+	for (size_t i = 0; i < nlive; i++) {
+		if (live_stubs[i] == pid) {
+			live_stubs[i] = live_stubs[--nlive];
+			return true;
+		}
+	}
+	return false;
+}
 
 static void *spawner(void *arg)
 {
@@ -325,8 +345,19 @@ static void *spawner(void *arg)
 			pthread_cond_wait(&spawn_cond, &spawn_lock);
 		struct spawn_request *rq = spawn_queue;
 		spawn_queue = rq->next;
+		if (nlive == live_cap) {
+			size_t cap = live_cap ? live_cap * 2 : 16;
+			pid_t *n = realloc(live_stubs, cap * sizeof(*n));
+			if (n) {
+				live_stubs = n;
+				live_cap = cap;
+			}
+		}
 		pid_t parent = getpid();
-		pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		pid_t pid = -1;
+		errno = shut_down ? ESHUTDOWN : ENOMEM;
+		if (!shut_down && nlive < live_cap)
+			pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 		if (pid == 0)
 			stub_child(parent, ward__memfile_fd(), rq->done_w, rq->control_off, rq->status_off);
 		if (pid < 0) {
@@ -334,6 +365,7 @@ static void *spawner(void *arg)
 			rq->pid = -1;
 		} else {
 			rq->pid = pid;
+			live_stubs[nlive++] = pid;
 		}
 		pthread_cond_broadcast(&spawn_cond);
 	}
@@ -515,8 +547,13 @@ static long seccomp_init(void)
 
 static void as_free(struct ward_platform_as *as)
 {
-	if (as->pid > 0)
-		reap(as->pid);
+	if (as->pid > 0) {
+		pthread_mutex_lock(&spawn_lock);
+		bool listed = unlist_stub(as->pid);
+		pthread_mutex_unlock(&spawn_lock);
+		if (listed)
+			reap(as->pid);
+	}
 	/* The stub is gone, and with it every mapping of these pages. */
 	for (struct sthread *t = as->threads, *next; t; t = next) {
 		next = t->next_in_as;
@@ -1159,6 +1196,22 @@ static void seccomp_ctx_interrupt(struct ward_platform_ctx *ctx)
 		syscall(SYS_tgkill, t->as->pid, t->tid, INTERRUPT_SIGNAL);
 }
 
+static void seccomp_shutdown(void)
+{
+	pthread_mutex_lock(&spawn_lock);
+	shut_down = true;
+	/* All killed first, so that they die in parallel. */
+	for (size_t i = 0; i < nlive; i++)
+		kill(live_stubs[i], SIGKILL);
+	for (size_t i = 0; i < nlive; i++) {
+		int status;
+		while (waitpid(live_stubs[i], &status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	nlive = 0;
+	pthread_mutex_unlock(&spawn_lock);
+}
+
 static void seccomp_fpstate_init(struct ward_fpstate *fp)
 {
 	ward__fpstate_clean(fp, host_xstate_size);
@@ -1180,4 +1233,5 @@ const struct ward_platform ward__seccomp_platform = {
 	.fpstate_init = seccomp_fpstate_init,
 	.fpstate_get = seccomp_fpstate_get,
 	.fpstate_set = seccomp_fpstate_set,
+	.shutdown = seccomp_shutdown,
 };
