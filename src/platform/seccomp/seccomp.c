@@ -483,12 +483,29 @@ static long mapping_request(struct ward_platform_as *as, long nr, uint64_t a0, u
 	return r;
 }
 
-/* Ends the queueing of mapping requests: the stub gets its first thread. */
-static void start_requests(struct ward_platform_as *as)
+/* Makes a guest thread in the stub, whose region is at t->region_addr
+ * (mapped first if fresh), in one round trip with whatever was queued:
+ * from now on the stub has a thread, and no request waits. Returns as
+ * flush_locked. */
+static long thread_requests(struct ward_platform_as *as, const struct sthread *t, bool fresh)
 {
 	pthread_mutex_lock(&as->request_lock);
 	as->started = true;
+	bool deferred = as->nqueued > 0;
+	long r = as->nqueued + 2 > CTL_MAX_REQS ? flush_locked(as) : 0;
+	if (r == 0 && fresh)
+		queue_request(as, SYS_mmap, t->region_addr, WARD_SECCOMP_THREAD_SIZE, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD, t->region_off);
+	/* Last: the new thread leaves the batch for its start. */
+	if (r == 0) {
+		queue_request(as, SYS_clone, THREAD_CLONE_FLAGS, t->region_addr + WARD_SECCOMP_THREAD_SIZE,
+			      t->region_addr + TH_TID, t->region_addr + TH_STATE, 0, 0);
+		r = flush_locked(as);
+	}
+	if (r == -ENOMEM && deferred)
+		as->lost = true;
 	pthread_mutex_unlock(&as->request_lock);
+	return r;
 }
 
 /* The TSC's rate, measured against the monotonic clock over 50 us of
@@ -894,14 +911,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 	memset(mf_ptr(t->region_off), 0, TH_STACK);
 	atomic_store(th_word(t, TH_STATE), TH_BOOT);
 	th_store64(t, TH_SPIN, 0);
-	long r = 0;
-	start_requests(as);
-	if (fresh)
-		r = control(as, SYS_mmap, t->region_addr, WARD_SECCOMP_THREAD_SIZE, PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD, t->region_off);
-	if (r == 0)
-		r = control(as, SYS_clone, THREAD_CLONE_FLAGS, t->region_addr + WARD_SECCOMP_THREAD_SIZE,
-			    t->region_addr + TH_TID, t->region_addr + TH_STATE, 0, 0);
+	long r = thread_requests(as, t, fresh);
 	if (r == 0) {
 		/* The kernel wrote the tid where the guest can write too: it is
 		 * used only if it names a thread of this stub. */
