@@ -336,10 +336,23 @@ static bool unlist_stub(pid_t pid)
 	return false;
 }
 
+/* The spin budgets, from the TSC's rate: measured on the spawner thread
+ * while the rest of the sentry starts. Set once, under spawn_lock, before
+ * the first stub is forked; as_create waits for them. */
+static uint64_t spin_us = 20;
+static bool calibrated;
+
+static uint64_t tsc_per_us(void);
+
 static void *spawner(void *arg)
 {
 	(void)arg;
+	uint64_t per_us = tsc_per_us();
 	pthread_mutex_lock(&spawn_lock);
+	spin_cycles = spin_us * per_us;
+	quick_cycles = 4 * per_us;
+	calibrated = true;
+	pthread_cond_broadcast(&spawn_cond);
 	for (;;) {
 		while (!spawn_queue)
 			pthread_cond_wait(&spawn_cond, &spawn_lock);
@@ -542,13 +555,9 @@ static long seccomp_init(void)
 	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) || ebx < 576 || ebx > WARD_FPSTATE_SIZE)
 		return -ENOTSUP;
 	host_xstate_size = ebx;
-	uint64_t spin_us = 20;
 	const char *spin = getenv("WARD_SECCOMP_SPIN_US");
 	if (spin)
 		spin_us = strtoull(spin, NULL, 0);
-	uint64_t per_us = tsc_per_us();
-	spin_cycles = spin_us * per_us;
-	quick_cycles = 4 * per_us;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	max_spinners = ncpu > 1 ? (uint32_t)(ncpu - 1) : 0;
 	if (getenv("WARD_SECCOMP_PIN"))
@@ -607,6 +616,8 @@ static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **o
 	/* The shared page comes from the memory file, which exists only after
 	 * the platform is chosen. */
 	pthread_mutex_lock(&spawn_lock);
+	while (!calibrated)
+		pthread_cond_wait(&spawn_cond, &spawn_lock);
 	if (shared_off == UINT64_MAX && ward_memfile_alloc(0x1000, &shared_off) == 0)
 		memset(mf_ptr(shared_off), 0, 0x1000);
 	pthread_mutex_unlock(&spawn_lock);
