@@ -11,9 +11,12 @@
  *
  * The mappings of a stub are shared by its threads (one host mm), so a
  * change is made once, by the stub's control thread, which serves the
- * sentry's requests from a page the stub can only read and reports each one
- * done on a pipe that only it may write: a guest thread can neither forge a
- * request nor make the sentry believe one finished before it did.
+ * sentry's requests (in batches) from a page the stub can only read and
+ * reports each batch done on a pipe that only it may write: a guest thread
+ * can neither forge a request nor make the sentry believe one finished
+ * before it did. Until a stub has its first thread, no guest code can run
+ * in it, and its mapping requests wait to go in one batch (see
+ * mapping_request).
  *
  * What the guest can write (its thread mailboxes and signal frames) the
  * sentry reads as untrusted: every pointer found there is bounds-checked
