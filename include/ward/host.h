@@ -133,7 +133,11 @@ typedef struct {
 /* What ward do --network= chose: a namespace of the sandbox's own with only
  * loopback (NONE), or the host's (HOST). Setup code: called by the CLI
  * before any sentry thread starts, since a network namespace is per
- * thread and threads inherit it. */
+ * thread and threads inherit it. With CAP_SYS_ADMIN the namespace is made
+ * only when the sandbox first needs a host socket (most programs never
+ * do); without, a user namespace is needed for it, which only a
+ * single-threaded process can make, so it is made now. Either way no host
+ * socket is ever made outside it. */
 enum ward_network { WARD_NETWORK_NONE, WARD_NETWORK_HOST };
 long ward_host_net_init(enum ward_network mode, char *err, size_t errlen);
 

@@ -104,6 +104,11 @@ struct ward_platform {
 	 * ret, and says the absolute address, below 2 GiB, of the slot that
 	 * reaches it: the site becomes `jmp *slot`. */
 	long (*patch_site)(uint64_t ret, uint32_t nr, uint64_t *slot);
+	/* Kills every stub and waits until each is gone, for a sentry that
+	 * exits next without destroying its address spaces one by one; no
+	 * address space may be used after it. NULL where the platform cannot
+	 * (then each stub goes with its address space). */
+	void (*shutdown)(void);
 };
 
 /* Selects and initialises a platform by name ("ptrace"). -ENOENT if unknown. */
@@ -117,6 +122,9 @@ void ward_ctx_destroy(struct ward_platform_ctx *ctx);
 long ward_ctx_run(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_regs *regs,
 		  struct ward_fpstate *fp, struct ward_stop *stop);
 void ward_ctx_interrupt(struct ward_platform_ctx *ctx);
+/* The platform's shutdown: 0 when every stub is gone, -ENOSYS where the
+ * platform has none (the sentry must then destroy its address spaces). */
+long ward_platform_shutdown(void);
 void ward_fpstate_init(struct ward_fpstate *fp);
 long ward_fpstate_get(struct ward_platform_ctx *ctx, struct ward_platform_as *as, struct ward_fpstate *fp);
 long ward_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp);

@@ -327,6 +327,20 @@ static void *forward_signals(void *arg)
 	return NULL;
 }
 
+static int exit_code_of(int status)
+{
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* PID 1 is gone: so is the sandbox. Where the platform can end every stub
+ * at once, the sentry exits now, and its memory and descriptors go with it
+ * faster than one by one; elsewhere the sandbox is taken apart first. */
+static void init_exited(int status)
+{
+	if (ward_platform_shutdown() == 0)
+		ward_sentry_exit(exit_code_of(status));
+}
+
 /* The task thread: create the first process, run it to its end. */
 static void *run_sandbox(void *arg)
 {
@@ -343,12 +357,10 @@ static void *run_sandbox(void *arg)
 		st->exit_code = r == -ENOENT ? WARD_EXIT_NOT_FOUND : WARD_EXIT_CANNOT_EXEC;
 		return NULL;
 	}
+	task_set_init_exit_hook(init_exited);
 	int status = task_run_init(t);
 	ward_kernel_unlock();
-	if (WIFSIGNALED(status))
-		st->exit_code = 128 + WTERMSIG(status);
-	else
-		st->exit_code = WEXITSTATUS(status);
+	st->exit_code = exit_code_of(status);
 	return NULL;
 }
 
@@ -359,7 +371,8 @@ static int run_do(struct do_options *o)
 	long r;
 
 	/* First, while the sentry has one thread: a network namespace is a
-	 * thread's, and every later thread inherits the main thread's. */
+	 * thread's, and every later thread inherits the main thread's (where
+	 * the namespace is made on first use instead, this only says so). */
 	if ((r = ward_host_net_init(o->network, st.err, sizeof(st.err))) < 0) {
 		fprintf(stderr, "ward: %s\n", st.err);
 		return WARD_EXIT_SETUP;

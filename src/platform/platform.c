@@ -83,6 +83,14 @@ void ward_ctx_interrupt(struct ward_platform_ctx *ctx)
 	active->ctx_interrupt(ctx);
 }
 
+long ward_platform_shutdown(void)
+{
+	if (!active || !active->shutdown)
+		return -ENOSYS;
+	active->shutdown();
+	return 0;
+}
+
 void ward_fpstate_init(struct ward_fpstate *fp)
 {
 	active->fpstate_init(fp);

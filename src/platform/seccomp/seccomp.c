@@ -11,9 +11,12 @@
  *
  * The mappings of a stub are shared by its threads (one host mm), so a
  * change is made once, by the stub's control thread, which serves the
- * sentry's requests from a page the stub can only read and reports each one
- * done on a pipe that only it may write: a guest thread can neither forge a
- * request nor make the sentry believe one finished before it did.
+ * sentry's requests (in batches) from a page the stub can only read and
+ * reports each batch done on a pipe that only it may write: a guest thread
+ * can neither forge a request nor make the sentry believe one finished
+ * before it did. Until a stub has its first thread, no guest code can run
+ * in it, and its mapping requests wait to go in one batch (see
+ * mapping_request).
  *
  * What the guest can write (its thread mailboxes and signal frames) the
  * sentry reads as untrusted: every pointer found there is bounds-checked
@@ -103,6 +106,9 @@ struct ward_platform_as {
 	uint64_t status_off;
 	pthread_mutex_t request_lock;
 	uint32_t seq;
+	uint32_t nqueued; /* requests on the control page, not yet sent */
+	bool started; /* the stub has had a thread: no more queueing */
+	bool lost; /* a queued request failed: the stub's mappings are unknown */
 	struct sthread *threads; /* in use by a context */
 	struct sthread *retired; /* told to exit; the region is reused once it has */
 	uint64_t nslots;
@@ -411,18 +417,62 @@ struct spawn_request {
 static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t spawn_cond = PTHREAD_COND_INITIALIZER;
 static struct spawn_request *spawn_queue;
+/* The stubs alive, for shutdown: a pid is listed from its fork until the
+ * sentry takes it off to reap it, so a listed pid is never a reaped (and
+ * perhaps reused) one. After shutdown no stub is forked. Guarded by
+ * spawn_lock. */
+static pid_t *live_stubs;
+static size_t nlive, live_cap;
+static bool shut_down;
+
+/* Takes pid off the list. Returns whether it was there (else shutdown has
+ * reaped it). Caller holds spawn_lock. */
+static bool unlist_stub(pid_t pid)
+{
+	for (size_t i = 0; i < nlive; i++) {
+		if (live_stubs[i] == pid) {
+			live_stubs[i] = live_stubs[--nlive];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The spin budgets, from the TSC's rate: measured on the spawner thread
+ * while the rest of the sentry starts. Set once, under spawn_lock, before
+ * the first stub is forked; as_create waits for them. */
+static uint64_t spin_us = 20;
+static bool calibrated;
+
+static uint64_t tsc_per_us(void);
 
 static void *spawner(void *arg)
 {
 	(void)arg;
+	uint64_t per_us = tsc_per_us();
 	pthread_mutex_lock(&spawn_lock);
+	spin_cycles = spin_us * per_us;
+	quick_cycles = 4 * per_us;
+	calibrated = true;
+	pthread_cond_broadcast(&spawn_cond);
 	for (;;) {
 		while (!spawn_queue)
 			pthread_cond_wait(&spawn_cond, &spawn_lock);
 		struct spawn_request *rq = spawn_queue;
 		spawn_queue = rq->next;
+		if (nlive == live_cap) {
+			size_t cap = live_cap ? live_cap * 2 : 16;
+			pid_t *n = realloc(live_stubs, cap * sizeof(*n));
+			if (n) {
+				live_stubs = n;
+				live_cap = cap;
+			}
+		}
 		pid_t parent = getpid();
-		pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		pid_t pid = -1;
+		errno = shut_down ? ESHUTDOWN : ENOMEM;
+		if (!shut_down && nlive < live_cap)
+			pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 		if (pid == 0)
 			stub_child(parent, ward__memfile_fd(), rq->done_w, rq->control_off, rq->status_off);
 		if (pid < 0) {
@@ -430,6 +480,7 @@ static void *spawner(void *arg)
 			rq->pid = -1;
 		} else {
 			rq->pid = pid;
+			live_stubs[nlive++] = pid;
 		}
 		pthread_cond_broadcast(&spawn_cond);
 	}
@@ -444,19 +495,32 @@ static void reap(pid_t pid)
 		;
 }
 
-/* Sends one request to the control thread and waits until it is done.
- * Returns 0, -ENOMEM when the host call failed, -ECHILD if the stub is gone. */
-static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-		    uint64_t a4, uint64_t a5)
+/* Adds a request to the batch on the control page. Caller holds the
+ * request lock and has made room (nqueued < CTL_MAX_REQS). */
+static void queue_request(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+			  uint64_t a4, uint64_t a5)
+{
+	uint64_t req[7] = { (uint64_t)nr, a0, a1, a2, a3, a4, a5 };
+	_Static_assert(sizeof(req) == CTL_REQ_SIZE, "request size");
+	memcpy(mf_ptr(as->control_off) + CTL_REQS + (size_t)as->nqueued * CTL_REQ_SIZE, req, sizeof(req));
+	as->nqueued++;
+}
+
+/* Sends the queued batch to the control thread and waits until it is done.
+ * Caller holds the request lock. Returns 0, -ENOMEM when a host call
+ * failed, -ECHILD if the stub is gone or a deferred batch failed before. */
+static long flush_locked(struct ward_platform_as *as)
 {
 	uint8_t *ctl = mf_ptr(as->control_off);
-	uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
-	uint64_t nrv = (uint64_t)nr;
 	char done;
 
-	pthread_mutex_lock(&as->request_lock);
-	memcpy(ctl + CTL_NR, &nrv, sizeof(nrv));
-	memcpy(ctl + CTL_ARGS, args, sizeof(args));
+	if (as->lost)
+		return -ECHILD;
+	if (!as->nqueued)
+		return 0;
+	uint32_t count = as->nqueued;
+	memcpy(ctl + CTL_COUNT, &count, sizeof(count));
+	as->nqueued = 0;
 	/* SAFETY: aligned words of the control and status pages, in the
 	 * memory file. The status page is the guest's to scribble on: what it
 	 * says only decides whether to wake and how long to spin; the pipe
@@ -481,10 +545,82 @@ static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t 
 	ssize_t n;
 	while ((n = read(as->done_fd, &done, 1)) < 0 && errno == EINTR)
 		;
-	pthread_mutex_unlock(&as->request_lock);
 	if (n != 1)
 		return -ECHILD;
 	return done == 'o' ? 0 : -ENOMEM;
+}
+
+/* Sends one request (after any queued ones) to the control thread and
+ * waits until it is done. Returns as flush_locked. */
+static long control(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		    uint64_t a4, uint64_t a5)
+{
+	pthread_mutex_lock(&as->request_lock);
+	long r = as->nqueued == CTL_MAX_REQS ? flush_locked(as) : 0;
+	if (r == 0) {
+		queue_request(as, nr, a0, a1, a2, a3, a4, a5);
+		bool deferred = as->nqueued > 1;
+		r = flush_locked(as);
+		/* A failed batch that held earlier, deferred requests leaves the
+		 * stub's mappings unknown: the address space is lost. */
+		if (r == -ENOMEM && deferred)
+			as->lost = true;
+	}
+	pthread_mutex_unlock(&as->request_lock);
+	return r;
+}
+
+/* A mapping change. Until the stub has a thread, no guest code can run in
+ * it, so a change may wait there, queued, and go with the next ones in one
+ * round trip to the control thread (an exec's loader makes a dozen; a
+ * fork's copy one per mapping): the queue is sent before the first thread
+ * is made, which is before anything runs. A queued request that fails then
+ * loses the address space (its first run fails, and the guest process is
+ * killed), as an exec that fails past its point of no return kills the
+ * process in Linux. */
+static long mapping_request(struct ward_platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+			    uint64_t a4, uint64_t a5)
+{
+	pthread_mutex_lock(&as->request_lock);
+	if (as->started) {
+		pthread_mutex_unlock(&as->request_lock);
+		return control(as, nr, a0, a1, a2, a3, a4, a5);
+	}
+	long r = 0;
+	if (as->nqueued == CTL_MAX_REQS) {
+		r = flush_locked(as);
+		if (r == -ENOMEM)
+			as->lost = true;
+	}
+	if (r == 0)
+		queue_request(as, nr, a0, a1, a2, a3, a4, a5);
+	pthread_mutex_unlock(&as->request_lock);
+	return r;
+}
+
+/* Makes a guest thread in the stub, whose region is at t->region_addr
+ * (mapped first if fresh), in one round trip with whatever was queued:
+ * from now on the stub has a thread, and no request waits. Returns as
+ * flush_locked. */
+static long thread_requests(struct ward_platform_as *as, const struct sthread *t, bool fresh)
+{
+	pthread_mutex_lock(&as->request_lock);
+	as->started = true;
+	bool deferred = as->nqueued > 0;
+	long r = as->nqueued + 2 > CTL_MAX_REQS ? flush_locked(as) : 0;
+	if (r == 0 && fresh)
+		queue_request(as, SYS_mmap, t->region_addr, WARD_SECCOMP_THREAD_SIZE, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD, t->region_off);
+	/* Last: the new thread leaves the batch for its start. */
+	if (r == 0) {
+		queue_request(as, SYS_clone, THREAD_CLONE_FLAGS, t->region_addr + WARD_SECCOMP_THREAD_SIZE,
+			      t->region_addr + TH_TID, t->region_addr + TH_STATE, 0, 0);
+		r = flush_locked(as);
+	}
+	if (r == -ENOMEM && deferred)
+		as->lost = true;
+	pthread_mutex_unlock(&as->request_lock);
+	return r;
 }
 
 /* The TSC's rate, measured against the monotonic clock over 50 us of
@@ -521,13 +657,9 @@ static long seccomp_init(void)
 	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) || ebx < 576 || ebx > WARD_FPSTATE_SIZE)
 		return -ENOTSUP;
 	host_xstate_size = ebx;
-	uint64_t spin_us = 20;
 	const char *spin = getenv("WARD_SECCOMP_SPIN_US");
 	if (spin)
 		spin_us = strtoull(spin, NULL, 0);
-	uint64_t per_us = tsc_per_us();
-	spin_cycles = spin_us * per_us;
-	quick_cycles = 4 * per_us;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	max_spinners = ncpu > 1 ? (uint32_t)(ncpu - 1) : 0;
 	if (getenv("WARD_SECCOMP_PIN"))
@@ -625,8 +757,13 @@ static long seccomp_patch_site(uint64_t ret, uint32_t nr, uint64_t *slot)
 
 static void as_free(struct ward_platform_as *as)
 {
-	if (as->pid > 0)
-		reap(as->pid);
+	if (as->pid > 0) {
+		pthread_mutex_lock(&spawn_lock);
+		bool listed = unlist_stub(as->pid);
+		pthread_mutex_unlock(&spawn_lock);
+		if (listed)
+			reap(as->pid);
+	}
 	/* The stub is gone, and with it every mapping of these pages. */
 	for (struct sthread *t = as->threads, *next; t; t = next) {
 		next = t->next_in_as;
@@ -663,6 +800,8 @@ static long seccomp_as_create(struct ward_as *owner, struct ward_platform_as **o
 	/* The shared page comes from the memory file, which exists only after
 	 * the platform is chosen. */
 	pthread_mutex_lock(&spawn_lock);
+	while (!calibrated)
+		pthread_cond_wait(&spawn_cond, &spawn_lock);
 	if (shared_off == UINT64_MAX && ward_memfile_alloc(0x1000, &shared_off) == 0)
 		memset(mf_ptr(shared_off), 0, 0x1000);
 	bool patch_ok = !patching || patch_tables();
@@ -765,18 +904,18 @@ static void seccomp_as_destroy(struct ward_platform_as *as)
 
 static long seccomp_as_map(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t memfile_off)
 {
-	return control(as, SYS_mmap, addr, len, (uint64_t)ward__host_prot(prot), MAP_SHARED | MAP_FIXED,
-		       WARD_SECCOMP_MEMFD, memfile_off);
+	return mapping_request(as, SYS_mmap, addr, len, (uint64_t)ward__host_prot(prot), MAP_SHARED | MAP_FIXED,
+			       WARD_SECCOMP_MEMFD, memfile_off);
 }
 
 static long seccomp_as_unmap(struct ward_platform_as *as, uint64_t addr, uint64_t len)
 {
-	return control(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+	return mapping_request(as, SYS_munmap, addr, len, 0, 0, 0, 0);
 }
 
 static long seccomp_as_protect(struct ward_platform_as *as, uint64_t addr, uint64_t len, int prot)
 {
-	return control(as, SYS_mprotect, addr, len, (uint64_t)ward__host_prot(prot), 0, 0, 0);
+	return mapping_request(as, SYS_mprotect, addr, len, (uint64_t)ward__host_prot(prot), 0, 0, 0);
 }
 
 static long seccomp_ctx_create(struct ward_platform_ctx **out)
@@ -971,13 +1110,7 @@ static struct sthread *thread_for(struct ward_platform_ctx *ctx, struct ward_pla
 	memset(mf_ptr(t->region_off), 0, TH_STACK);
 	atomic_store(th_word(t, TH_STATE), TH_BOOT);
 	th_store64(t, TH_SPIN, 0);
-	long r = 0;
-	if (fresh)
-		r = control(as, SYS_mmap, t->region_addr, WARD_SECCOMP_THREAD_SIZE, PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD, t->region_off);
-	if (r == 0)
-		r = control(as, SYS_clone, THREAD_CLONE_FLAGS, t->region_addr + WARD_SECCOMP_THREAD_SIZE,
-			    t->region_addr + TH_TID, t->region_addr + TH_STATE, 0, 0);
+	long r = thread_requests(as, t, fresh);
 	if (r == 0) {
 		/* The kernel wrote the tid where the guest can write too: it is
 		 * used only if it names a thread of this stub. */
@@ -1470,6 +1603,22 @@ static void seccomp_ctx_interrupt(struct ward_platform_ctx *ctx)
 		syscall(SYS_tgkill, t->as->pid, t->tid, INTERRUPT_SIGNAL);
 }
 
+static void seccomp_shutdown(void)
+{
+	pthread_mutex_lock(&spawn_lock);
+	shut_down = true;
+	/* All killed first, so that they die in parallel. */
+	for (size_t i = 0; i < nlive; i++)
+		kill(live_stubs[i], SIGKILL);
+	for (size_t i = 0; i < nlive; i++) {
+		int status;
+		while (waitpid(live_stubs[i], &status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	nlive = 0;
+	pthread_mutex_unlock(&spawn_lock);
+}
+
 static void seccomp_fpstate_init(struct ward_fpstate *fp)
 {
 	ward__fpstate_clean(fp, host_xstate_size);
@@ -1493,4 +1642,5 @@ const struct ward_platform ward__seccomp_platform = {
 	.fpstate_set = seccomp_fpstate_set,
 	.patch_enable = seccomp_patch_enable,
 	.patch_site = seccomp_patch_site,
+	.shutdown = seccomp_shutdown,
 };

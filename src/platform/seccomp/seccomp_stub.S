@@ -107,9 +107,10 @@ ward__seccomp_stub_code:
 	jmp .Ldone
 
 	/* The control loop: r12 = the control page, r13 = the status page,
-	 * ebx = the last request served. Each request is one system call; its
-	 * completion is one byte on the done pipe, which no guest thread can
-	 * write. */
+	 * ebx = the last batch served. Each request is one system call, made
+	 * in order; the batch's completion is one byte on the done pipe, which
+	 * no guest thread can write: the fail byte if a request failed (the
+	 * rest are not made), else the ok byte. */
 .Lwait:
 	/* Say we sleep, then look again before sleeping. */
 	movl $1, ST_SLEEPS(%r13)
@@ -127,20 +128,30 @@ ward__seccomp_stub_code:
 .Lnew:
 	movl $0, ST_SLEEPS(%r13)
 	mov %eax, %ebx
-	mov CTL_NR(%r12), %rax
-	mov CTL_ARGS(%r12), %rdi
-	mov CTL_ARGS+8(%r12), %rsi
-	mov CTL_ARGS+16(%r12), %rdx
-	mov CTL_ARGS+24(%r12), %r10
-	mov CTL_ARGS+32(%r12), %r8
-	mov CTL_ARGS+40(%r12), %r9
+	/* r14 = the request, r15d = how many are left. */
+	lea CTL_REQS(%r12), %r14
+	mov CTL_COUNT(%r12), %r15d
+.Lrequest:
+	mov (%r14), %rax
+	mov 8(%r14), %rdi
+	mov 16(%r14), %rsi
+	mov 24(%r14), %rdx
+	mov 32(%r14), %r10
+	mov 40(%r14), %r8
+	mov 48(%r14), %r9
 	syscall
 	/* Only a new thread returns 0 with a stack: the control thread
 	 * runs with rsp 0. */
 	test %rax, %rax
-	jnz .Ldone
+	jnz 1f
 	test %rsp, %rsp
 	jnz .Lthread_start
+1:
+	cmp $-4095, %rax
+	jae .Ldone
+	add $CTL_REQ_SIZE, %r14
+	dec %r15d
+	jg .Lrequest
 .Ldone:
 	lea CTL_OK_BYTE(%r12), %rsi
 	cmp $-4095, %rax

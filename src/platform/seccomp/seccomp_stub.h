@@ -64,16 +64,18 @@
 #define WARD_SECCOMP_DONEFD 4
 
 /* Control page offsets. */
-#define CTL_SEQ 0 /* u32, futex: bumped by the sentry per request */
-#define CTL_NR 8
-#define CTL_ARGS 16 /* six u64 */
+#define CTL_SEQ 0 /* u32, futex: bumped by the sentry per batch of requests */
+#define CTL_COUNT 8 /* u32: the requests in the batch, 1 to CTL_MAX_REQS */
 #define CTL_OK_BYTE 64 /* the byte written when a request succeeded */
 #define CTL_FAIL_BYTE 65 /* and when it failed */
 #define CTL_EMPTY_MASK 72 /* u64 0: the signal mask of a guest thread */
 #define CTL_MAXSPIN 80 /* u32: how many threads may spin at once */
 #define CTL_SPIN 88 /* u64: TSC cycles the control thread waits for more work */
 #define CTL_FPROG 128 /* struct sock_fprog of the guest threads' filter */
-#define CTL_FILTER 256 /* its instructions */
+#define CTL_FILTER 256 /* its instructions (at most 64: to 768) */
+#define CTL_REQS 1024 /* the batch: per request, the call's number and six arguments (u64) */
+#define CTL_REQ_SIZE 56
+#define CTL_MAX_REQS 48 /* to 3712 */
 
 /* Thread mailbox offsets. */
 #define TH_STATE 0 /* u32, futex; the thread's CLONE_CHILD_CLEARTID word */

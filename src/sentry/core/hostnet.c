@@ -6,8 +6,8 @@
  * socket (a service cannot make up a handle that reaches a file or the
  * sentry's own descriptors), of a domain and type fixed here (AF_INET and
  * AF_INET6 stream and datagram, AF_NETLINK NETLINK_ROUTE), opened inside the
- * network namespace ward_host_net_init made (only loopback, unless the user
- * chose --network=host). The sentry runs as root there, so the calls that
+ * sandbox's network namespace (only loopback, unless the user chose
+ * --network=host; see net_enter). The sentry runs as root there, so the calls that
  * could use that privilege are narrowed here, not in a service: setsockopt
  * takes only plain-data options that need no capability (no BPF programs;
  * SO_MARK and SO_*BUFFORCE are EPERM, as without the capability), control
@@ -20,6 +20,7 @@
 #include "core.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -35,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/sockios.h>
 
@@ -53,10 +55,101 @@ static long write_file(const char *path, const char *text)
 	return r;
 }
 
+/* Brings up lo in the calling thread's network namespace: a fresh one of
+ * Linux has it down. */
+static long bring_up_lo(char *err, size_t errlen)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		snprintf(err, errlen, "cannot open a socket to bring up lo: %s", strerror(errno));
+		return -errno;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	long r = 0;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (r == 0 && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		r = -errno;
+	close(s);
+	if (r < 0)
+		snprintf(err, errlen, "cannot bring up lo: %s", strerror((int)-r));
+	return r;
+}
+
+/* Whether the sentry may make a network namespace at any time, from any of
+ * its threads: with CAP_SYS_ADMIN, unshare(CLONE_NEWNET) needs no user
+ * namespace (which only a single-threaded process may make). */
+static bool may_unshare_net(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return false;
+	return data[CAP_SYS_ADMIN / 32].effective & (1U << (CAP_SYS_ADMIN % 32));
+}
+
+/* Making a network namespace costs about half a millisecond (and as much
+ * again to destroy), a third of a sandbox's start-up, and most programs
+ * never open an AF_INET, AF_INET6 or AF_NETLINK socket. So where it can,
+ * the sentry makes it on first use: the first thread that needs a host
+ * socket unshares into a new namespace, and every other thread enters that
+ * namespace (setns) before its first host socket. The namespace is per
+ * thread, and a thread not yet in it is in the host's network: every host
+ * socket is made in this file, and only after net_enter succeeded, so none
+ * is ever made there. Guarded by ns_lock; ns_joined is per thread. */
+static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool ns_lazy; /* the namespace is made on first use */
+static int ns_fd = -1; /* the namespace, once made */
+static long ns_err; /* why it could not be made: then no host socket */
+static __thread bool ns_joined;
+
+/* Puts the calling thread in the sandbox's network namespace (made if it
+ * is the first to need it). Returns 0, or -errno when it cannot: the
+ * caller then makes no socket. */
+static long net_enter(void)
+{
+	if (!ns_lazy || ns_joined)
+		return 0;
+	pthread_mutex_lock(&ns_lock);
+	long r = ns_err;
+	if (r == 0 && ns_fd >= 0) {
+		if (setns(ns_fd, CLONE_NEWNET) < 0)
+			r = -errno;
+	} else if (r == 0) {
+		char err[256];
+		if (unshare(CLONE_NEWNET) < 0) {
+			r = -errno;
+			snprintf(err, sizeof(err), "cannot make a network namespace: %s", strerror(errno));
+		} else if ((ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+			/* This thread is in a namespace of its own, without lo:
+			 * isolated still, and never used. */
+			r = -errno;
+			snprintf(err, sizeof(err), "cannot open the network namespace: %s", strerror(errno));
+		} else {
+			r = bring_up_lo(err, sizeof(err));
+		}
+		if (r < 0) {
+			ns_err = r;
+			ward_log(WARD_LOG_WARN, "%s: the sandbox has no network", err);
+		}
+	}
+	if (r == 0)
+		ns_joined = true;
+	pthread_mutex_unlock(&ns_lock);
+	return r;
+}
+
 long ward_host_net_init(enum ward_network mode, char *err, size_t errlen)
 {
 	if (mode == WARD_NETWORK_HOST)
 		return 0;
+	if (may_unshare_net()) {
+		ns_lazy = true;
+		return 0;
+	}
 	if (unshare(CLONE_NEWNET) < 0) {
 		if (errno != EPERM) {
 			snprintf(err, errlen, "cannot make a network namespace: %s", strerror(errno));
@@ -64,7 +157,10 @@ long ward_host_net_init(enum ward_network mode, char *err, size_t errlen)
 		}
 		/* Unprivileged: a user namespace of our own, with our uid and gid
 		 * mapped to themselves, owns the new network namespace, so host
-		 * files are reached with the same ids as before. */
+		 * files are reached with the same ids as before. It is made now,
+		 * while the sentry has one thread: unshare(CLONE_NEWUSER) needs
+		 * that, and every later thread inherits the main thread's
+		 * namespaces. */
 		uid_t uid = getuid();
 		gid_t gid = getgid();
 		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
@@ -87,26 +183,7 @@ long ward_host_net_init(enum ward_network mode, char *err, size_t errlen)
 			return r;
 		}
 	}
-	/* Only loopback, and up, as a fresh network namespace of Linux has
-	 * it down. */
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0) {
-		snprintf(err, errlen, "cannot open a socket to bring up lo: %s", strerror(errno));
-		return -errno;
-	}
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	long r = 0;
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		r = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (r == 0 && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		r = -errno;
-	close(s);
-	if (r < 0)
-		snprintf(err, errlen, "cannot bring up lo: %s", strerror((int)-r));
-	return r;
+	return bring_up_lo(err, errlen);
 }
 
 /* --- The registry of host sockets --------------------------------------- */
@@ -187,10 +264,13 @@ long ward_host_socket(int domain, int type, int protocol, ward_hostsock_t *out)
 	} else {
 		return -EPERM;
 	}
+	long r = net_enter();
+	if (r < 0)
+		return r;
 	int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 	if (fd < 0)
 		return -errno;
-	long r = reg_add(fd, fam, dgram);
+	r = reg_add(fd, fam, dgram);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -504,8 +584,10 @@ long ward_host_net_ifreq(unsigned int cmd, void *ifr)
 	default:
 		return -ENOTTY;
 	}
-	/* A socket of the caller's thread: every sentry thread is in the
-	 * sandbox's namespace. */
+	/* A socket of the caller's thread, in the sandbox's namespace. */
+	long e = net_enter();
+	if (e < 0)
+		return e;
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;

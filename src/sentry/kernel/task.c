@@ -557,12 +557,22 @@ static void reparent_children(struct process *p)
 static int init_status;
 static bool init_done;
 static struct ward_cond init_done_cond;
+static void (*init_exit_hook)(int wait_status);
+
+void task_set_init_exit_hook(void (*fn)(int wait_status))
+{
+	init_exit_hook = fn;
+}
 
 /* The last act of a task thread: release what it owned; the last thread
  * turns its process into a zombie and tells the parent. */
 static void task_finish(struct task *t)
 {
 	struct process *p = t->proc;
+	/* The last thread of PID 1: the sandbox is over, and what is left to
+	 * release dies with it. */
+	if (p == init_process && p->nthreads == 1 && init_exit_hook)
+		init_exit_hook(p->exit_status);
 	for (struct task **pp = &p->threads; *pp; pp = &(*pp)->next_in_proc) {
 		if (*pp == t) {
 			*pp = t->next_in_proc;

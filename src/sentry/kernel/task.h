@@ -299,6 +299,10 @@ long task_create_init(const struct task_spec *spec, struct task **out, char *err
 /* Runs the first task; returns the wait status of PID 1 when the sandbox
  * ends. Called with the kernel lock held, on the creating thread. */
 int task_run_init(struct task *t);
+/* fn is called with PID 1's wait status when its last thread has left the
+ * guest, before anything of it is released; it may end the sentry (a
+ * sandbox ends with its PID 1). */
+void task_set_init_exit_hook(void (*fn)(int wait_status));
 
 /* The task the calling sentry thread runs (NULL on other threads): for
  * file operations that must sleep, which are not handed their task. */
