@@ -39,8 +39,10 @@ struct ward_platform_as *ward_as_platform(struct ward_as *as);
 uint64_t ward_as_user_limit(void);
 /* The lowest address the guest may have (Linux's vm.mmap_min_addr, as
  * ward applies it): the core maps nothing below, where the seccomp
- * platform keeps its patched sites' slot table. */
+ * platform keeps its patched sites' slot table. WARD_AS_MIN_ADDR unless
+ * the platform's patching needs more (ward_as_min_addr says). */
 #define WARD_AS_MIN_ADDR 0x10000UL
+uint64_t ward_as_min_addr(void);
 
 /* Backs [start, start+len) with the memory file at memfile_off and the given
  * protection, replacing whatever backed that range before. start, len and

@@ -98,8 +98,10 @@ struct ward_platform {
 	long (*fpstate_set)(struct ward_platform_ctx *ctx, struct ward_platform_as *as, const struct ward_fpstate *fp);
 
 	/* Syscall-site patching (NULL where the platform has none). Turns it
-	 * on, before any address space exists; -errno if the host cannot. */
-	long (*patch_enable)(void);
+	 * on, before any address space exists; -errno if the host cannot.
+	 * Sets *min_addr to the guest's lowest address from then on (the
+	 * platform may keep what lies below it). */
+	long (*patch_enable)(uint64_t *min_addr);
 	/* Makes an entry for the site `mov $nr,%eax; syscall` that ends at
 	 * ret, and says the absolute address, below 2 GiB, of the slot that
 	 * reaches it: the site becomes `jmp *slot`. */

@@ -400,9 +400,13 @@ static int run_do(struct do_options *o)
 				ward_platform()->name);
 			return WARD_EXIT_USAGE;
 		}
+		if (r == -EINVAL) {
+			fprintf(stderr, "ward: WARD_PATCH_TABLE must be 'low' or 'guest'\n");
+			return WARD_EXIT_USAGE;
+		}
 		fprintf(stderr,
-			"ward: --patch-syscalls cannot work here: the stub cannot map its slot table at 4 KiB "
-			"(vm.mmap_min_addr above 4096 and no CAP_SYS_RAWIO): %s\n",
+			"ward: --patch-syscalls with WARD_PATCH_TABLE=low cannot work here: the stub cannot map "
+			"its slot table at 4 KiB (vm.mmap_min_addr above 4096 and no CAP_SYS_RAWIO): %s\n",
 			strerror((int)-r));
 		return WARD_EXIT_SETUP;
 	}

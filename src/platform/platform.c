@@ -107,15 +107,25 @@ long ward_fpstate_set(struct ward_platform_ctx *ctx, struct ward_platform_as *as
 }
 
 static bool patch_on;
+/* Set once, before the first address space, like patch_on. */
+static uint64_t as_min_addr = WARD_AS_MIN_ADDR;
 
 long ward_patch_enable(void)
 {
 	if (!active->patch_enable)
 		return -EOPNOTSUPP;
-	long r = active->patch_enable();
-	if (r == 0)
+	uint64_t min_addr = WARD_AS_MIN_ADDR;
+	long r = active->patch_enable(&min_addr);
+	if (r == 0) {
 		patch_on = true;
+		as_min_addr = min_addr;
+	}
 	return r;
+}
+
+uint64_t ward_as_min_addr(void)
+{
+	return as_min_addr;
 }
 
 bool ward_patch_enabled(void)

@@ -121,4 +121,18 @@ for mode in fork fork-first gs gs-forge threads fpu restart jit storm; do
 done
 expect low "$patch" low "exit 0 low: mmap Operation not permitted, mremap Operation not permitted, munmap 0, mprotect Cannot allocate memory, site ok|"
 expect forge-entry "$patch" forge-entry "exit 0 forged entry: 3 segvs, ok|"
+
+# The slot table inside the guest's range (the layout of a host with
+# vm.mmap_min_addr above 4 KiB), forced: the same behaviour, and the
+# table's 32 KiB at 64 KiB are out of the guest's reach.
+export WARD_PATCH_TABLE=guest
+expect guest-bytes "$patch" bytes "exit 0 site patched|"
+for mode in fork fork-first threads fpu restart jit storm; do
+	want=$(run native "$mode")
+	expect "guest-$mode" "$patch" "$mode" "$want"
+done
+expect guest-low "$patch" low-guest "exit 0 low: mmap Operation not permitted, mremap Operation not permitted, munmap 0, mprotect Cannot allocate memory, site ok|"
+expect guest-forge-entry "$patch" forge-entry "exit 0 forged entry: 3 segvs, ok|"
+WARD_PATCH_TABLE=bogus expect table-bogus "$patch" bytes "exit 2 "
+unset WARD_PATCH_TABLE
 finish

@@ -365,17 +365,17 @@ static int mode_jit(void)
 /* The guest cannot map, move or unmap anything onto the slot table below
  * 64 KiB (ward applies Linux's default vm.mmap_min_addr; this host's may
  * be lower, so this mode is for ward only). */
-static int mode_low(void)
+static int mode_low(uintptr_t table, size_t below)
 {
 	check_pid("before");
 	check_pid("before");
-	void *low = (void *)0x1000;
+	void *low = (void *)table;
 	void *m = mmap(low, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	const char *mm = m == MAP_FAILED ? strerror(errno) : "mapped";
 	void *src = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	void *r = mremap(src, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, low);
 	const char *mr = r == MAP_FAILED ? strerror(errno) : "moved";
-	int un = munmap(NULL, 0x10000);
+	int un = munmap(NULL, below);
 	int pr = mprotect(low, 4096, PROT_READ | PROT_WRITE);
 	int bad = check_pid("after");
 	printf("low: mmap %s, mremap %s, munmap %d, mprotect %s, site %s\n", mm, mr, un, pr ? strerror(errno) : "ok",
@@ -458,7 +458,10 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "jit"))
 		return mode_jit();
 	if (!strcmp(mode, "low"))
-		return mode_low();
+		return mode_low(0x1000, 0x10000);
+	/* WARD_PATCH_TABLE=guest: the table at 64 KiB, 32 KiB of it. */
+	if (!strcmp(mode, "low-guest"))
+		return mode_low(0x10000, 0x18000);
 	if (!strcmp(mode, "storm"))
 		return mode_storm();
 	fprintf(stderr, "unknown mode %s\n", mode);

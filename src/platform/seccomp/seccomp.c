@@ -148,7 +148,9 @@ static uint64_t shared_off = UINT64_MAX;
  *   (ff 24 25 disp32): the same 7 bytes, and no use of the guest's stack
  *   (a call would write its red zone). The slot table is below the guest's
  *   lowest address, where the guest can neither map nor unmap, since the
- *   address is a sign-extended 32-bit one.
+ *   address is a sign-extended 32-bit one: at 4 KiB where the host lets
+ *   the stub map there, else at 64 KiB with the guest's lowest address
+ *   raised past it (not shown in the guest's /proc/self/maps either way).
  * - Sites, slots and trampolines are one table for the whole sentry, keyed
  *   by (return address, nr) and never reused: a fork child runs its
  *   parent's patched code with nothing to copy, an execve'd program with
@@ -172,6 +174,9 @@ static uint64_t shared_off = UINT64_MAX;
  *   state, as after any trap. */
 static bool patching;
 static uint64_t slots_off = UINT64_MAX, tramp_off = UINT64_MAX;
+/* SLOTS, or GUEST_SLOTS when the host refuses the low page: see
+ * seccomp_patch_enable. Set before the first stub exists. */
+static uint64_t slots_addr = WARD_SECCOMP_SLOTS;
 static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct patch_site {
 	uint64_t ret; /* the site's address + 7 */
@@ -373,11 +378,11 @@ __attribute__((noreturn)) static void stub_child(pid_t parent, int memfd, int do
 	/* The low pages and the trampolines' range, which the entry keeps:
 	 * the patched sites' slot table and trampolines, or nothing (the
 	 * sentry's own mappings there are not the guest's to see). */
-	syscall(SYS_munmap, 0, WARD_SECCOMP_LOW_END);
+	syscall(SYS_munmap, 0, WARD_SECCOMP_GUEST_SLOTS_END);
 	syscall(SYS_munmap, WARD_SECCOMP_TRAMP, WARD_SECCOMP_TRAMP_SIZE);
 	if (slots_off != UINT64_MAX &&
-	    (syscall(SYS_mmap, WARD_SECCOMP_SLOTS, WARD_SECCOMP_SLOTS_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
-		     WARD_SECCOMP_MEMFD, slots_off) != WARD_SECCOMP_SLOTS ||
+	    (syscall(SYS_mmap, slots_addr, WARD_SECCOMP_SLOTS_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
+		     WARD_SECCOMP_MEMFD, slots_off) != (long)slots_addr ||
 	     syscall(SYS_mmap, WARD_SECCOMP_TRAMP, WARD_SECCOMP_TRAMP_SIZE, PROT_READ | PROT_EXEC,
 		     MAP_SHARED | MAP_FIXED, WARD_SECCOMP_MEMFD, tramp_off) != (long)WARD_SECCOMP_TRAMP))
 		syscall(SYS_exit_group, 6);
@@ -697,19 +702,37 @@ static bool patch_tables(void)
 	return true;
 }
 
-static long seccomp_patch_enable(void)
+static long seccomp_patch_enable(uint64_t *min_addr)
 {
 	/* The stub maps the slot table at 4 KiB, which the host allows when
 	 * vm.mmap_min_addr is at most that (Debian's default is 64 KiB) or to
-	 * a process with CAP_SYS_RAWIO. Stubs are forks of the sentry, with its credentials:
-	 * what the sentry may map there, they may. */
-	void *p = mmap((void *)WARD_SECCOMP_SLOTS, WARD_PAGE_SIZE, PROT_READ,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	munmap(p, WARD_PAGE_SIZE);
-	if (p != (void *)WARD_SECCOMP_SLOTS)
-		return -EPERM;
+	 * a process with CAP_SYS_RAWIO. Stubs are forks of the sentry, with its
+	 * credentials: what the sentry may map there, they may. Otherwise the
+	 * table takes the bottom of the guest's range, which the guest then
+	 * cannot map, move to, unmap or protect (the mm and the core refuse
+	 * anything below *min_addr, EPERM as Linux below vm.mmap_min_addr), so
+	 * the guest has 32 KiB less. WARD_PATCH_TABLE=guest (or =low) chooses,
+	 * for tests of both layouts on one host. */
+	const char *want = getenv("WARD_PATCH_TABLE");
+	bool low = true;
+	if (want && !strcmp(want, "guest"))
+		low = false;
+	else if (want && strcmp(want, "low"))
+		return -EINVAL;
+	if (low) {
+		void *p = mmap((void *)WARD_SECCOMP_SLOTS, WARD_PAGE_SIZE, PROT_READ,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		long err = p == MAP_FAILED ? -errno : 0;
+		if (p != MAP_FAILED)
+			munmap(p, WARD_PAGE_SIZE);
+		if (!err && p != (void *)WARD_SECCOMP_SLOTS)
+			err = -EPERM;
+		if (err && want)
+			return err;
+		low = !err;
+	}
+	slots_addr = low ? WARD_SECCOMP_SLOTS : WARD_SECCOMP_GUEST_SLOTS;
+	*min_addr = low ? WARD_SECCOMP_LOW_END : WARD_SECCOMP_GUEST_SLOTS_END;
 	patching = true;
 	return 0;
 }
@@ -751,7 +774,7 @@ static long seccomp_patch_site(uint64_t ret, uint32_t nr, uint64_t *slot)
 		atomic_store(&nsites, n + 1);
 	}
 	pthread_mutex_unlock(&site_lock);
-	*slot = WARD_SECCOMP_SLOTS + 8 * (uint64_t)i;
+	*slot = slots_addr + 8 * (uint64_t)i;
 	return 0;
 }
 
@@ -1430,7 +1453,7 @@ static void resume_mid_site(struct ward_platform_as *as, struct ward_regs *regs)
 			return;
 		read = true;
 		uint8_t want[7] = { 0xff, 0x24, 0x25 };
-		uint32_t slot = WARD_SECCOMP_SLOTS + 8 * (site - 1);
+		uint32_t slot = (uint32_t)slots_addr + 8 * (site - 1);
 		memcpy(want + 3, &slot, 4);
 		if (memcmp(code, want, sizeof(want)) == 0) {
 			regs->rip = regs->rcx = WARD_SECCOMP_TRAMP + 32 * (uint64_t)(site - 1) + TR_SYSCALL;

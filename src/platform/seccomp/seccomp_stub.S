@@ -87,8 +87,8 @@ ward__seccomp_stub_code:
 	 * guest address space starts empty; keep the stub area, and the slot
 	 * table and trampolines (the child set up or emptied both). */
 	mov $SYS_munmap, %eax
-	mov $WARD_SECCOMP_LOW_END, %edi
-	movabs $(WARD_SECCOMP_STUB_BASE - WARD_SECCOMP_LOW_END), %rsi
+	mov $WARD_SECCOMP_GUEST_SLOTS_END, %edi
+	movabs $(WARD_SECCOMP_STUB_BASE - WARD_SECCOMP_GUEST_SLOTS_END), %rsi
 	syscall
 	mov $SYS_munmap, %eax
 	movabs $(WARD_SECCOMP_STATUS + 0x1000), %rdi

@@ -31,7 +31,8 @@
  *   SLOTS            the slot table: slot i holds the address of trampoline
  *                    i, so that a patched site, `jmp *SLOTS+8i` (ff 24 25
  *                    disp32, the 7 bytes of `mov $nr,%eax; syscall`), can
- *                    reach it with a sign-extended 32-bit address.
+ *                    reach it with a sign-extended 32-bit address. At
+ *                    GUEST_SLOTS instead when the host refuses SLOTS.
  */
 #ifndef WARD_SECCOMP_STUB_H
 #define WARD_SECCOMP_STUB_H
@@ -51,6 +52,11 @@
 #define WARD_SECCOMP_SLOTS 0x1000
 #define WARD_SECCOMP_SLOTS_SIZE (WARD_SECCOMP_MAX_SITES * 8)
 #define WARD_SECCOMP_LOW_END 0x10000 /* the guest's lowest address */
+/* Where the slot table goes when the host refuses SLOTS (vm.mmap_min_addr
+ * above 4 KiB, no CAP_SYS_RAWIO): the bottom of the guest's range, which
+ * the guest then never has (its lowest address becomes GUEST_SLOTS_END). */
+#define WARD_SECCOMP_GUEST_SLOTS WARD_SECCOMP_LOW_END
+#define WARD_SECCOMP_GUEST_SLOTS_END (WARD_SECCOMP_GUEST_SLOTS + WARD_SECCOMP_SLOTS_SIZE)
 /* A trampoline: `mov $i,%ecx; jmp fast` (0), then its trapping half
  * `mov $nr,%eax` (TR_SLOW), `syscall` (TR_SYSCALL), `ud2` (TR_RET). */
 #define TR_SLOW 10

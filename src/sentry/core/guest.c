@@ -160,7 +160,7 @@ static void merge_around(struct ward_as *as, size_t i)
 
 static int range_ok(uint64_t start, uint64_t len)
 {
-	return len != 0 && start % WARD_PAGE_SIZE == 0 && len % WARD_PAGE_SIZE == 0 && start >= WARD_AS_MIN_ADDR &&
+	return len != 0 && start % WARD_PAGE_SIZE == 0 && len % WARD_PAGE_SIZE == 0 && start >= ward_as_min_addr() &&
 	       start < ward_as_user_limit() && len <= ward_as_user_limit() - start;
 }
 

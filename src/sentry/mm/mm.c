@@ -19,7 +19,7 @@
 #include "fs/vfs.h"
 #include "sentry/mm/mm.h"
 
-#define MM_MIN_ADDR 0x10000UL /* vm.mmap_min_addr */
+#define MM_MIN_ADDR ward_as_min_addr() /* vm.mmap_min_addr */
 #ifndef PROT_SEM
 #define PROT_SEM 0x8
 #endif
