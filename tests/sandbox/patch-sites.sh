@@ -3,7 +3,10 @@
 # syscall' site is rewritten (the guest sees its bytes change), and the
 # rewritten site behaves as the syscall did across fork, execve, threads,
 # signals with their FPU state, restarts, a GS base of the guest's own, and
-# code the guest maps, protects, rewrites and unmaps itself.
+# code the guest maps, protects, rewrites and unmaps itself; sites first
+# called by a process that already has threads (mt, mt-storm) are patched
+# too. The same again with the slot table inside the guest's range
+# (WARD_PATCH_TABLE=guest, a default host's layout).
 # A guest that forges its GS base or jumps into the stub's entry with a
 # forged index hurts only itself: ward exits normally and leaves no stub
 # behind. Without seccomp the option is refused. Output as run.sh.
@@ -119,6 +122,12 @@ for mode in fork fork-first gs gs-forge threads fpu restart jit storm; do
 	want=$(run native "$mode")
 	expect "$mode" "$patch" "$mode" "$want"
 done
+# Sites first called when the process has threads: patched all the same
+# (the other threads stopped while the bytes change), and still right.
+for mode in mt mt-storm; do
+	expect "$mode-native" native "$mode" "exit 0 $mode ok, site plain|"
+	expect "$mode" "$patch" "$mode" "exit 0 $mode ok, site patched|"
+done
 expect low "$patch" low "exit 0 low: mmap Operation not permitted, mremap Operation not permitted, munmap 0, mprotect Cannot allocate memory, site ok|"
 expect forge-entry "$patch" forge-entry "exit 0 forged entry: 3 segvs, ok|"
 
@@ -131,6 +140,7 @@ for mode in fork fork-first threads fpu restart jit storm; do
 	want=$(run native "$mode")
 	expect "guest-$mode" "$patch" "$mode" "$want"
 done
+expect guest-mt "$patch" mt "exit 0 mt ok, site patched|"
 expect guest-low "$patch" low-guest "exit 0 low: mmap Operation not permitted, mremap Operation not permitted, munmap 0, mprotect Cannot allocate memory, site ok|"
 expect guest-forge-entry "$patch" forge-entry "exit 0 forged entry: 3 segvs, ok|"
 WARD_PATCH_TABLE=bogus expect table-bogus "$patch" bytes "exit 2 "

@@ -430,6 +430,58 @@ static int mode_storm(void)
 	return storm_bad != 0;
 }
 
+/* Threads that exist before any site is patched: each site is patched
+ * while the others run (ward stops them first), and the calls stay right.
+ * The libc calls are sites of libc's own. storm: with signals between. */
+static volatile int mt_go;
+
+static void *mt_thread(void *arg)
+{
+	(void)arg;
+	while (!mt_go)
+		;
+	long tid = syscall(SYS_gettid), pid = real_getpid(), ppid = syscall(SYS_getppid);
+	for (int i = 0; i < 20000; i++) {
+		if (site_gettid(0, 0, 0) != tid || site_getpid(0, 0, 0) != pid || getpid() != pid ||
+		    getppid() != ppid) {
+			__atomic_fetch_add(&thread_bad, 1, __ATOMIC_SEQ_CST);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int mode_mt(void)
+{
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, mt_thread, NULL);
+	mt_go = 1;
+	mt_thread(NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	printf("mt %s, site %s\n", thread_bad ? "bad" : "ok", site_state());
+	return thread_bad != 0;
+}
+
+static int mode_mt_storm(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_t th[3];
+	for (long i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, storm_thread, (void *)i);
+	while (!storm_tids[0] || !storm_tids[1] || !storm_tids[2])
+		sched_yield();
+	for (int i = 0; i < 3000; i++)
+		syscall(SYS_tgkill, real_getpid(), storm_tids[i % 3], SIGUSR1);
+	storm_stop = 1;
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	printf("mt-storm %s, site %s\n", storm_bad ? "bad" : "ok", site_state());
+	return storm_bad != 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "bytes";
@@ -464,6 +516,10 @@ int main(int argc, char **argv)
 		return mode_low(0x10000, 0x18000);
 	if (!strcmp(mode, "storm"))
 		return mode_storm();
+	if (!strcmp(mode, "mt"))
+		return mode_mt();
+	if (!strcmp(mode, "mt-storm"))
+		return mode_mt_storm();
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;
 }

@@ -655,13 +655,14 @@ static void handle_fault(struct task *t, const struct ward_stop *stop)
 
 /* --patch-syscalls: the site of a trapped syscall, `mov $nr,%eax; syscall`
  * (b8 imm32 0f 05) ending at rip, becomes a jump the platform's entry
- * takes without a trap (see the seccomp platform). Only where no other
- * thread can be between the site's two instructions while it is rewritten
- * (one task in the address space) and the rewrite stays this process's
- * (a private mapping with memory of its own). The calls that change the
- * address space or the registers wholesale keep their trap, so that a
- * patched call never needs more of the platform than a plain one. */
-static void patch_site(struct task *t, uint64_t nr)
+ * takes without a trap (see the seccomp platform). Only where the rewrite
+ * stays this process's (a private mapping with memory of its own, an
+ * address space only its threads share) and no other thread can be
+ * between the site's two instructions, or fetching them, while it is
+ * rewritten: see stop_others. The calls that change the address space or
+ * the registers wholesale keep their trap, so that a patched call never
+ * needs more of the platform than a plain one. */
+static bool patchable_call(uint64_t nr)
 {
 	switch (nr) {
 	case 15: /* rt_sigreturn */
@@ -674,11 +675,77 @@ static void patch_site(struct task *t, uint64_t nr)
 	case 231: /* exit_group */
 	case 322: /* execveat */
 	case 435: /* clone3 */
-		return;
+		return false;
 	}
+	return nr <= UINT32_MAX;
+}
+
+/* Lets the threads stop_others stopped run again. */
+static void release_others(struct task *t)
+{
+	struct process *p = t->proc;
+	p->patch_stopper = NULL;
+	for (struct task *o = p->threads; o; o = o->next_in_proc)
+		if (o->patch_parked)
+			ward_cond_broadcast(&o->wake);
+}
+
+/* Stops every other thread of t's process outside the guest: each is
+ * then in the sentry, where the kernel lock (held from here until
+ * release_others) keeps it, or waits in patch_park, and none runs guest
+ * code until release_others. A thread in the guest is interrupted and
+ * waited for; one in the sentry (a blocked call, a host call, waiting
+ * for the lock) parks before it next enters the guest. So when this
+ * returns true no thread can be fetching the site's bytes, and each
+ * thread's registers are where it will resume. The caller's own stop is
+ * the site's end. The lock is dropped while waiting: the caller must check
+ * the address space again afterwards. False (nothing stopped) when
+ * another thread is stopping the process, or the process is exiting. */
+static bool stop_others(struct task *t)
+{
+	struct process *p = t->proc;
+	if (p->patch_stopper)
+		return false;
+	p->patch_stopper = t;
+	bool interrupt = true;
+	for (;;) {
+		bool running = false;
+		for (struct task *o = p->threads; o; o = o->next_in_proc) {
+			if (o == t || !o->in_guest)
+				continue;
+			running = true;
+			if (interrupt && o->ctx)
+				ward_ctx_interrupt(o->ctx);
+		}
+		if (!running || t->exiting || p->exiting)
+			break;
+		/* A thread leaving the guest wakes t; the interrupt is sent
+		 * again now and then, in case one raced with the thread's own
+		 * way out. */
+		interrupt = ward_cond_wait(&t->wake, ward_now_ns() + 20 * 1000000L) == -ETIMEDOUT;
+	}
+	if (t->exiting || p->exiting) {
+		release_others(t);
+		return false;
+	}
+	return true;
+}
+
+/* Waits, before t enters the guest, while another thread patches. */
+static void patch_park(struct task *t)
+{
+	struct process *p = t->proc;
+	while (p->patch_stopper && p->patch_stopper != t && !t->exiting) {
+		t->patch_parked = true;
+		ward_cond_wait(&t->wake, 0);
+	}
+	t->patch_parked = false;
+}
+
+static void patch_site(struct task *t, uint64_t nr)
+{
 	uint64_t ret = t->regs.rip;
-	if (nr > UINT32_MAX || ret < 7 || t->regs.gs_base || t->proc->nthreads != 1 ||
-	    !mm_patchable(t->mm, ret - 7, ret))
+	if (!patchable_call(nr) || ret < 7 || t->regs.gs_base || !mm_patchable(t->mm, t->proc->nthreads, ret - 7, ret))
 		return;
 	uint8_t code[7];
 	uint32_t imm;
@@ -687,14 +754,36 @@ static void patch_site(struct task *t, uint64_t nr)
 	memcpy(&imm, code + 1, 4);
 	if (code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05 || imm != nr)
 		return;
+	bool alone = t->proc->nthreads == 1;
+	if (!alone) {
+		if (!stop_others(t))
+			return;
+		/* The others ran sentry code while t waited: the site may have
+		 * changed, and a thread stopped between its two instructions
+		 * (its rip 5 bytes in) would resume in the middle of the jump. */
+		bool ok = mm_patchable(t->mm, t->proc->nthreads, ret - 7, ret) &&
+			  ward_copy_in(mm_as(t->mm), code, gaddr(ret - 7), sizeof(code)) == 0;
+		memcpy(&imm, code + 1, 4);
+		ok = ok && code[0] == 0xb8 && code[5] == 0x0f && code[6] == 0x05 && imm == nr;
+		for (struct task *o = t->proc->threads; ok && o; o = o->next_in_proc)
+			if (o != t && o->regs.rip > ret - 7 && o->regs.rip < ret)
+				ok = false;
+		if (!ok) {
+			release_others(t);
+			return;
+		}
+	}
 	uint64_t slot;
-	if (ward_patch_site(ret, (uint32_t)nr, &slot) < 0)
-		return;
-	/* jmp *slot: ff 24 25 disp32, with a ModRM/SIB of an absolute address. */
-	uint8_t jmp[7] = { 0xff, 0x24, 0x25 };
-	uint32_t disp = (uint32_t)slot;
-	memcpy(jmp + 3, &disp, 4);
-	ward_copy_out_force(mm_as(t->mm), gaddr(ret - 7), jmp, sizeof(jmp));
+	if (ward_patch_site(ret, (uint32_t)nr, &slot) == 0) {
+		/* jmp *slot: ff 24 25 disp32, with a ModRM/SIB of an absolute
+		 * address. */
+		uint8_t jmp[7] = { 0xff, 0x24, 0x25 };
+		uint32_t disp = (uint32_t)slot;
+		memcpy(jmp + 3, &disp, 4);
+		ward_copy_out_force(mm_as(t->mm), gaddr(ret - 7), jmp, sizeof(jmp));
+	}
+	if (!alone)
+		release_others(t);
 }
 
 /* Runs t until its process exits. The kernel lock is held on entry and on
@@ -709,12 +798,21 @@ static void run_loop(struct task *t)
 	/* Signals that arrived before the first run. */
 	signal_deliver(t, false, 0);
 	while (!t->exiting) {
+		if (t->proc->patch_stopper) {
+			patch_park(t);
+			if (t->exiting)
+				break;
+		}
+		t->in_guest = true;
 		ward_kernel_unlock();
 		int64_t t0 = ward_now_ns();
 		long r = ward_ctx_run(t->ctx, ward_as_platform(task_as(t)), &t->regs, NULL, &stop);
 		int64_t ran = ward_now_ns() - t0;
 		t->run_ns += ran;
 		ward_kernel_lock();
+		t->in_guest = false;
+		if (t->proc->patch_stopper)
+			ward_cond_broadcast(&t->proc->patch_stopper->wake);
 		timer_account_run(t, ran);
 		if (r < 0) {
 			ward_log(WARD_LOG_ERROR, "the platform lost the guest (%s)", strerror((int)-r));

@@ -151,6 +151,11 @@ struct task {
 	 * the kernel lock dropped (a kick then breaks the call off). */
 	uint64_t host_thread;
 	bool in_host_call;
+	/* Syscall-site patching's stop of the process's threads (task.c):
+	 * the task's thread is in the platform's ctx_run (the kernel lock
+	 * dropped), or waits for a stop to end before it runs again. */
+	bool in_guest;
+	bool patch_parked;
 
 	uint64_t clear_child_tid;
 	uint64_t robust_list;
@@ -257,6 +262,8 @@ struct process {
 	int64_t alarm_interval_ns;
 	/* execve of a multi-threaded process waits here for the others. */
 	struct task *exec_waiter;
+	/* The thread that has stopped the others to patch a syscall site. */
+	struct task *patch_stopper;
 	/* When the process started (CLOCK_BOOTTIME ns: /proc's starttime),
 	 * and its name kept past its last thread (a zombie's comm). */
 	int64_t start_boot_ns;

@@ -1310,9 +1310,9 @@ bool mm_range_mapped(struct mm *mm, uint64_t start, uint64_t end)
 	return end > start && range_is_mapped(mm, start, end);
 }
 
-bool mm_patchable(struct mm *mm, uint64_t start, uint64_t end)
+bool mm_patchable(struct mm *mm, int users, uint64_t start, uint64_t end)
 {
-	if (mm->refs != 1 || end <= start)
+	if (mm->refs != users || end <= start)
 		return false;
 	size_t i = vma_first_above(mm, start);
 	if (i >= mm->n)

@@ -93,9 +93,9 @@ uint64_t mm_locked_bytes(struct mm *mm, uint64_t start, uint64_t end);
 bool mm_range_mapped(struct mm *mm, uint64_t start, uint64_t end);
 /* Whether [start, end) may be rewritten by syscall-site patching: it lies
  * in one private executable mapping with memory of its own (not shared,
- * not the vDSO every guest shares), of an address space no other task
- * shares. */
-bool mm_patchable(struct mm *mm, uint64_t start, uint64_t end);
+ * not the vDSO every guest shares), of an address space exactly users
+ * tasks share (the caller's process's threads). */
+bool mm_patchable(struct mm *mm, int users, uint64_t start, uint64_t end);
 /* mincore(2): one byte per page of [start, start+len) (page-aligned), 1 for
  * pages with memory behind them. -ENOMEM if part is not mapped. */
 long mm_mincore(struct mm *mm, uint64_t start, uint64_t len, uint8_t *vec);
