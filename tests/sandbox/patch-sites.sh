@@ -124,7 +124,7 @@ for mode in fork fork-first gs gs-forge threads fpu restart jit storm; do
 done
 # Sites first called when the process has threads: patched all the same
 # (the other threads stopped while the bytes change), and still right.
-for mode in mt mt-storm; do
+for mode in mt mt-storm mt-blocked; do
 	expect "$mode-native" native "$mode" "exit 0 $mode ok, site plain|"
 	expect "$mode" "$patch" "$mode" "exit 0 $mode ok, site patched|"
 done

@@ -34,7 +34,7 @@
 SITE(site_getpid, 39)
 SITE(site_gettid, 186)
 SITE(site_read, 0)
-extern const unsigned char site_getpid_at[];
+extern const unsigned char site_getpid_at[], site_read_at[];
 
 static long real_getpid(void)
 {
@@ -51,15 +51,20 @@ static int check_pid(const char *what)
 	return 0;
 }
 
-static const char *site_state(void)
+static const char *state_of(const unsigned char *at)
 {
 	unsigned char b[7];
-	memcpy(b, site_getpid_at, sizeof(b));
+	memcpy(b, at, sizeof(b));
 	if (b[0] == 0xb8 && b[5] == 0x0f && b[6] == 0x05)
 		return "plain";
 	if (b[0] == 0xff && b[1] == 0x24 && b[2] == 0x25)
 		return "patched";
 	return "other";
+}
+
+static const char *site_state(void)
+{
+	return state_of(site_getpid_at);
 }
 
 static int mode_bytes(void)
@@ -482,6 +487,53 @@ static int mode_mt_storm(void)
 	return storm_bad != 0;
 }
 
+/* A thread blocked in a read at a site that another thread then patches:
+ * a signal restarts its read, which resumes 5 bytes into what is now the
+ * jump, and the read still reads. */
+static int blk_pipe[2];
+static volatile int blk_in;
+
+static void *blk_thread(void *arg)
+{
+	(void)arg;
+	char c[2] = { 0, 0 };
+	blk_in = 1;
+	long r0 = site_read(blk_pipe[0], (long)&c[0], 1);
+	long r1 = site_read(blk_pipe[0], (long)&c[1], 1);
+	return (void *)(long)(r0 == 1 && r1 == 1 && c[0] == 'a' && c[1] == 'b');
+}
+
+static int mode_mt_blocked(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	sigaction(SIGUSR1, &sa, NULL);
+	int q[2];
+	if (pipe(blk_pipe) < 0 || pipe(q) < 0)
+		return 1;
+	pthread_t th;
+	pthread_create(&th, NULL, blk_thread, NULL);
+	while (!blk_in)
+		sched_yield();
+	usleep(100000);
+	/* Main's own reads at the same site: its trap patches the site while
+	 * the other thread is blocked in its read there. */
+	char c;
+	int bad = 0;
+	for (int i = 0; i < 3; i++)
+		bad += write(q[1], "q", 1) != 1 || site_read(q[0], (long)&c, 1) != 1 || c != 'q';
+	pthread_kill(th, SIGUSR1);
+	usleep(100000);
+	bad += write(blk_pipe[1], "a", 1) != 1;
+	usleep(50000);
+	pthread_kill(th, SIGUSR1);
+	usleep(50000);
+	bad += write(blk_pipe[1], "b", 1) != 1;
+	void *ok;
+	pthread_join(th, &ok);
+	printf("mt-blocked %s, site %s\n", bad || !ok ? "bad" : "ok", state_of(site_read_at));
+	return bad || !ok;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "bytes";
@@ -520,6 +572,8 @@ int main(int argc, char **argv)
 		return mode_mt();
 	if (!strcmp(mode, "mt-storm"))
 		return mode_mt_storm();
+	if (!strcmp(mode, "mt-blocked"))
+		return mode_mt_blocked();
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;
 }
