@@ -622,13 +622,14 @@ static char state_letter(struct process *p, struct task *t, const char **name)
 		*name = "stopped";
 		return 'T';
 	}
-	struct task *me = task_current();
-	if (me == t || (me && me->proc == p && !t->exiting)) {
-		*name = "running";
-		return 'R';
+	/* As Linux: S for a task that waits (in the sentry, or in a host call
+	 * on its behalf), R for one in the guest or ready to run. */
+	if ((t->sleeping || t->in_host_call) && t != task_current()) {
+		*name = "sleeping";
+		return 'S';
 	}
-	*name = "sleeping";
-	return 'S';
+	*name = "running";
+	return 'R';
 }
 
 /* The signal sets of sigaction: ignored and caught. */

@@ -40,6 +40,27 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/* Waits (up to 5 s) until pid sleeps, which for a child that was about to
+ * block in msgrcv or msgsnd means it has; a fixed pause was not always
+ * long enough on a loaded machine. */
+static void wait_sleeping(pid_t pid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 5000; i++) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[n] = 0;
+			const char *close_paren = strrchr(buf, ')');
+			if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'S')
+				return;
+		}
+		usleep(1000);
+	}
+}
+
 int main(void)
 {
 	int id = CHECK_OK(msgget(IPC_PRIVATE, 0600));
@@ -114,7 +135,7 @@ int main(void)
 		CHECK_OK(msgsnd(id, &big, 60, 0));
 		child_done();
 	}
-	usleep(50000);
+	wait_sleeping(pid);
 	CHECK_EQ(msgrcv(id, &r, sizeof(r.text), 0, MSG_NOERROR), 60);
 	reap_ok(pid);
 	CHECK_OK(msgctl(id, IPC_STAT, &ds));
@@ -130,7 +151,7 @@ int main(void)
 		CHECK_STREQ(c.text, "later");
 		child_done();
 	}
-	usleep(50000);
+	wait_sleeping(pid);
 	CHECK_OK(snd(id, 6, "other", 0));
 	CHECK_OK(snd(id, 7, "later", 0));
 	reap_ok(pid);
@@ -149,7 +170,7 @@ int main(void)
 		CHECK_ERRNO(msgrcv(id, &r, sizeof(r.text), 0, 0), EIDRM);
 		child_done();
 	}
-	usleep(50000);
+	wait_sleeping(pid);
 	CHECK_OK(msgctl(id, IPC_RMID, NULL));
 	reap_ok(pid);
 	CHECK_ERRNO(msgctl(id, IPC_STAT, &ds), EINVAL);

@@ -225,7 +225,9 @@ long task_sleep(struct task *t, int64_t deadline_ns)
 {
 	if (t->exiting || signal_pending(t))
 		return -EINTR;
+	t->sleeping = true;
 	long r = ward_cond_wait(&t->wake, deadline_ns);
+	t->sleeping = false;
 	if (t->exiting || signal_pending(t))
 		return -EINTR;
 	if (r == -ETIMEDOUT || (deadline_ns > 0 && ward_now_ns() >= deadline_ns))

@@ -151,6 +151,9 @@ struct task {
 	 * the kernel lock dropped (a kick then breaks the call off). */
 	uint64_t host_thread;
 	bool in_host_call;
+	/* In task_sleep: what /proc shows as S (else R: in the guest, or
+	 * runnable in the sentry). */
+	bool sleeping;
 	/* Syscall-site patching's stop of the process's threads (task.c):
 	 * the task's thread is in the platform's ctx_run (the kernel lock
 	 * dropped), or waits for a stop to end before it runs again. */
