@@ -25,9 +25,49 @@
  * from here so that they do not collide. */
 #define OVL_UPPER_INO_BASE (1ULL << 40)
 
+/* The lower layer's cache. Linux's overlayfs leaves changes to a lower
+ * layer while it is mounted undefined, and the guest cannot change it (its
+ * writes go to the upper layer), so what a lookup learned of the lower tree
+ * stays true for the sandbox's lifetime: an lnode records one lower name
+ * (present with its attributes and, for a symlink, its target; or absent),
+ * and a path walk over names seen before makes no host call. This is the
+ * root overlay's alone: hostfs volumes are shared with the host and ask it
+ * every time.
+ *
+ * Bounds: at most LC_MAX_ENTRIES names are findable (the table is cleared
+ * when full; lnodes that vnodes still hold live on, unfindable), and at
+ * most LC_MAX_HANDLES host handles are open (least recently used first
+ * closed; a handle is reopened from its parent's when needed again).
+ * Everything here runs under the file systems' lock. */
+#define LC_MAX_ENTRIES 8192
+#define LC_MAX_HANDLES 128
+#define LC_BUCKETS 4096
+
+struct lnode {
+	int refs;
+	struct lnode *parent; /* a reference; NULL for the root */
+	char *name;
+	bool negative; /* the lower layer has no such name */
+	/* The guest opened it (reads move atime): attributes come from the
+	 * host each time, as they did before the cache. */
+	bool live_attr;
+	bool hashed;
+	struct linux_statx stx; /* as hostfs_stat_handle gives it */
+	char *target; /* a symlink's, once read */
+	ward_hostfd_t h; /* O_PATH, or none */
+	struct lnode *hprev, *hnext; /* the handle LRU, while h is open */
+	struct lnode *hash_next;
+};
+
+static struct lnode *lc_table[LC_BUCKETS];
+static size_t lc_entries;
+static struct lnode *lc_root;
+static struct lnode *lc_lru_head, *lc_lru_tail; /* most recent first */
+static size_t lc_handles;
+
 struct ovl_node {
 	struct tnode *upper; /* a reference, or NULL */
-	ward_hostfd_t lower; /* an O_PATH handle, or none */
+	struct lnode *lower; /* a reference, or NULL */
 	char *path; /* the path from the overlay's root, "/" for it */
 };
 
@@ -35,6 +75,208 @@ static struct tmpfs ovl_fs;
 static struct tnode *ovl_uroot;
 static ward_hostfd_t ovl_lroot = { -1 };
 static struct linux_statx ovl_root_stx;
+
+static struct lnode *lnode_ref(struct lnode *ln)
+{
+	if (ln)
+		ln->refs++;
+	return ln;
+}
+
+static void lru_unlink(struct lnode *ln)
+{
+	if (ln->hprev)
+		ln->hprev->hnext = ln->hnext;
+	else
+		lc_lru_head = ln->hnext;
+	if (ln->hnext)
+		ln->hnext->hprev = ln->hprev;
+	else
+		lc_lru_tail = ln->hprev;
+	ln->hprev = ln->hnext = NULL;
+}
+
+static void lru_push(struct lnode *ln)
+{
+	ln->hnext = lc_lru_head;
+	if (lc_lru_head)
+		lc_lru_head->hprev = ln;
+	lc_lru_head = ln;
+	if (!lc_lru_tail)
+		lc_lru_tail = ln;
+}
+
+static void lnode_close(struct lnode *ln)
+{
+	if (!ward_hostfd_valid(ln->h) || ln == lc_root)
+		return;
+	lru_unlink(ln);
+	ward_host_close(ln->h);
+	ln->h = WARD_HOSTFD_NONE;
+	lc_handles--;
+}
+
+static void lnode_unref(struct lnode *ln)
+{
+	while (ln && --ln->refs == 0) {
+		struct lnode *p = ln->parent;
+		lnode_close(ln);
+		free(ln->name);
+		free(ln->target);
+		free(ln);
+		ln = p;
+	}
+}
+
+/* Takes the host handle h into ln, closing the least recently used one
+ * when there are too many. */
+static void lnode_keep(struct lnode *ln, ward_hostfd_t h)
+{
+	ln->h = h;
+	lru_push(ln);
+	if (++lc_handles > LC_MAX_HANDLES)
+		lnode_close(lc_lru_tail);
+}
+
+/* The O_PATH handle of ln (borrowed: valid until the next lc_* call). */
+static long lnode_handle(struct lnode *ln, ward_hostfd_t *out)
+{
+	if (ward_hostfd_valid(ln->h)) {
+		if (ln != lc_root && ln != lc_lru_head) {
+			lru_unlink(ln);
+			lru_push(ln);
+		}
+		*out = ln->h;
+		return 0;
+	}
+	if (ln->negative || !ln->parent)
+		return -ENOENT;
+	ward_hostfd_t ph, h;
+	long r = lnode_handle(ln->parent, &ph);
+	if (r >= 0)
+		r = ward_host_lookup(ph, ln->name, 0, &h);
+	if (r < 0)
+		return r;
+	lnode_keep(ln, h);
+	*out = h;
+	return 0;
+}
+
+static size_t lc_bucket(const struct lnode *parent, const char *name)
+{
+	uint64_t x = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)parent;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		x = (x ^ *c) * 1099511628211ULL;
+	return (size_t)(x ^ (x >> 29)) % LC_BUCKETS;
+}
+
+/* Forgets every name (the lnodes vnodes hold stay theirs). */
+static void lc_clear(void)
+{
+	for (size_t b = 0; b < LC_BUCKETS; b++) {
+		struct lnode *ln = lc_table[b];
+		lc_table[b] = NULL;
+		while (ln) {
+			struct lnode *next = ln->hash_next;
+			ln->hashed = false;
+			ln->hash_next = NULL;
+			lnode_unref(ln);
+			ln = next;
+		}
+	}
+	lc_entries = 0;
+}
+
+/* The lower object name in the directory dir: a new reference in *out, or
+ * -ENOENT (remembered too). */
+static long lc_child(struct lnode *dir, const char *name, struct lnode **out)
+{
+	size_t b = lc_bucket(dir, name);
+	for (struct lnode *ln = lc_table[b]; ln; ln = ln->hash_next) {
+		if (ln->parent == dir && strcmp(ln->name, name) == 0) {
+			if (ln->negative)
+				return -ENOENT;
+			*out = lnode_ref(ln);
+			return 0;
+		}
+	}
+	ward_hostfd_t dh, h = WARD_HOSTFD_NONE;
+	long r = lnode_handle(dir, &dh);
+	if (r < 0)
+		return r;
+	r = ward_host_lookup(dh, name, 0, &h);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	struct lnode *ln = calloc(1, sizeof(*ln));
+	char *nm = strdup(name);
+	if (!ln || !nm) {
+		free(ln);
+		free(nm);
+		ward_host_close(h);
+		return -ENOMEM;
+	}
+	ln->refs = 1;
+	ln->name = nm;
+	ln->h = WARD_HOSTFD_NONE;
+	ln->parent = lnode_ref(dir);
+	ln->negative = r == -ENOENT;
+	if (!ln->negative) {
+		r = hostfs_stat_handle(h, &ln->stx);
+		if (r < 0) {
+			ward_host_close(h);
+			lnode_unref(ln);
+			return r;
+		}
+		lnode_keep(ln, h);
+	}
+	if (lc_entries >= LC_MAX_ENTRIES)
+		lc_clear();
+	b = lc_bucket(dir, name);
+	ln->hash_next = lc_table[b];
+	lc_table[b] = lnode_ref(ln);
+	ln->hashed = true;
+	lc_entries++;
+	if (ln->negative) {
+		lnode_unref(ln);
+		return -ENOENT;
+	}
+	*out = ln;
+	return 0;
+}
+
+static long lnode_getattr(struct lnode *ln, struct linux_statx *out)
+{
+	if (ln->live_attr) {
+		ward_hostfd_t h;
+		long r = lnode_handle(ln, &h);
+		if (r >= 0)
+			r = hostfs_stat_handle(h, &ln->stx);
+		if (r < 0)
+			return r;
+	}
+	*out = ln->stx;
+	return 0;
+}
+
+static long lnode_readlink(struct lnode *ln, char *buf, size_t len)
+{
+	if (!ln->target) {
+		cleanup_free char *t = malloc(VFS_PATH_MAX);
+		ward_hostfd_t h;
+		long r = t ? lnode_handle(ln, &h) : -ENOMEM;
+		if (r >= 0)
+			r = ward_host_readlink(h, t, VFS_PATH_MAX - 1);
+		if (r < 0)
+			return r;
+		t[r] = '\0';
+		ln->target = strdup(t);
+		if (!ln->target)
+			return -ENOMEM;
+	}
+	size_t n = WARD_MIN(strlen(ln->target), len);
+	memcpy(buf, ln->target, n);
+	return (long)n;
+}
 
 static bool is_whiteout(const struct tnode *n)
 {
@@ -48,7 +290,8 @@ static struct ovl_node *on_of(struct vnode *v)
 
 static const struct vnode_ops ovl_ops;
 
-static long ovl_vnode(struct vmount *mnt, struct tnode *upper, ward_hostfd_t lower, const char *path, uint32_t type,
+/* Under the lock. lower (a reference, may be NULL) is consumed. */
+static long ovl_vnode(struct vmount *mnt, struct tnode *upper, struct lnode *lower, const char *path, uint32_t type,
 		      struct vnode **out)
 {
 	struct ovl_node *on = calloc(1, sizeof(*on));
@@ -57,7 +300,7 @@ static long ovl_vnode(struct vmount *mnt, struct tnode *upper, ward_hostfd_t low
 	if (!v) {
 		free(on);
 		free(p);
-		ward_host_close(lower);
+		lnode_unref(lower);
 		return -ENOMEM;
 	}
 	on->upper = upper;
@@ -107,37 +350,30 @@ static void sync_upper(struct ovl_node *on)
 
 /* Under the lock: the upper and lower objects of name in dir. *lower is
  * left invalid when the lower layer has nothing visible there. */
-static long ovl_find(struct ovl_node *dir, const char *name, struct tnode **upper, ward_hostfd_t *lower, uint32_t *type)
+static long ovl_find(struct ovl_node *dir, const char *name, struct tnode **upper, struct lnode **lower, uint32_t *type)
 {
 	*upper = NULL;
-	*lower = WARD_HOSTFD_NONE;
+	*lower = NULL;
 	sync_upper(dir);
 	struct tnode *u = dir->upper ? tnode_lookup(dir->upper, name) : NULL;
 	if (u && is_whiteout(u))
 		return -ENOENT;
-	bool look_lower = ward_hostfd_valid(dir->lower) && !(dir->upper && dir->upper->opaque) &&
-			  !(u && (!S_ISDIR(u->mode) || u->opaque));
+	bool look_lower = dir->lower && !(dir->upper && dir->upper->opaque) && !(u && (!S_ISDIR(u->mode) || u->opaque));
 	if (look_lower) {
-		ward_hostfd_t h;
-		long r = ward_host_lookup(dir->lower, name, 0, &h);
+		struct lnode *l;
+		long r = lc_child(dir->lower, name, &l);
 		if (r < 0 && r != -ENOENT)
 			return r;
 		if (r >= 0) {
-			struct linux_statx stx;
-			r = ward_host_statx(h, &stx);
-			if (r < 0) {
-				ward_host_close(h);
-				return r;
-			}
-			if (u && !S_ISDIR(stx.stx_mode)) {
-				ward_host_close(h);
+			if (u && !S_ISDIR(l->stx.stx_mode)) {
+				lnode_unref(l);
 			} else {
-				*lower = h;
-				*type = stx.stx_mode & S_IFMT;
+				*lower = l;
+				*type = l->stx.stx_mode & S_IFMT;
 			}
 		}
 	}
-	if (!u && !ward_hostfd_valid(*lower))
+	if (!u && !*lower)
 		return -ENOENT;
 	*upper = u;
 	if (u)
@@ -152,7 +388,7 @@ static long ovl_lookup(struct vnode *dir, const char *name, struct vnode **out)
 	if (!path)
 		return -ENOMEM;
 	struct tnode *u;
-	ward_hostfd_t l;
+	struct lnode *l;
 	uint32_t type = 0;
 	vfs_fs_lock();
 	long r = ovl_find(d, name, &u, &l, &type);
@@ -162,9 +398,9 @@ static long ovl_lookup(struct vnode *dir, const char *name, struct vnode **out)
 	return r;
 }
 
-static void lower_attr(ward_hostfd_t h, struct linux_statx *out)
+static void lower_attr(struct lnode *l, struct linux_statx *out)
 {
-	if (hostfs_stat_handle(h, out) < 0)
+	if (lnode_getattr(l, out) < 0)
 		memset(out, 0, sizeof(*out));
 }
 
@@ -184,7 +420,7 @@ static long ovl_getattr(struct vnode *v, struct linux_statx *out)
 	if (on->upper)
 		upper_attr(on->upper, out);
 	else
-		r = hostfs_stat_handle(on->lower, out);
+		r = lnode_getattr(on->lower, out);
 	vfs_fs_unlock();
 	return r;
 }
@@ -350,7 +586,7 @@ static long ovl_readlink(struct vnode *v, char *buf, size_t len)
 			memcpy(buf, t, n);
 		r = t ? (long)n : -EINVAL;
 	} else {
-		r = ward_host_readlink(on->lower, buf, len);
+		r = lnode_readlink(on->lower, buf, len);
 	}
 	vfs_fs_unlock();
 	return r;
@@ -364,12 +600,16 @@ struct ovl_dir {
 };
 
 /* Adds the lower directory's entries that the upper does not hide. */
-static long list_lower(ward_hostfd_t lower, struct tnode *upper, struct vfs_dirlist *l, uint64_t *dotdot)
+static long list_lower(struct lnode *lower, struct tnode *upper, struct vfs_dirlist *l, uint64_t *dotdot)
 {
-	ward_hostfd_t rd;
-	long r = ward_host_reopen(lower, WARD_HOST_READ | WARD_HOST_DIRECTORY, &rd);
+	ward_hostfd_t h, rd;
+	long r = lnode_handle(lower, &h);
+	if (r >= 0)
+		r = ward_host_reopen(h, WARD_HOST_READ | WARD_HOST_DIRECTORY, &rd);
 	if (r < 0)
 		return r;
+	/* Reading a directory moves its atime. */
+	lower->live_attr = true;
 	cleanup_free char *buf = malloc(32 * 1024);
 	uint64_t pos = 0;
 	if (!buf)
@@ -421,7 +661,7 @@ static long ovl_dir_getdents(struct file *f, void *buf, size_t len)
 			for (struct tdirent *d = on->upper->ents; d && r >= 0; d = d->next)
 				if (!is_whiteout(d->node))
 					r = vfs_dirlist_add(&od->list, d->name, d->node->ino, vfs_dtype(d->node->mode));
-		if (r >= 0 && ward_hostfd_valid(on->lower) && !(on->upper && on->upper->opaque))
+		if (r >= 0 && on->lower && !(on->upper && on->upper->opaque))
 			r = list_lower(on->lower, on->upper, &od->list, &dotdot);
 		if (r >= 0)
 			od->list.e[1].ino = dotdot;
@@ -503,11 +743,20 @@ static long ovl_open(struct vnode *v, int flags, const char *path, struct file *
 			vfs_fs_unlock();
 			return r;
 		}
+		/* The handle is the cache's: open under the lock, which keeps
+		 * it from being closed meanwhile. */
 		struct linux_statx stx;
-		r = hostfs_stat_handle(on->lower, &stx);
-		if (r < 0)
-			return r;
-		return hostfs_open_handle(on->lower, &stx, flags, path, out);
+		ward_hostfd_t h;
+		vfs_fs_lock();
+		r = lnode_getattr(on->lower, &stx);
+		if (r >= 0)
+			r = lnode_handle(on->lower, &h);
+		if (r >= 0)
+			r = hostfs_open_handle(h, &stx, flags, path, out);
+		if (r >= 0 && !(flags & O_PATH))
+			on->lower->live_attr = true;
+		vfs_fs_unlock();
+		return r;
 	}
 	if (!f)
 		return -ENOMEM;
@@ -523,12 +772,12 @@ static long prepare_dir(struct ovl_node *d, const char *name, bool *lower_has)
 	if (r < 0)
 		return r;
 	*lower_has = false;
-	if (ward_hostfd_valid(d->lower) && !d->upper->opaque) {
-		ward_hostfd_t h;
-		r = ward_host_lookup(d->lower, name, 0, &h);
+	if (d->lower && !d->upper->opaque) {
+		struct lnode *l;
+		r = lc_child(d->lower, name, &l);
 		if (r >= 0) {
 			*lower_has = true;
-			ward_host_close(h);
+			lnode_unref(l);
 		} else if (r != -ENOENT) {
 			return r;
 		}
@@ -566,7 +815,7 @@ static long ovl_add(struct vnode *dir, const char *name, struct tnode *n, struct
 		r = tnode_link(d->upper, name, n);
 	if (r >= 0 && out) {
 		cleanup_free char *path = child_path(d->path, name);
-		r = path ? ovl_vnode(dir->mnt, n, WARD_HOSTFD_NONE, path, n->mode & S_IFMT, out) : -ENOMEM;
+		r = path ? ovl_vnode(dir->mnt, n, NULL, path, n->mode & S_IFMT, out) : -ENOMEM;
 	}
 	return r;
 }
@@ -648,7 +897,7 @@ static long ovl_tmpfile(struct vnode *dir, uint32_t mode, const struct vfs_owner
 		snprintf(name, sizeof(name), "#%" PRIu64, n->ino);
 		cleanup_free char *path = child_path(on_of(dir)->path, name);
 		n->linkable = linkable;
-		r = path ? ovl_vnode(dir->mnt, n, WARD_HOSTFD_NONE, path, S_IFREG, out) : -ENOMEM;
+		r = path ? ovl_vnode(dir->mnt, n, NULL, path, S_IFREG, out) : -ENOMEM;
 		tnode_unref(n);
 	}
 	vfs_fs_unlock();
@@ -656,11 +905,11 @@ static long ovl_tmpfile(struct vnode *dir, uint32_t mode, const struct vfs_owner
 }
 
 /* Under the lock: is the merged directory at (upper, lower) empty? */
-static long merged_empty(struct tnode *upper, ward_hostfd_t lower)
+static long merged_empty(struct tnode *upper, struct lnode *lower)
 {
 	if (upper && !tnode_dir_empty(upper, is_whiteout))
 		return -ENOTEMPTY;
-	if (!ward_hostfd_valid(lower) || (upper && upper->opaque))
+	if (!lower || (upper && upper->opaque))
 		return 0;
 	struct vfs_dirlist l = { 0 };
 	long r = list_lower(lower, upper, &l, NULL);
@@ -692,15 +941,14 @@ static long ovl_unlink(struct vnode *dir, const char *name, bool is_dir)
 {
 	struct ovl_node *d = on_of(dir);
 	struct tnode *u;
-	ward_hostfd_t l;
+	struct lnode *l;
 	uint32_t type;
 	bool lower_has;
 	vfs_fs_lock();
 	long r = ovl_find(d, name, &u, &l, &type);
 	if (r >= 0 && is_dir)
 		r = merged_empty(u, l);
-	if (ward_hostfd_valid(l))
-		ward_host_close(l);
+	lnode_unref(l);
 	if (r >= 0)
 		r = prepare_dir(d, name, &lower_has);
 	if (r >= 0)
@@ -713,7 +961,7 @@ static long ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir
 {
 	struct ovl_node *od = on_of(odir), *nd = on_of(ndir);
 	struct tnode *ou, *nu;
-	ward_hostfd_t ol, nl;
+	struct lnode *ol, *nl;
 	uint32_t otype = 0, ntype = 0;
 	bool olower, nlower;
 	vfs_fs_lock();
@@ -724,19 +972,19 @@ static long ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir
 		r = rn;
 	if (!n_exists) {
 		nu = NULL;
-		nl = WARD_HOSTFD_NONE;
+		nl = NULL;
 	}
+	if (r < 0)
+		ol = NULL;
 	/* Directories with a lower part stay where they are. */
-	if (r >= 0 && S_ISDIR(otype) && ward_hostfd_valid(ol))
+	if (r >= 0 && S_ISDIR(otype) && ol)
 		r = -EXDEV;
-	if (r >= 0 && (flags & 0x2 /* RENAME_EXCHANGE */) && (ward_hostfd_valid(nl) || ward_hostfd_valid(ol)))
+	if (r >= 0 && (flags & 0x2 /* RENAME_EXCHANGE */) && (nl || ol))
 		r = -EXDEV;
 	if (r >= 0 && n_exists && S_ISDIR(ntype) && !(flags & 0x2))
 		r = merged_empty(nu, nl);
-	if (ward_hostfd_valid(nl))
-		ward_host_close(nl);
-	if (ward_hostfd_valid(ol))
-		ward_host_close(ol);
+	lnode_unref(nl);
+	lnode_unref(ol);
 	if (r >= 0)
 		r = prepare_dir(od, oname, &olower);
 	if (r >= 0)
@@ -800,12 +1048,11 @@ static long ovl_file_statfs(struct file *f, struct linux_statfs *out)
 static void ovl_release(struct vnode *v)
 {
 	struct ovl_node *on = v->priv;
-	if (on->upper) {
-		vfs_fs_lock();
+	vfs_fs_lock();
+	if (on->upper)
 		tnode_unref(on->upper);
-		vfs_fs_unlock();
-	}
-	ward_host_close(on->lower);
+	lnode_unref(on->lower);
+	vfs_fs_unlock();
 	free(on->path);
 	free(on);
 }
@@ -814,14 +1061,8 @@ static void ovl_release(struct vnode *v)
 static long ovl_bind_root(struct vnode *v, struct vmount *mnt, struct vnode **out)
 {
 	struct ovl_node *on = v->priv;
-	ward_hostfd_t l = WARD_HOSTFD_NONE;
-	if (on->lower.fd >= 0) {
-		long r = ward_host_dup(on->lower, &l);
-		if (r < 0)
-			return r;
-	}
 	vfs_fs_lock();
-	long r = ovl_vnode(mnt, on->upper, l, on->path, v->type, out);
+	long r = ovl_vnode(mnt, on->upper, lnode_ref(on->lower), on->path, v->type, out);
 	vfs_fs_unlock();
 	return r;
 }
@@ -911,9 +1152,13 @@ long overlay_root(ward_hostfd_t lower_root, struct vmount *mnt, struct vnode **o
 	ovl_uroot->nlink = ovl_root_stx.stx_nlink;
 	ovl_uroot->refs = 1;
 	ovl_lroot = lower_root;
-	ward_hostfd_t l;
-	r = ward_host_dup(lower_root, &l);
+	lc_root = calloc(1, sizeof(*lc_root));
+	if (!lc_root)
+		return -ENOMEM;
+	lc_root->refs = 1;
+	lc_root->h = lower_root;
+	r = hostfs_stat_handle(lower_root, &lc_root->stx);
 	if (r < 0)
 		return r;
-	return ovl_vnode(mnt, ovl_uroot, l, "/", S_IFDIR, out);
+	return ovl_vnode(mnt, ovl_uroot, lnode_ref(lc_root), "/", S_IFDIR, out);
 }
