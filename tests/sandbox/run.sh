@@ -619,6 +619,89 @@ else
 fi
 rm -rf "$cow_dir"
 
+# The sentry caches what it learned of the root overlay's lower layer (a
+# host tree the guest cannot change). The guest's own changes to lower
+# objects stay visible through that cache: lowercache.c runs natively on a
+# copy of a fixture and under ward with the fixture as the root, and must
+# pass on both, leaving the fixture as it was.
+lc_dir=$(mktemp -d)
+chmod 0755 "$lc_dir" # the unprivileged part searches it natively
+lc_fix=$lc_dir/root
+mkdir -p "$lc_fix/d/sub" "$lc_fix/d/emptydir" "$lc_fix/d/full" "$lc_fix/d/private" "$lc_fix/bin"
+printf hello >"$lc_fix/d/a"
+printf bb >"$lc_fix/d/b"
+printf 'ren!' >"$lc_fix/d/ren"
+printf xxx >"$lc_fix/d/sub/x"
+printf g >"$lc_fix/d/gone"
+printf h >"$lc_fix/d/hl"
+printf f >"$lc_fix/d/full/f"
+printf p >"$lc_fix/d/private/f"
+chmod 0644 "$lc_fix/d/a"
+chmod 0700 "$lc_fix/d/private"
+chmod 0755 "$lc_fix" "$lc_fix/d" "$lc_fix/d/sub" "$lc_fix/d/full" "$lc_fix/d/emptydir" "$lc_fix/bin"
+ln -s a "$lc_fix/d/link"
+ln -s a "$lc_fix/d/link2"
+ln -s loop2 "$lc_fix/d/loop1"
+ln -s loop1 "$lc_fix/d/loop2"
+cp /bin/busybox "$lc_fix/bin/busybox"
+if cc -O1 -static -I"$top/tests/syscalls" -o "$lc_fix/bin/lowercache" "$top/tests/sandbox/lowercache.c" 2>"$lc_dir/log"; then
+	lc_sum() { (cd "$lc_fix" && find . -printf '%p %m %s %l\n' | sort && cat d/a d/b d/ren d/sub/x) | md5sum; }
+	sum0=$(lc_sum)
+	cp -a "$lc_fix" "$lc_dir/native"
+	if ! "$lc_dir/native/bin/lowercache" "$lc_dir/native" >"$lc_dir/out" 2>&1; then
+		result lower-changes-visible bad "native: $(head -n 3 "$lc_dir/out")"
+	elif ! timeout 60 "$WARD" do --root "$lc_fix" -- /bin/lowercache / >"$lc_dir/out" 2>&1 </dev/null; then
+		result lower-changes-visible bad "$(head -n 3 "$lc_dir/out")"
+	elif [ "$(lc_sum)" != "$sum0" ]; then
+		result lower-changes-visible bad "the guest changed the host's fixture"
+	else
+		result lower-changes-visible ok
+	fi
+	# The host changing the lower layer under a running guest is undefined
+	# (as on Linux's overlayfs) but must not bring the sentry down.
+	timeout 60 "$WARD" do --root "$lc_fix" -- /bin/busybox sh -c \
+		'while [ ! -e /d/ready ]; do /bin/busybox ls -l /d /d/sub >/dev/null; /bin/busybox cat /d/a /d/b >/dev/null; /bin/busybox sleep 0.02; done; /bin/busybox ls -l /d >/dev/null; /bin/busybox cat /d/a /d/sub/y /d/b >/dev/null 2>&1; exit 7' \
+		>"$lc_dir/out" 2>&1 </dev/null &
+	wpid=$!
+	sleep 0.5
+	printf changed >"$lc_fix/d/a"
+	rm -f "$lc_fix/d/b"
+	printf new >"$lc_fix/d/sub/y"
+	mkdir "$lc_fix/d/ready"
+	wait "$wpid"
+	st=$?
+	[ "$st" = 7 ] || [ "$st" = 124 ] && result lower-host-change-no-crash ok ||
+		result lower-host-change-no-crash bad "exit $st: $(head -n 3 "$lc_dir/out")"
+else
+	result lower-changes-visible bad "$(head -n 3 "$lc_dir/log")"
+fi
+rm -rf "$lc_dir"
+
+# --volume directories are the host's and shared with it: a file a host
+# process creates there while the guest runs is visible at once, and so is
+# a change or removal, on read-only and writable volumes alike.
+for mode in ro rw; do
+	vol=$(mktemp -d)
+	printf old >"$vol/f"
+	timeout 60 "$WARD" do --volume="$vol:/vol:$mode" -- /bin/busybox sh -c \
+		'cat /vol/f; [ -e /vol/new ] && exit 3; ls /vol; echo; echo > /tmp/x;
+		 i=0; while [ ! -e /vol/new ] && [ $i -lt 400 ]; do i=$((i+1)); sleep 0.02; done
+		 cat /vol/new /vol/f; [ -e /vol/gone ] && exit 4; ls /vol' >"$vol.out" 2>&1 </dev/null &
+	wpid=$!
+	sleep 0.3
+	touch "$vol/gone"
+	sleep 0.3
+	rm "$vol/gone"
+	printf changed >"$vol/f"
+	printf new >"$vol/new"
+	wait "$wpid"
+	st=$?
+	out=$(tr '\n' ' ' <"$vol.out")
+	[ "$st" = 0 ] && [ "$out" = "oldf  newchangedf new " ] && result "volume-host-changes-visible[$mode]" ok ||
+		result "volume-host-changes-visible[$mode]" bad "exit $st: $out"
+	rm -rf "$vol" "$vol.out"
+done
+
 # Killing the sentry leaves no stub behind (PTRACE_O_EXITKILL, PDEATHSIG).
 "$WARD" do -- /bin/sleep 30 </dev/null >/dev/null 2>&1 &
 wpid=$!
