@@ -745,14 +745,11 @@ static long ovl_open(struct vnode *v, int flags, const char *path, struct file *
 		}
 		/* The handle is the cache's: open under the lock, which keeps
 		 * it from being closed meanwhile. */
-		struct linux_statx stx;
 		ward_hostfd_t h;
 		vfs_fs_lock();
-		r = lnode_getattr(on->lower, &stx);
+		r = lnode_handle(on->lower, &h);
 		if (r >= 0)
-			r = lnode_handle(on->lower, &h);
-		if (r >= 0)
-			r = hostfs_open_handle(h, &stx, flags, path, out);
+			r = hostfs_open_handle(h, &on->lower->stx, flags, path, out);
 		if (r >= 0 && !(flags & O_PATH))
 			on->lower->live_attr = true;
 		vfs_fs_unlock();
