@@ -25,7 +25,7 @@ static inline int ward_hostfd_valid(ward_hostfd_t f)
 
 /* Flags for ward_host_lookup. */
 #define WARD_HOST_PATH 0x1 /* an O_PATH handle: stat, lookup, readlink */
-#define WARD_HOST_READ 0x2 /* open for reading */
+#define WARD_HOST_READ 0x2 /* open for reading (never blocks: O_NONBLOCK) */
 #define WARD_HOST_DIRECTORY 0x4 /* fail with ENOTDIR unless a directory */
 
 /* Opens a directory of the host as a sandbox root (setup code only: the

@@ -179,6 +179,27 @@ long hostfs_stat_handle(ward_hostfd_t h, struct linux_statx *out)
 	return 0;
 }
 
+/* A file description over the open host handle fh (consumed). */
+static long hostfs_wrap(ward_hostfd_t fh, uint32_t type, const struct file_ops *ops, int flags, const char *path,
+			struct file **out)
+{
+	struct hostfs_file *hf = calloc(1, sizeof(*hf));
+	if (!hf) {
+		ward_host_close(fh);
+		return -ENOMEM;
+	}
+	hf->h = fh;
+	hf->type = type;
+	struct file *f = file_alloc(ops, (uint32_t)flags, path, hf);
+	if (!f) {
+		ward_host_close(fh);
+		free(hf);
+		return -ENOMEM;
+	}
+	*out = f;
+	return 0;
+}
+
 long hostfs_open_handle(ward_hostfd_t h, const struct linux_statx *stx, int flags, const char *path, struct file **out)
 {
 	uint32_t type = stx->stx_mode & S_IFMT;
@@ -207,21 +228,16 @@ long hostfs_open_handle(ward_hostfd_t h, const struct linux_statx *stx, int flag
 	}
 	if (r < 0)
 		return r;
-	struct hostfs_file *hf = calloc(1, sizeof(*hf));
-	if (!hf) {
-		ward_host_close(fh);
-		return -ENOMEM;
-	}
-	hf->h = fh;
-	hf->type = type;
-	struct file *f = file_alloc(ops, (uint32_t)flags, path, hf);
-	if (!f) {
-		ward_host_close(fh);
-		free(hf);
-		return -ENOMEM;
-	}
-	*out = f;
-	return 0;
+	return hostfs_wrap(fh, type, ops, flags, path, out);
+}
+
+long hostfs_open_read_at(ward_hostfd_t dir, const char *name, int flags, const char *path, struct file **out)
+{
+	ward_hostfd_t fh;
+	long r = ward_host_lookup(dir, name, WARD_HOST_READ, &fh);
+	if (r < 0)
+		return r;
+	return hostfs_wrap(fh, S_IFREG, &hostfs_reg_ops, flags, path, out);
 }
 
 /* Vnodes of a hostfs mount. */

@@ -48,9 +48,11 @@ struct lnode {
 	struct lnode *parent; /* a reference; NULL for the root */
 	char *name;
 	bool negative; /* the lower layer has no such name */
-	/* The guest opened it (reads move atime): attributes come from the
-	 * host each time, as they did before the cache. */
+	/* The guest opened it (its reads move atime): attributes come from
+	 * the host each time, as they did before the cache. */
 	bool live_attr;
+	/* Read once more from the host (a directory was listed). */
+	bool stale_attr;
 	bool hashed;
 	struct linux_statx stx; /* as hostfs_stat_handle gives it */
 	char *target; /* a symlink's, once read */
@@ -246,13 +248,14 @@ static long lc_child(struct lnode *dir, const char *name, struct lnode **out)
 
 static long lnode_getattr(struct lnode *ln, struct linux_statx *out)
 {
-	if (ln->live_attr) {
+	if (ln->live_attr || ln->stale_attr) {
 		ward_hostfd_t h;
 		long r = lnode_handle(ln, &h);
 		if (r >= 0)
 			r = hostfs_stat_handle(h, &ln->stx);
 		if (r < 0)
 			return r;
+		ln->stale_attr = false;
 	}
 	*out = ln->stx;
 	return 0;
@@ -608,8 +611,9 @@ static long list_lower(struct lnode *lower, struct tnode *upper, struct vfs_dirl
 		r = ward_host_reopen(h, WARD_HOST_READ | WARD_HOST_DIRECTORY, &rd);
 	if (r < 0)
 		return r;
-	/* Reading a directory moves its atime. */
-	lower->live_attr = true;
+	/* Reading a directory moves its atime, which the listing's end
+	 * has done. */
+	lower->stale_attr = true;
 	cleanup_free char *buf = malloc(32 * 1024);
 	uint64_t pos = 0;
 	if (!buf)
@@ -746,10 +750,19 @@ static long ovl_open(struct vnode *v, int flags, const char *path, struct file *
 		/* The handle is the cache's: open under the lock, which keeps
 		 * it from being closed meanwhile. */
 		ward_hostfd_t h;
+		struct lnode *l = on->lower;
 		vfs_fs_lock();
-		r = lnode_handle(on->lower, &h);
-		if (r >= 0)
-			r = hostfs_open_handle(h, &on->lower->stx, flags, path, out);
+		if (!(flags & O_PATH) && S_ISREG(l->stx.stx_mode) && l->parent) {
+			/* By name from the parent: one host call, where reopening
+			 * an O_PATH handle goes through /proc. */
+			r = lnode_handle(l->parent, &h);
+			if (r >= 0)
+				r = hostfs_open_read_at(h, l->name, flags, path, out);
+		} else {
+			r = lnode_handle(l, &h);
+			if (r >= 0)
+				r = hostfs_open_handle(h, &l->stx, flags, path, out);
+		}
 		if (r >= 0 && !(flags & O_PATH))
 			on->lower->live_attr = true;
 		vfs_fs_unlock();

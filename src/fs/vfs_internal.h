@@ -296,6 +296,10 @@ long hostfs_root(ward_hostfd_t root, bool writable, struct vmount *mnt, struct v
  * keep a duplicate, others reopen it) as a file description. stx is h's
  * statx; flags are the file's status flags after the VFS's checks. */
 long hostfs_open_handle(ward_hostfd_t h, const struct linux_statx *stx, int flags, const char *path, struct file **out);
+/* Opens the regular file name beneath the host directory dir for reading,
+ * in one host call, as a file description with status flags flags: for a
+ * lower layer whose types the caller knows and the guest cannot change. */
+long hostfs_open_read_at(ward_hostfd_t dir, const char *name, int flags, const char *path, struct file **out);
 /* The host's statx of h, with what the guest may not learn removed. */
 long hostfs_stat_handle(ward_hostfd_t h, struct linux_statx *out);
 

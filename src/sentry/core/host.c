@@ -46,8 +46,11 @@ static long open_beneath(int dirfd, const char *name, int flags, ward_hostfd_t *
 
 	/* openat2 refuses O_PATH with any flag but O_DIRECTORY, O_NOFOLLOW and
 	 * O_CLOEXEC. */
+	/* O_NONBLOCK: a name opened for reading could be a fifo the host put
+	 * there meanwhile, whose open would block the sentry; on regular files
+	 * and directories it changes nothing. */
 	if (flags & WARD_HOST_READ)
-		how.flags |= O_RDONLY | O_NOCTTY;
+		how.flags |= O_RDONLY | O_NOCTTY | O_NONBLOCK;
 	else
 		how.flags |= O_PATH;
 	if (flags & WARD_HOST_DIRECTORY)
