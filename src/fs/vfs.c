@@ -805,15 +805,109 @@ static long walk_at_file(struct walk *w, struct file *f)
 	return 0;
 }
 
+/* The cwd cache: the directories that relative paths started from
+ * lately, by canonical path, so that each relative lookup does not walk the
+ * cwd's path again from the root (with a host lookup per hostfs component
+ * of it). Linux's cwd is an object, not a path, so starting from the object
+ * the path named when it was cached is what Linux does, as long as the path
+ * still names it: every change that can make a path name another object or
+ * none (unlink, rmdir, rename, mount, umount, pivot_root, chroot) empties
+ * the cache. Only the file systems whose directories stay valid while held
+ * are cached (not /proc's, which vanish with their tasks). */
+#define CWD_CACHE_N 8
+static struct ward_mutex cwd_cache_m;
+static struct cwd_cache_ent {
+	char *path;
+	struct vnode *vn;
+} cwd_cache[CWD_CACHE_N];
+static unsigned int cwd_cache_next;
+static uint64_t cwd_cache_gen;
+
+static void cwd_cache_flush(void)
+{
+	struct cwd_cache_ent old[CWD_CACHE_N];
+	ward_mutex_lock(&cwd_cache_m);
+	memcpy(old, cwd_cache, sizeof(old));
+	memset(cwd_cache, 0, sizeof(cwd_cache));
+	cwd_cache_gen++;
+	ward_mutex_unlock(&cwd_cache_m);
+	/* Outside the lock: a release may take the file systems' lock. */
+	for (int i = 0; i < CWD_CACHE_N; i++) {
+		if (old[i].vn)
+			vnode_put(old[i].vn);
+		free(old[i].path);
+	}
+}
+
+/* A new reference to the cached directory of canon, or NULL; *gen is the
+ * generation to insert under after a miss. */
+static struct vnode *cwd_cache_get(const char *canon, uint64_t *gen)
+{
+	struct vnode *vn = NULL;
+	ward_mutex_lock(&cwd_cache_m);
+	*gen = cwd_cache_gen;
+	for (int i = 0; i < CWD_CACHE_N && !vn; i++)
+		if (cwd_cache[i].path && strcmp(cwd_cache[i].path, canon) == 0)
+			vn = vnode_get(cwd_cache[i].vn);
+	ward_mutex_unlock(&cwd_cache_m);
+	return vn;
+}
+
+static void cwd_cache_put(const char *canon, struct vnode *vn, uint64_t gen)
+{
+	const char *fs = vn->mnt ? vn->mnt->fstype : NULL;
+	if (!fs || !S_ISDIR(vn->type) ||
+	    (strcmp(fs, "overlay") != 0 && strcmp(fs, "tmpfs") != 0 && strcmp(fs, "hostfs") != 0))
+		return;
+	char *p = strdup(canon);
+	if (!p)
+		return;
+	struct cwd_cache_ent old = { 0 };
+	ward_mutex_lock(&cwd_cache_m);
+	if (gen == cwd_cache_gen) {
+		struct cwd_cache_ent *e = &cwd_cache[cwd_cache_next++ % CWD_CACHE_N];
+		old = *e;
+		e->path = p;
+		e->vn = vnode_get(vn);
+		p = NULL;
+	}
+	ward_mutex_unlock(&cwd_cache_m);
+	free(p);
+	if (old.vn)
+		vnode_put(old.vn);
+	free(old.path);
+}
+
+/* Moves the walk to the cwd, from the cache when it may. */
+static long walk_cwd(struct walk *w, const char *cwd, bool use_cache)
+{
+	uint64_t gen = 0;
+	struct vnode *vn = use_cache ? cwd_cache_get(cwd, &gen) : NULL;
+	if (vn) {
+		size_t len = strlen(cwd);
+		walk_clear_stack(w);
+		vnode_put(w->cur);
+		w->cur = vn;
+		memcpy(w->canon, cwd, len + 1);
+		return 0;
+	}
+	long r = walk_canonical(w, cwd);
+	if (r >= 0 && use_cache && strcmp(w->canon, cwd) == 0)
+		cwd_cache_put(cwd, w->cur, gen);
+	return r;
+}
+
 /* Places the walk where a relative path starts: dirfd's directory or the
- * cwd. Absolute paths ignore dirfd, as openat(2) says. */
-static long walk_start(struct walk *w, struct task *t, int dirfd, const char *path)
+ * cwd. Absolute paths ignore dirfd, as openat(2) says. use_cache: the walk
+ * may start at the cwd's cached object (not for openat2's RESOLVE_ flags,
+ * which care how far up the walk's stack reaches). */
+static long walk_start_cached(struct walk *w, struct task *t, int dirfd, const char *path, bool use_cache)
 {
 	walk_init(w, t);
 	if (path[0] == '/')
 		return 0;
 	if (dirfd == AT_FDCWD)
-		return walk_canonical(w, t->fs->cwd);
+		return walk_cwd(w, t->fs->cwd, use_cache);
 	struct file *f = fd_get(t, dirfd);
 	if (!f)
 		return -EBADF;
@@ -826,12 +920,17 @@ static long walk_start(struct walk *w, struct task *t, int dirfd, const char *pa
 	return r;
 }
 
+static long walk_start(struct walk *w, struct task *t, int dirfd, const char *path)
+{
+	return walk_start_cached(w, t, dirfd, path, true);
+}
+
 /* walk_start with openat2's resolve flags: a scoped walk starts at dirfd
  * whatever the path, which then resolves within it. The flags apply from
  * the start on, not to reaching it. */
 static long walk_start_resolve(struct walk *w, struct task *t, int dirfd, const char *path, uint64_t resolve)
 {
-	long r = walk_start(w, t, dirfd, (resolve & WALK_SCOPED) ? "." : path);
+	long r = walk_start_cached(w, t, dirfd, (resolve & WALK_SCOPED) ? "." : path, resolve == 0);
 	w->resolve = resolve;
 	w->scope_depth = w->depth;
 	return r;
@@ -949,6 +1048,7 @@ long vfs_init(const char *host_root)
 	long r;
 
 	ward_mutex_init(&vfs_lock_m);
+	ward_mutex_init(&cwd_cache_m);
 	struct linux_timespec now;
 	if (ward_host_clock_gettime(CLOCK_REALTIME, &now) >= 0)
 		vfs_boot = (struct linux_statx_timestamp){ .tv_sec = now.tv_sec, .tv_nsec = (uint32_t)now.tv_nsec };
@@ -1019,7 +1119,7 @@ static long vmount_path(const char *guest_path, char *canon, size_t cap)
 	return vfs_path_normalize("/", guest_path, canon, cap);
 }
 
-long vfs_mount_tmpfs(const char *guest_path)
+static long vfs_mount_tmpfs_do(const char *guest_path)
 {
 	char canon[VFS_PATH_MAX];
 	long r = vmount_path(guest_path, canon, sizeof(canon));
@@ -1039,7 +1139,7 @@ long vfs_mount_tmpfs(const char *guest_path)
 	return 0;
 }
 
-long vfs_mount_host(const char *host_path, const char *guest_path, bool writable)
+static long vfs_mount_host_do(const char *host_path, const char *guest_path, bool writable)
 {
 	char canon[VFS_PATH_MAX];
 	long r = vmount_path(guest_path, canon, sizeof(canon));
@@ -1649,8 +1749,8 @@ out:
 	return r;
 }
 
-long vfs_mount(struct task *t, const char *source, const char *target, const char *fstype, unsigned long flags,
-	       const char *data)
+static long vfs_mount_do(struct task *t, const char *source, const char *target, const char *fstype,
+			 unsigned long flags, const char *data)
 {
 	struct walk w;
 	long r = vfs_resolve(t, AT_FDCWD, target, WALK_FOLLOW, &w);
@@ -1705,7 +1805,7 @@ out:
 	return r;
 }
 
-long vfs_umount(struct task *t, const char *target, int flags)
+static long vfs_umount_do(struct task *t, const char *target, int flags)
 {
 	if (flags & ~(VFS_MNT_FORCE | VFS_MNT_DETACH | VFS_MNT_EXPIRE | VFS_UMOUNT_NOFOLLOW))
 		return -EINVAL;
@@ -1767,7 +1867,7 @@ out:
 	return r;
 }
 
-long vfs_chroot(struct task *t, const char *path)
+static long vfs_chroot_do(struct task *t, const char *path)
 {
 	struct walk w;
 	struct linux_statx stx;
@@ -1791,7 +1891,7 @@ long vfs_chroot(struct task *t, const char *path)
 	return r;
 }
 
-long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old)
+static long vfs_pivot_root_do(struct task *t, const char *new_root, const char *put_old)
 {
 	if (!creds_capable(&t->creds, WARD_CAP_SYS_ADMIN))
 		return -EPERM;
@@ -2450,7 +2550,7 @@ long vfs_linkat(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
 	return r < 0 ? r : 0;
 }
 
-long vfs_unlinkat(struct task *t, int dirfd, const char *path, int at_flags)
+static long vfs_unlinkat_do(struct task *t, int dirfd, const char *path, int at_flags)
 {
 	struct walk w;
 	struct walk_last last;
@@ -2505,8 +2605,8 @@ out:
 	return r < 0 ? r : 0;
 }
 
-long vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
-		  unsigned int flags)
+static long vfs_renameat_do(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+			    unsigned int flags)
 {
 	struct walk ow, nw;
 	struct walk_last olast, nlast;
@@ -2860,4 +2960,65 @@ long emptydir_root(int64_t magic, uint32_t minor, struct vmount *mnt, struct vno
 	}
 	*out = v;
 	return 0;
+}
+
+/* The changes that may make a path name another object, or none: each
+ * empties the cwd cache when it is done. */
+
+long vfs_mount(struct task *t, const char *source, const char *target, const char *fstype, unsigned long flags,
+	       const char *data)
+{
+	long r = vfs_mount_do(t, source, target, fstype, flags, data);
+	cwd_cache_flush();
+	return r;
+}
+
+long vfs_umount(struct task *t, const char *target, int flags)
+{
+	long r = vfs_umount_do(t, target, flags);
+	cwd_cache_flush();
+	return r;
+}
+
+long vfs_chroot(struct task *t, const char *path)
+{
+	long r = vfs_chroot_do(t, path);
+	cwd_cache_flush();
+	return r;
+}
+
+long vfs_pivot_root(struct task *t, const char *new_root, const char *put_old)
+{
+	long r = vfs_pivot_root_do(t, new_root, put_old);
+	cwd_cache_flush();
+	return r;
+}
+
+long vfs_unlinkat(struct task *t, int dirfd, const char *path, int at_flags)
+{
+	long r = vfs_unlinkat_do(t, dirfd, path, at_flags);
+	cwd_cache_flush();
+	return r;
+}
+
+long vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		  unsigned int flags)
+{
+	long r = vfs_renameat_do(t, olddirfd, oldpath, newdirfd, newpath, flags);
+	cwd_cache_flush();
+	return r;
+}
+
+long vfs_mount_tmpfs(const char *guest_path)
+{
+	long r = vfs_mount_tmpfs_do(guest_path);
+	cwd_cache_flush();
+	return r;
+}
+
+long vfs_mount_host(const char *host_path, const char *guest_path, bool writable)
+{
+	long r = vfs_mount_host_do(host_path, guest_path, writable);
+	cwd_cache_flush();
+	return r;
 }
