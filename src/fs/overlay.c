@@ -606,9 +606,18 @@ struct ovl_dir {
 static long list_lower(struct lnode *lower, struct tnode *upper, struct vfs_dirlist *l, uint64_t *dotdot)
 {
 	ward_hostfd_t h, rd;
-	long r = lnode_handle(lower, &h);
-	if (r >= 0)
-		r = ward_host_reopen(h, WARD_HOST_READ | WARD_HOST_DIRECTORY, &rd);
+	long r;
+	if (lower->parent) {
+		/* By name from the parent: reopening an O_PATH handle goes
+		 * through /proc, a longer walk in the host kernel. */
+		r = lnode_handle(lower->parent, &h);
+		if (r >= 0)
+			r = ward_host_lookup(h, lower->name, WARD_HOST_READ | WARD_HOST_DIRECTORY, &rd);
+	} else {
+		r = lnode_handle(lower, &h);
+		if (r >= 0)
+			r = ward_host_reopen(h, WARD_HOST_READ | WARD_HOST_DIRECTORY, &rd);
+	}
 	if (r < 0)
 		return r;
 	/* Reading a directory moves its atime, which the listing's end
