@@ -53,7 +53,6 @@ struct lnode {
 	bool live_attr;
 	/* Read once more from the host (a directory was listed). */
 	bool stale_attr;
-	bool hashed;
 	struct linux_statx stx; /* as hostfs_stat_handle gives it */
 	char *target; /* a symlink's, once read */
 	ward_hostfd_t h; /* O_PATH, or none */
@@ -180,7 +179,6 @@ static void lc_clear(void)
 		lc_table[b] = NULL;
 		while (ln) {
 			struct lnode *next = ln->hash_next;
-			ln->hashed = false;
 			ln->hash_next = NULL;
 			lnode_unref(ln);
 			ln = next;
@@ -236,7 +234,6 @@ static long lc_child(struct lnode *dir, const char *name, struct lnode **out)
 	b = lc_bucket(dir, name);
 	ln->hash_next = lc_table[b];
 	lc_table[b] = lnode_ref(ln);
-	ln->hashed = true;
 	lc_entries++;
 	if (ln->negative) {
 		lnode_unref(ln);
