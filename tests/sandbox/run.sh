@@ -660,7 +660,7 @@ if cc -O1 -static -I"$top/tests/syscalls" -o "$lc_fix/bin/lowercache" "$top/test
 	# The host changing the lower layer under a running guest is undefined
 	# (as on Linux's overlayfs) but must not bring the sentry down.
 	timeout 60 "$WARD" do --root "$lc_fix" -- /bin/busybox sh -c \
-		'while [ ! -e /d/ready ]; do /bin/busybox ls -l /d /d/sub >/dev/null; /bin/busybox cat /d/a /d/b >/dev/null; /bin/busybox sleep 0.02; done; /bin/busybox ls -l /d >/dev/null; /bin/busybox cat /d/a /d/sub/y /d/b >/dev/null 2>&1; exit 7' \
+		'i=0; while [ ! -e /d/ready ] && [ $i -lt 50 ]; do i=$((i+1)); /bin/busybox ls -l /d /d/sub >/dev/null; /bin/busybox cat /d/a /d/b >/dev/null 2>&1; /bin/busybox sleep 0.02; done; /bin/busybox ls -l /d >/dev/null; /bin/busybox cat /d/a /d/sub/y /d/b >/dev/null 2>&1; exit 7' \
 		>"$lc_dir/out" 2>&1 </dev/null &
 	wpid=$!
 	sleep 0.5
@@ -670,7 +670,7 @@ if cc -O1 -static -I"$top/tests/syscalls" -o "$lc_fix/bin/lowercache" "$top/test
 	mkdir "$lc_fix/d/ready"
 	wait "$wpid"
 	st=$?
-	[ "$st" = 7 ] || [ "$st" = 124 ] && result lower-host-change-no-crash ok ||
+	[ "$st" = 7 ] && result lower-host-change-no-crash ok ||
 		result lower-host-change-no-crash bad "exit $st: $(head -n 3 "$lc_dir/out")"
 else
 	result lower-changes-visible bad "$(head -n 3 "$lc_dir/log")"
