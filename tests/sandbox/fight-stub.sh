@@ -10,6 +10,8 @@
 set -u
 shopt -s extglob
 top=$(cd "$(dirname "$0")/../.." && pwd)
+export WARD_SANDBOX_DIR="$top/tests/sandbox"
+export PYTHONDONTWRITEBYTECODE=1
 WARD=${WARD:-$top/build/ward}
 out_dir=${BUILD_DIR:-$top/build/sandbox}
 passed=0
@@ -49,25 +51,13 @@ run() {
 	python3 - "$WARD" "$prog" "$host_dir" "$@" <<'PY'
 import os, subprocess, sys, time
 ward, prog, vol = sys.argv[1:4]
-exe = os.path.realpath(ward)
+
+sys.path.insert(0, os.environ["WARD_SANDBOX_DIR"])
+from wardprocs import live_wards
+
 
 def wards():
-    # Stubs are forks of ward: their executable is ward's, whatever their
-    # command line (a stub unmaps its own).
-    found = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if os.readlink("/proc/%s/exe" % pid) != exe:
-                continue
-            with open("/proc/%s/stat" % pid) as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
-            found.add(pid)
-        except OSError:
-            pass
-    return found
+    return live_wards(ward)
 
 before = wards()
 cmd = [ward, "do", "--platform=seccomp",

@@ -12,6 +12,8 @@
 # behind. Without seccomp the option is refused. Output as run.sh.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+export WARD_SANDBOX_DIR="$top/tests/sandbox"
+export PYTHONDONTWRITEBYTECODE=1
 WARD=${WARD:-$top/build/ward}
 out_dir=${BUILD_DIR:-$top/build/sandbox}
 passed=0
@@ -59,23 +61,13 @@ run() {
 	/usr/bin/python3 - "$WARD" "$prog" "$@" <<'PY'
 import os, subprocess, sys, time
 ward, prog, opts, mode = sys.argv[1:5]
-exe = os.path.realpath(ward)
+
+sys.path.insert(0, os.environ["WARD_SANDBOX_DIR"])
+from wardprocs import live_wards
+
 
 def wards():
-    found = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if os.readlink("/proc/%s/exe" % pid) != exe:
-                continue
-            with open("/proc/%s/stat" % pid) as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
-            found.add(pid)
-        except OSError:
-            pass
-    return found
+    return live_wards(ward)
 
 before = wards()
 if opts == "native":

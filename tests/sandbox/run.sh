@@ -9,6 +9,8 @@
 # "sandbox: N passed, N failed, N skipped" (also to $RESULT_FILE).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+export WARD_SANDBOX_DIR="$top/tests/sandbox"
+export PYTHONDONTWRITEBYTECODE=1
 WARD=${WARD:-$top/build/ward}
 passed=0
 failed=0
@@ -733,23 +735,13 @@ if "$WARD" do --platform=seccomp -- /bin/true </dev/null >/dev/null 2>&1; then
 	out=$(/usr/bin/python3 - "$WARD" <<'PY'
 import os, subprocess, sys
 ward = sys.argv[1]
-exe = os.path.realpath(ward)
+
+sys.path.insert(0, os.environ["WARD_SANDBOX_DIR"])
+from wardprocs import live_wards
+
 
 def live():
-    found = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if os.readlink("/proc/%s/exe" % pid) != exe:
-                continue
-            with open("/proc/%s/stat" % pid) as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
-            found.add(pid)
-        except OSError:
-            pass
-    return found
+    return live_wards(ward)
 
 before = live()
 for guest in (["/bin/true"], ["/bin/sh", "-c", "/bin/sleep 30 & exit 0"]) * 10:
